@@ -1,0 +1,28 @@
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'node_modules/**', 'reports/**', '.stryker-tmp/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    files: ['**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
+      'no-constant-condition': ['error', { checkLoops: false }],
+      eqeqeq: ['error', 'always'],
+    },
+  },
+  {
+    // core/ is the pure reducer: no clock, no global randomness, no I/O.
+    files: ['core/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: ['node:*', 'fs', 'net', 'dgram', 'os', 'crypto', 'child_process', 'seedrandom', '../sim/*', '../runtime-node/*', '../cli/*'] }],
+      'no-restricted-properties': ['error',
+        { object: 'Math', property: 'random', message: 'core/ takes randomness as input' },
+        { object: 'Date', property: 'now', message: 'core/ takes time as input' },
+        { object: 'performance', property: 'now', message: 'core/ takes time as input' }],
+      'no-restricted-globals': ['error', 'setTimeout', 'setInterval', 'process'],
+    },
+  },
+);
