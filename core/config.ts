@@ -1,0 +1,36 @@
+import { checkBits } from './id';
+import type { Config } from './types';
+
+/** Timings are in the driver's milliseconds (virtual in the simulator, real in the runtime). */
+export function defaultConfig(bits: number, replicas = 3): Config {
+  return {
+    bits,
+    replicas,
+    pingInterval: 500,
+    missLimit: 3,
+    stabilizeInterval: 500,
+    fixFingersInterval: 250,
+    replicateInterval: 2000,
+    rpcTimeout: 400,
+    opAttempts: 5,
+    lostTtl: 60_000,
+    maxHops: 64,
+  };
+}
+
+/** A list of what is wrong with `cfg`, empty when it is usable. */
+export function validateConfig(cfg: Config): string[] {
+  const errors: string[] = [];
+  const bitsError = checkBits(cfg.bits);
+  if (bitsError) errors.push(bitsError);
+  if (!Number.isInteger(cfg.replicas) || cfg.replicas < 1 || cfg.replicas > 16) {
+    errors.push(`replicas must be an integer from 1 to 16, got ${cfg.replicas}`);
+  }
+  if (!Number.isInteger(cfg.missLimit) || cfg.missLimit < 1) errors.push(`missLimit must be a positive integer, got ${cfg.missLimit}`);
+  for (const name of ['pingInterval', 'stabilizeInterval', 'fixFingersInterval', 'replicateInterval', 'rpcTimeout', 'lostTtl'] as const) {
+    if (!(cfg[name] > 0) || !Number.isFinite(cfg[name])) errors.push(`${name} must be a positive number, got ${cfg[name]}`);
+  }
+  if (!Number.isInteger(cfg.opAttempts) || cfg.opAttempts < 1) errors.push(`opAttempts must be a positive integer, got ${cfg.opAttempts}`);
+  if (!Number.isInteger(cfg.maxHops) || cfg.maxHops < 1) errors.push(`maxHops must be a positive integer, got ${cfg.maxHops}`);
+  return errors;
+}

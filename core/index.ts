@@ -1,0 +1,5 @@
+/** The pure Chord peer: the one API that every driver uses. */
+export { initState, step } from './step';
+export { defaultConfig, validateConfig } from './config';
+export * from './types';
+export * from './id';
