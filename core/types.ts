@@ -63,8 +63,9 @@ export type Msg =
   | { readonly t: 'found'; readonly rid: number; readonly done: boolean; readonly peers: readonly Peer[] }
   | { readonly t: 'get-state'; readonly rid: number }
   | { readonly t: 'state'; readonly rid: number; readonly member: boolean; readonly pred: Peer | null; readonly succs: readonly Peer[] }
-  /** Zave's rectify: "I may be your predecessor". */
-  | { readonly t: 'rectify' }
+  /** Zave's rectify: "I may be your predecessor". `ready` false asks for the hand-off again
+   *  (a peer restarted under the same ID is not told apart from its former self). */
+  | { readonly t: 'rectify'; readonly ready: boolean }
   /** The records a new predecessor is now primary for; makes it ready to serve. */
   | { readonly t: 'handoff'; readonly records: readonly Rec[] }
   | { readonly t: 'store'; readonly rid: number; readonly key: Key; readonly value: Uint8Array }
@@ -116,7 +117,7 @@ export type LogEvent =
   | { readonly ev: 'join-failed'; readonly reason: string }
   | { readonly ev: 'successor'; readonly succ: Peer | null; readonly was: Peer | null }
   | { readonly ev: 'predecessor'; readonly pred: Peer | null; readonly was: Peer | null }
-  | { readonly ev: 'peer-gone'; readonly peer: Peer; readonly how: 'missed-pings' | 'send-failed' | 'left' }
+  | { readonly ev: 'peer-gone'; readonly peer: Peer; readonly how: 'missed-pings' | 'send-failed' | 'restarted' | 'left' }
   | { readonly ev: 'peer-back'; readonly peer: Peer }
   | { readonly ev: 'records-moved'; readonly to: Peer; readonly count: number; readonly why: 'join' | 'leave' | 'replica' }
   | { readonly ev: 'records-received'; readonly from: Peer; readonly count: number; readonly why: 'join' | 'leave' | 'replica' }
@@ -157,6 +158,8 @@ export interface Op {
   readonly target: Point;
   readonly key: Key | null;
   readonly value: Uint8Array | null;
+  /** For a join: the peer first asked, known only by address (its id field is our own). */
+  readonly bootstrap: Peer | null;
   readonly stage: 'route' | 'final' | 'wait';
   /** Route candidates still to try, best first; the head is the one asked. */
   readonly candidates: readonly Peer[];

@@ -1,0 +1,178 @@
+/**
+ * Iterative lookups driven from the asking peer: it asks one peer at a time "who succeeds the
+ * target, or who is closer?", with a per-hop timeout that falls back to the next best candidate,
+ * and retries the whole operation a bounded number of times. One engine serves client puts and
+ * gets, joins and finger repair; the purpose decides what happens with the answer.
+ */
+import { same, type Point } from './id';
+import { closestPreceding, isPrimary, successorAnswers } from './ring';
+import type { Tx } from './tx';
+import type { Key, Msg, Op, Peer } from './types';
+import { fingerFound } from './fingers';
+import { joinFound, joinFailed } from './membership';
+import { acceptStore, serveFetch } from './storage';
+
+const CANDIDATES = 3;
+
+export function startOp(tx: Tx, purpose: Op['purpose'], arg: number, target: Point, key: Key | null = null, value: Uint8Array | null = null, bootstrap: Peer | null = null): void {
+  const rid = tx.rid();
+  const op: Op = { rid, purpose, arg, target, key, value, bootstrap, stage: 'route', candidates: [], holders: [], hops: 0, attempts: 1, seq: 0 };
+  putOp(tx, op);
+  if (bootstrap) ask(tx, op, [bootstrap]);
+  else routeLocally(tx, op);
+}
+
+function putOp(tx: Tx, op: Op): void {
+  const ops = new Map(tx.s.ops);
+  ops.set(op.rid, op);
+  tx.set({ ops });
+}
+
+function dropOp(tx: Tx, rid: number): void {
+  const ops = new Map(tx.s.ops);
+  ops.delete(rid);
+  tx.set({ ops });
+}
+
+/** Start (or restart) an attempt from this peer's own routing state. */
+function routeLocally(tx: Tx, op: Op): void {
+  const s = tx.s;
+  if (op.key && s.ready && isPrimary(s, op.target)) return finalLocally(tx, op);
+  if (successorAnswers(s, op.target)) return answered(tx, op, s.succs);
+  const candidates = closestPreceding(s, op.target, CANDIDATES);
+  if (candidates.length === 0) return attemptFailed(tx, op, 'no route');
+  ask(tx, op, candidates);
+}
+
+function ask(tx: Tx, op: Op, candidates: readonly Peer[]): void {
+  if (op.hops >= tx.s.cfg.maxHops) return attemptFailed(tx, op, 'too many hops');
+  const next: Op = { ...op, stage: 'route', candidates, hops: op.hops + 1, seq: op.seq + 1 };
+  putOp(tx, next);
+  tx.send(candidates[0], { t: 'find', rid: op.rid, target: op.target });
+  tx.timer('rpc', tx.s.cfg.rpcTimeout, op.rid * 1024 + (next.seq % 1024));
+}
+
+/** The successor of the target is known: `holders` is its successor list as last seen. */
+function answered(tx: Tx, op: Op, holders: readonly Peer[]): void {
+  switch (op.purpose) {
+    case 'join':
+      dropOp(tx, op.rid);
+      return joinFound(tx, op, holders);
+    case 'finger':
+      dropOp(tx, op.rid);
+      return fingerFound(tx, op.arg, holders[0]);
+    default:
+      if (same(holders[0], tx.s.self)) return finalLocally(tx, op);
+      return finalRemote(tx, op, holders);
+  }
+}
+
+function finalRemote(tx: Tx, op: Op, holders: readonly Peer[]): void {
+  const next: Op = { ...op, stage: 'final', holders, seq: op.seq + 1 };
+  putOp(tx, next);
+  const msg: Msg = op.purpose === 'put'
+    ? { t: 'store', rid: op.rid, key: op.key as Key, value: op.value as Uint8Array }
+    : { t: 'fetch', rid: op.rid, key: op.key as Key };
+  tx.send(holders[0], msg);
+  tx.timer('rpc', tx.s.cfg.rpcTimeout, op.rid * 1024 + (next.seq % 1024));
+}
+
+function finalLocally(tx: Tx, op: Op): void {
+  if (op.purpose === 'put') {
+    const status = acceptStore(tx, op.key as Key, op.value as Uint8Array, tx.s.self, op.rid);
+    if (status !== 'ok') attemptFailed(tx, op, status);
+    return;
+  }
+  const answer = serveFetch(tx.s, op.key as Key);
+  if (answer.status === 'found' && answer.rec) return finishGet(tx, op, answer.rec, tx.s.self);
+  if (answer.status === 'missing') return failOp(tx, op, 'not found');
+  attemptFailed(tx, op, answer.status);
+}
+
+function asked(op: Op, from: Peer): boolean {
+  const head = op.candidates[0];
+  return head === op.bootstrap || same(head, from);
+}
+
+/** A 'found' reply to one of our hops. Replies from anyone but the peer asked are stale. */
+export function onFound(tx: Tx, from: Peer, msg: Extract<Msg, { t: 'found' }>): void {
+  const op = tx.s.ops.get(msg.rid);
+  if (!op || op.stage !== 'route' || !asked(op, from)) return;
+  if (msg.done && msg.peers.length > 0) return answered(tx, op, msg.peers);
+  const closer = msg.peers.filter((p) => !same(p, tx.s.self) && !op.candidates.some((c) => same(c, p)));
+  const rest = op.candidates.slice(1);
+  const candidates = closer.concat(rest);
+  if (candidates.length === 0) return attemptFailed(tx, op, 'no route');
+  ask(tx, op, candidates);
+}
+
+/** The peer asked did not answer in time, or the send failed: try the next candidate. */
+export function onHopFailed(tx: Tx, rid: number, seq: number | null): void {
+  const op = tx.s.ops.get(rid);
+  if (!op || op.stage === 'wait' || (seq !== null && op.seq % 1024 !== seq)) return;
+  if (op.stage === 'route' && op.candidates.length > 1) return ask(tx, op, op.candidates.slice(1));
+  attemptFailed(tx, op, op.stage === 'route' ? 'no answer' : 'holder did not answer');
+}
+
+/** The peer that `op` is waiting on is gone: move on without waiting for the timeout. */
+export function onPeerGone(tx: Tx, gone: Point): void {
+  for (const op of tx.s.ops.values()) {
+    const waitingOn = op.stage === 'route' ? op.candidates[0] : op.stage === 'final' ? op.holders[0] : undefined;
+    if (waitingOn && same(waitingOn, gone)) onHopFailed(tx, op.rid, null);
+  }
+}
+
+export function onStored(tx: Tx, msg: Extract<Msg, { t: 'stored' }>): void {
+  const op = tx.s.ops.get(msg.rid);
+  if (!op || op.stage !== 'final' || op.purpose !== 'put') return;
+  if (msg.status !== 'ok') return attemptFailed(tx, op, msg.status);
+  finishPut(tx, op.rid, msg.version, msg.holders);
+}
+
+/** Completes a put: called for remote acknowledgements and for puts this peer was primary for. */
+export function finishPut(tx: Tx, rid: number, version: number, holders: readonly Peer[]): void {
+  const op = tx.s.ops.get(rid);
+  if (!op) return;
+  dropOp(tx, rid);
+  tx.reply(op.arg, { ok: true, op: 'put', version, holders, hops: op.hops });
+}
+
+export function onFetched(tx: Tx, from: Peer, msg: Extract<Msg, { t: 'fetched' }>): void {
+  const op = tx.s.ops.get(msg.rid);
+  if (!op || op.stage !== 'final' || op.purpose !== 'get') return;
+  if (msg.status === 'found' && msg.rec) return finishGet(tx, op, msg.rec, from);
+  if (msg.status === 'missing') return failOp(tx, op, 'not found');
+  attemptFailed(tx, op, msg.status);
+}
+
+function finishGet(tx: Tx, op: Op, rec: NonNullable<Extract<Msg, { t: 'fetched' }>['rec']>, holder: Peer): void {
+  dropOp(tx, op.rid);
+  tx.reply(op.arg, { ok: true, op: 'get', rec, holder, hops: op.hops });
+}
+
+/** Back off, then try the whole operation again, up to cfg.opAttempts attempts. */
+function attemptFailed(tx: Tx, op: Op, why: string): void {
+  if (op.attempts >= tx.s.cfg.opAttempts) return failOp(tx, op, why);
+  putOp(tx, { ...op, stage: 'wait', candidates: [], holders: [], attempts: op.attempts + 1, seq: op.seq + 1 });
+  tx.timer('retry', tx.s.cfg.rpcTimeout, op.rid);
+}
+
+export function onRetry(tx: Tx, rid: number): void {
+  const op = tx.s.ops.get(rid);
+  if (!op || op.stage !== 'wait') return;
+  // A joining peer has no routing state: it can only ask its bootstrap peer again.
+  if (op.bootstrap) return ask(tx, op, [op.bootstrap]);
+  routeLocally(tx, op);
+}
+
+function failOp(tx: Tx, op: Op, why: string): void {
+  dropOp(tx, op.rid);
+  switch (op.purpose) {
+    case 'join':
+      return joinFailed(tx, why === 'no answer' || why === 'no route' ? 'bootstrap peer unreachable' : why);
+    case 'finger':
+      return;
+    default:
+      tx.reply(op.arg, { ok: false, op: op.purpose, error: why, hops: op.hops });
+  }
+}

@@ -1,0 +1,307 @@
+/**
+ * Ring membership with Pamela Zave's corrected maintenance: a joining peer copies its
+ * successor's list; stabilize asks the successor for its predecessor and list; rectify (instead
+ * of notify) lets a successor adopt a closer live predecessor; pings find departed neighbours.
+ * Peers declared gone are re-probed for a while, so that rings split by a partition re-merge.
+ */
+import { inOpen, same } from './id';
+import { closestPreceding, successorList, without } from './ring';
+import { onPeerGone } from './lookup';
+import { handOff, mergeRecords, onPeerGoneFromStores, recordsIn, sendRecords } from './storage';
+import type { Tx } from './tx';
+import type { Msg, Op, Peer, PeerState, Watch } from './types';
+
+const LOST_MAX = 8;
+
+function isMember(s: PeerState): boolean {
+  return s.phase === 'member' || s.phase === 'leaving';
+}
+
+function startTimers(tx: Tx): void {
+  const { cfg } = tx.s;
+  tx.timer('ping', cfg.pingInterval);
+  tx.timer('stabilize', cfg.stabilizeInterval);
+  tx.timer('fix-fingers', cfg.fixFingersInterval);
+  tx.timer('replicate', cfg.replicateInterval);
+}
+
+export function create(tx: Tx): void {
+  if (tx.s.phase !== 'idle') return tx.log({ ev: 'bad-input', reason: `create while ${tx.s.phase}` });
+  const self = tx.s.self;
+  tx.set({ phase: 'member', ready: true, succs: [self], pred: self, fingers: tx.s.fingers.map(() => self) });
+  tx.log({ ev: 'created' });
+  startTimers(tx);
+}
+
+export function join(tx: Tx, via: string, startLookup: (bootstrap: Peer) => void): void {
+  if (tx.s.phase !== 'idle') return tx.log({ ev: 'bad-input', reason: `join while ${tx.s.phase}` });
+  tx.set({ phase: 'joining' });
+  // The bootstrap peer is known only by address; the lookup takes any answer from it.
+  startLookup({ id: tx.s.self.id, k: tx.s.self.k, addr: via });
+}
+
+/** The join lookup found our successor and its list. */
+export function joinFound(tx: Tx, op: Op, list: readonly Peer[]): void {
+  const self = tx.s.self;
+  const succ = list[0];
+  if (same(succ, self)) {
+    if (succ.addr !== self.addr) return joinFailed(tx, `duplicate peer ID: ${self.id} is already held by ${succ.addr}`);
+    // The ring still lists a former incarnation of this peer: wait until it is declared gone.
+    tx.log({ ev: 'bad-input', reason: 'the ring still lists this peer; retrying the join' });
+    return retryJoinLater(tx, op);
+  }
+  tx.set({ phase: 'member', succs: successorList(self, list, tx.s.cfg.replicas) });
+  tx.log({ ev: 'joined', succ });
+  startTimers(tx);
+  stabilizeNow(tx);
+}
+
+function retryJoinLater(tx: Tx, op: Op): void {
+  const ops = new Map(tx.s.ops);
+  ops.set(op.rid, { ...op, stage: 'wait', attempts: 1, seq: op.seq + 1 });
+  tx.set({ ops });
+  tx.timer('retry', tx.s.cfg.pingInterval * tx.s.cfg.missLimit, op.rid);
+}
+
+export function joinFailed(tx: Tx, reason: string): void {
+  tx.log({ ev: 'join-failed', reason });
+  stop(tx, `join failed: ${reason}`);
+}
+
+function stop(tx: Tx, reason: string): void {
+  tx.set({ phase: 'stopped' });
+  tx.effects.push({ kind: 'stopped', reason });
+}
+
+export function onStabilizeTimer(tx: Tx): void {
+  tx.timer('stabilize', tx.s.cfg.stabilizeInterval);
+  if (isMember(tx.s)) stabilizeNow(tx);
+}
+
+function stabilizeNow(tx: Tx): void {
+  const s = tx.s;
+  const succ = s.succs[0];
+  if (same(succ, s.self)) {
+    // Alone (or believing so): a known predecessor is the way back into a larger ring.
+    if (s.pred && !same(s.pred, s.self)) adoptSuccessors(tx, [s.pred, s.self]);
+    return;
+  }
+  const rid = tx.rid();
+  tx.set({ stabilizing: rid });
+  tx.send(succ, { t: 'get-state', rid });
+  tx.send(succ, { t: 'rectify', ready: s.ready });
+}
+
+export function onGetState(tx: Tx, from: Peer, msg: Extract<Msg, { t: 'get-state' }>): void {
+  const s = tx.s;
+  tx.send(from, { t: 'state', rid: msg.rid, member: isMember(s), pred: s.pred, succs: s.succs });
+}
+
+/** The successor's answer to stabilize. */
+export function onState(tx: Tx, from: Peer, msg: Extract<Msg, { t: 'state' }>): void {
+  const s = tx.s;
+  if (msg.rid !== s.stabilizing || !isMember(s)) return;
+  tx.set({ stabilizing: 0 });
+  const succ = s.succs[0];
+  if (!same(succ, from)) return;
+  // A successor that is no member has restarted and lost its state: it is not our successor.
+  if (!msg.member) return declareGone(tx, succ, 'restarted');
+  const candidates = [succ, ...msg.succs];
+  if (msg.pred && inOpen(msg.pred, s.self, succ)) candidates.unshift(msg.pred);
+  adoptSuccessors(tx, candidates);
+  const head = tx.s.succs[0];
+  if (!same(head, succ)) tx.send(head, { t: 'rectify', ready: tx.s.ready });
+}
+
+function adoptSuccessors(tx: Tx, candidates: readonly Peer[]): void {
+  const list = successorList(tx.s.self, candidates, tx.s.cfg.replicas);
+  if (list.length > 0) tx.set({ succs: list });
+}
+
+/** Zave's rectify: adopt `from` as predecessor if we have none or it is closer. */
+export function onRectify(tx: Tx, from: Peer, msg: Extract<Msg, { t: 'rectify' }>): void {
+  const s = tx.s;
+  if (!isMember(s) || same(from, s.self)) return;
+  const pred = s.pred;
+  if (pred && same(pred, from)) {
+    if (!msg.ready) handOff(tx, from, recordsIn(s, null, from));
+    return;
+  }
+  if (pred && !same(pred, s.self) && !inOpen(from, pred, s.self)) return;
+  tx.set({ pred: from });
+  handOff(tx, from, recordsIn(s, pred && !same(pred, s.self) ? pred : null, from));
+}
+
+/** Periodic: count unanswered pings, declare silent neighbours gone, ping again. */
+export function onPingTimer(tx: Tx): void {
+  tx.timer('ping', tx.s.cfg.pingInterval);
+  if (!isMember(tx.s)) return;
+  const { missLimit } = tx.s.cfg;
+  for (const w of tx.s.watch.values()) {
+    if (!w.awaiting) continue;
+    if (w.misses + 1 >= missLimit) declareGone(tx, w.peer, 'missed-pings');
+    else setWatch(tx, { ...w, misses: w.misses + 1 });
+  }
+  for (const w of tx.s.watch.values()) {
+    setWatch(tx, { ...w, awaiting: true });
+    tx.send(w.peer, { t: 'ping', nonce: tx.rid() }, 'dgram');
+  }
+  const lost = tx.s.lost.filter((l) => l.until > tx.now);
+  if (lost.length !== tx.s.lost.length) tx.set({ lost });
+  for (const l of lost) tx.send(l.peer, { t: 'ping', nonce: tx.rid() }, 'dgram');
+}
+
+function setWatch(tx: Tx, w: Watch): void {
+  const watch = new Map(tx.s.watch);
+  watch.set(w.peer.id, w);
+  tx.set({ watch });
+}
+
+export function onPing(tx: Tx, from: Peer, msg: Extract<Msg, { t: 'ping' }>): void {
+  tx.send(from, { t: 'pong', nonce: msg.nonce, member: isMember(tx.s) }, 'dgram');
+}
+
+export function onPong(tx: Tx, from: Peer, msg: Extract<Msg, { t: 'pong' }>): void {
+  const s = tx.s;
+  if (!isMember(s)) return;
+  const w = s.watch.get(from.id);
+  if (w) {
+    if (msg.member) setWatch(tx, { ...w, misses: 0, awaiting: false });
+    return;
+  }
+  if (!msg.member || !s.lost.some((l) => same(l.peer, from))) return;
+  // A peer we had given up on answers: a healed partition. Taking it back as successor when it
+  // is closer lets stabilize and rectify fold the two rings into one.
+  tx.set({ lost: s.lost.filter((l) => !same(l.peer, from)) });
+  tx.log({ ev: 'peer-back', peer: from });
+  const succ = s.succs[0];
+  if (same(succ, s.self) || inOpen(from, s.self, succ)) adoptSuccessors(tx, [from, ...s.succs]);
+}
+
+/** Any sign of life from a watched peer counts as an answered ping. */
+export function heardFrom(tx: Tx, from: Peer): void {
+  const w = tx.s.watch.get(from.id);
+  if (w && (w.awaiting || w.misses > 0)) setWatch(tx, { ...w, misses: 0, awaiting: false });
+}
+
+/** `peer` is gone: drop it everywhere, fall back on what is left, remember it for re-probing. */
+export function declareGone(tx: Tx, peer: Peer, how: 'missed-pings' | 'send-failed' | 'restarted'): void {
+  const s = tx.s;
+  if (same(peer, s.self)) return;
+  const fingers = s.fingers.some((f) => f !== null && same(f, peer)) ? s.fingers.map((f) => (f !== null && same(f, peer) ? null : f)) : s.fingers;
+  let succs = without(s.succs, peer);
+  // Every successor gone (more failures than the list covers): fall back on the nearest peer
+  // still known, else stand alone until a predecessor or a re-probe leads back to the ring.
+  if (succs.length === 0) succs = [nearestKnown({ ...s, fingers, succs: s.pred ? [s.pred] : [] }) ?? s.self];
+  const watch = new Map(s.watch);
+  watch.delete(peer.id);
+  const lost = [...s.lost.filter((l) => !same(l.peer, peer)), { peer, until: tx.now + s.cfg.lostTtl }].slice(-LOST_MAX);
+  tx.set({ succs, fingers, watch, lost, pred: s.pred && same(s.pred, peer) ? null : s.pred });
+  tx.log({ ev: 'peer-gone', peer, how });
+  onPeerGone(tx, peer);
+  onPeerGoneFromStores(tx, peer.id);
+}
+
+function nearestKnown(s: PeerState): Peer | undefined {
+  const known = closestPreceding(s, s.self, s.fingers.length + 1);
+  return known[known.length - 1];
+}
+
+/** Keeps the watch set equal to successors and predecessor, preserving counts of those kept. */
+export function refreshWatch(tx: Tx): void {
+  const s = tx.s;
+  const wanted: Peer[] = s.pred && !same(s.pred, s.self) ? [...s.succs, s.pred] : [...s.succs];
+  const watch = new Map<string, Watch>();
+  for (const p of wanted) {
+    if (same(p, s.self) || watch.has(p.id)) continue;
+    watch.set(p.id, s.watch.get(p.id) ?? { peer: p, misses: 0, awaiting: false });
+  }
+  tx.set({ watch });
+}
+
+/** Log successor and predecessor changes made during this step, and re-aim the pings. */
+export function noteNeighbours(tx: Tx): void {
+  const before = tx.base;
+  const after = tx.s;
+  if (before.succs === after.succs && before.pred === after.pred) return;
+  const was = before.succs[0] ?? null;
+  const now = after.succs[0] ?? null;
+  if (!samePeer(was, now)) tx.log({ ev: 'successor', succ: now, was });
+  if (!samePeer(before.pred, after.pred)) tx.log({ ev: 'predecessor', pred: after.pred, was: before.pred });
+  if (isMember(after)) refreshWatch(tx);
+}
+
+function samePeer(a: Peer | null, b: Peer | null): boolean {
+  return a === b || (a !== null && b !== null && same(a, b));
+}
+
+/** Graceful leave: records to the successor, our successors to the predecessor. */
+export function leave(tx: Tx, clientRid: number): void {
+  const s = tx.s;
+  if (s.phase !== 'member') return tx.reply(clientRid, { ok: false, op: 'leave', error: `cannot leave while ${s.phase}`, hops: 0 });
+  const succ = s.succs[0];
+  const pred = s.pred && !same(s.pred, s.self) ? s.pred : null;
+  const rid = tx.rid();
+  let waiting = 0;
+  if (!same(succ, s.self)) {
+    const records = [...s.records.values()];
+    sendRecords(tx, succ, records.slice(0, -1), (batch) => ({ t: 'replicate', rid: 0, records: batch }));
+    tx.send(succ, { t: 'leave', rid, pred, records: records.slice(-1) });
+    if (records.length > 0) tx.log({ ev: 'records-moved', to: succ, count: records.length, why: 'leave' });
+    waiting++;
+  }
+  if (pred && !same(pred, succ)) {
+    tx.send(pred, { t: 'leave-notice', rid, succs: s.succs });
+    waiting++;
+  }
+  tx.set({ phase: 'leaving', leaving: { rid, waiting, clientRid } });
+  if (waiting === 0) return finishLeave(tx);
+  tx.timer('leave', 2 * s.cfg.rpcTimeout);
+}
+
+export function onLeaveAck(tx: Tx, msg: Extract<Msg, { t: 'leave-ack' }>): void {
+  const l = tx.s.leaving;
+  if (!l || l.rid !== msg.rid) return;
+  if (l.waiting > 1) return tx.set({ leaving: { ...l, waiting: l.waiting - 1 } });
+  finishLeave(tx);
+}
+
+export function finishLeave(tx: Tx): void {
+  const l = tx.s.leaving;
+  if (!l || tx.s.phase !== 'leaving') return;
+  tx.set({ leaving: null });
+  tx.reply(l.clientRid, { ok: true, op: 'leave' });
+  tx.log({ ev: 'left' });
+  stop(tx, 'left the ring');
+}
+
+/** Our predecessor leaves: take its records and its predecessor. */
+export function onLeave(tx: Tx, from: Peer, msg: Extract<Msg, { t: 'leave' }>): void {
+  const s = tx.s;
+  const count = mergeRecords(tx, msg.records);
+  spliceOut(tx, from);
+  if (s.pred === null || same(s.pred, from)) tx.set({ pred: msg.pred && !same(msg.pred, from) ? msg.pred : null });
+  if (count > 0) tx.log({ ev: 'records-received', from, count, why: 'leave' });
+  tx.log({ ev: 'peer-gone', peer: from, how: 'left' });
+  tx.send(from, { t: 'leave-ack', rid: msg.rid });
+}
+
+/** Our successor leaves: splice it out of the list using its own successors. */
+export function onLeaveNotice(tx: Tx, from: Peer, msg: Extract<Msg, { t: 'leave-notice' }>): void {
+  const s = tx.s;
+  const at = s.succs.findIndex((p) => same(p, from));
+  if (at >= 0) adoptSuccessors(tx, [...s.succs.slice(0, at), ...msg.succs.filter((p) => !same(p, from))]);
+  spliceOut(tx, from);
+  tx.log({ ev: 'peer-gone', peer: from, how: 'left' });
+  tx.send(from, { t: 'leave-ack', rid: msg.rid });
+}
+
+function spliceOut(tx: Tx, gone: Peer): void {
+  const s = tx.s;
+  let succs = without(s.succs, gone);
+  if (succs.length === 0) succs = [s.self];
+  const fingers = s.fingers.map((f) => (f !== null && same(f, gone) ? null : f));
+  tx.set({ succs, fingers, pred: s.pred && same(s.pred, gone) ? null : s.pred });
+  onPeerGone(tx, gone);
+  onPeerGoneFromStores(tx, gone.id);
+}

@@ -1,0 +1,61 @@
+/** Ring geometry over what one peer knows: successor lists, routing candidates, responsibility. */
+import { inOpen, inOpenClosed, same, type Point } from './id';
+import type { Peer, PeerState } from './types';
+
+/**
+ * The successor list `self` derives from `candidates` (typically [successor, ...its list]):
+ * entries in strictly increasing clockwise distance from self, ending at self if the ring
+ * wraps (a ring smaller than r), at most r long. An out-of-order entry ends the list, which is
+ * what keeps OrderedSuccessorLists and NoDuplicates true whatever a stale reply says.
+ */
+export function successorList(self: Peer, candidates: readonly Peer[], r: number): Peer[] {
+  const list: Peer[] = [];
+  for (const c of candidates) {
+    if (list.length === r) break;
+    if (same(c, self)) {
+      list.push(self);
+      break;
+    }
+    if (list.length > 0 && !inOpen(c, list[list.length - 1], self)) break;
+    list.push(c);
+  }
+  return list;
+}
+
+/** Whether `s` is primary for `key`: it has a predecessor and key is in (pred, self]. */
+export function isPrimary(s: PeerState, key: Point): boolean {
+  return s.pred !== null && inOpenClosed(key, s.pred, s.self);
+}
+
+/** Whether the successor list answers a lookup for `target` (target in (self, succ]). */
+export function successorAnswers(s: PeerState, target: Point): boolean {
+  return s.succs.length > 0 && inOpenClosed(target, s.self, s.succs[0]);
+}
+
+/**
+ * Up to `max` distinct known peers strictly between self and `target`, closest to the target
+ * first: where a lookup goes next, and where it falls back to when a hop times out.
+ */
+export function closestPreceding(s: PeerState, target: Point, max: number): Peer[] {
+  const found: Peer[] = [];
+  const consider = (p: Peer | null) => {
+    if (p === null || !inOpen(p, s.self, target)) return;
+    for (const f of found) if (same(f, p)) return;
+    found.push(p);
+  };
+  let previous: Peer | null = null;
+  for (let k = s.fingers.length - 1; k >= 0; k--) {
+    const f = s.fingers[k];
+    if (f !== previous) consider(f);
+    previous = f;
+  }
+  for (const p of s.succs) consider(p);
+  // Closest to the target = farthest clockwise from self.
+  found.sort((a, b) => (inOpen(a, s.self, b) ? 1 : -1));
+  return found.length > max ? found.slice(0, max) : found;
+}
+
+export function without(list: readonly Peer[], gone: Point): readonly Peer[] {
+  for (const p of list) if (same(p, gone)) return list.filter((q) => !same(q, gone));
+  return list;
+}

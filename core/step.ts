@@ -1,0 +1,155 @@
+/**
+ * The peer as a reducer: step(state, input, now) -> { state, effects }. Pure: no I/O, no clock
+ * but `now`, no randomness, and the input state is never mutated (see Tx).
+ */
+import { onFixFingersTimer } from './fingers';
+import { onFetched, onFound, onHopFailed, onRetry, onStored, startOp } from './lookup';
+import * as m from './membership';
+import * as st from './storage';
+import { Tx } from './tx';
+import type { Config, Input, Msg, Peer, PeerState, StepResult } from './types';
+import { closestPreceding, successorAnswers } from './ring';
+
+export function initState(cfg: Config, self: Peer): PeerState {
+  return {
+    cfg,
+    self,
+    phase: 'idle',
+    ready: false,
+    succs: [],
+    pred: null,
+    fingers: new Array<Peer | null>(cfg.bits).fill(null),
+    fingerNext: 0,
+    records: new Map(),
+    watch: new Map(),
+    lost: [],
+    ops: new Map(),
+    stores: new Map(),
+    stabilizing: 0,
+    leaving: null,
+    nextRid: 1,
+  };
+}
+
+export function step(state: PeerState, input: Input, now: number): StepResult {
+  if (state.phase === 'stopped') return { state, effects: [] };
+  const tx = new Tx(state, now);
+  switch (input.kind) {
+    case 'create':
+      m.create(tx);
+      break;
+    case 'join':
+      m.join(tx, input.via, (bootstrap) => startOp(tx, 'join', 0, state.self, null, null, bootstrap));
+      break;
+    case 'deliver':
+      deliver(tx, input.from, input.msg);
+      break;
+    case 'timer':
+      onTimer(tx, input.name, input.arg);
+      break;
+    case 'command':
+      command(tx, input.cmd);
+      break;
+    case 'send-failed':
+      sendFailed(tx, input.to, input.msg);
+      break;
+  }
+  m.noteNeighbours(tx);
+  return { state: tx.s, effects: tx.effects };
+}
+
+function onTimer(tx: Tx, name: Extract<Input, { kind: 'timer' }>['name'], arg: number): void {
+  const member = tx.s.phase === 'member' || tx.s.phase === 'leaving';
+  switch (name) {
+    case 'ping':
+      return m.onPingTimer(tx);
+    case 'stabilize':
+      return m.onStabilizeTimer(tx);
+    case 'fix-fingers':
+      return onFixFingersTimer(tx);
+    case 'replicate':
+      return st.onReplicateTimer(tx);
+    case 'rpc':
+      // Either a lookup hop (rid*1024 + seq) or a store waiting on its replicas (rid*1024).
+      if (tx.s.stores.has(Math.floor(arg / 1024))) return st.onReplicaDone(tx, Math.floor(arg / 1024), null);
+      return onHopFailed(tx, Math.floor(arg / 1024), arg % 1024);
+    case 'retry':
+      return onRetry(tx, arg);
+    case 'leave':
+      if (member) m.finishLeave(tx);
+      return;
+  }
+}
+
+function command(tx: Tx, cmd: Extract<Input, { kind: 'command' }>['cmd']): void {
+  const s = tx.s;
+  if (cmd.op === 'leave') return m.leave(tx, cmd.rid);
+  if (s.phase !== 'member') return tx.reply(cmd.rid, { ok: false, op: cmd.op, error: `peer is ${s.phase}, not a ring member`, hops: 0 });
+  if (cmd.key.id.length !== s.self.id.length) return tx.reply(cmd.rid, { ok: false, op: cmd.op, error: 'key is not in this ring\'s identifier space', hops: 0 });
+  if (cmd.op === 'put') startOp(tx, 'put', cmd.rid, cmd.key, cmd.key, cmd.value);
+  else startOp(tx, 'get', cmd.rid, cmd.key, cmd.key);
+}
+
+function deliver(tx: Tx, from: Peer, msg: Msg): void {
+  if (from.id.length !== tx.s.self.id.length) return tx.log({ ev: 'bad-input', reason: `message from another identifier space (${from.addr})` });
+  m.heardFrom(tx, from);
+  switch (msg.t) {
+    case 'ping': return m.onPing(tx, from, msg);
+    case 'pong': return m.onPong(tx, from, msg);
+    case 'find': return onFind(tx, from, msg);
+    case 'found': return onFound(tx, from, msg);
+    case 'get-state': return m.onGetState(tx, from, msg);
+    case 'state': return m.onState(tx, from, msg);
+    case 'rectify': return m.onRectify(tx, from, msg);
+    case 'handoff': return st.onHandoff(tx, msg);
+    case 'store': return st.onStore(tx, from, msg);
+    case 'stored': return onStored(tx, msg);
+    case 'fetch': return st.onFetch(tx, from, msg);
+    case 'fetched': return onFetched(tx, from, msg);
+    case 'replicate': return st.onReplicate(tx, from, msg);
+    case 'replicated': return st.onReplicaDone(tx, msg.rid, from.id);
+    case 'digest': return st.onDigest(tx, from, msg);
+    case 'want': return st.onWant(tx, from, msg);
+    case 'leave': return m.onLeave(tx, from, msg);
+    case 'leave-notice': return m.onLeaveNotice(tx, from, msg);
+    case 'leave-ack': return m.onLeaveAck(tx, msg);
+  }
+}
+
+/** One step of someone else's lookup: the answer if our successor holds it, else closer peers. */
+function onFind(tx: Tx, from: Peer, msg: Extract<Msg, { t: 'find' }>): void {
+  const s = tx.s;
+  if (s.phase !== 'member' && s.phase !== 'leaving') return tx.send(from, { t: 'found', rid: msg.rid, done: false, peers: [] });
+  if (successorAnswers(s, msg.target)) return tx.send(from, { t: 'found', rid: msg.rid, done: true, peers: s.succs });
+  tx.send(from, { t: 'found', rid: msg.rid, done: false, peers: closestPreceding(s, msg.target, 3) });
+}
+
+/**
+ * A stream send failed (connection refused or reset): it counts as a missed ping, lookups move
+ * on at once, and whatever waited on an answer stops waiting. A lost hand-off needs nothing:
+ * the new predecessor's next rectify says it is not ready, which sends the hand-off again.
+ */
+function sendFailed(tx: Tx, to: Peer, msg: Msg): void {
+  const w = tx.s.watch.get(to.id);
+  if (w) {
+    if (w.misses + 1 >= tx.s.cfg.missLimit) m.declareGone(tx, w.peer, 'send-failed');
+    else tx.set({ watch: new Map(tx.s.watch).set(to.id, { ...w, misses: w.misses + 1, awaiting: true }) });
+  }
+  switch (msg.t) {
+    case 'find':
+    case 'store':
+    case 'fetch':
+      return onHopFailed(tx, msg.rid, null);
+    case 'get-state':
+      if (tx.s.stabilizing === msg.rid) tx.set({ stabilizing: 0 });
+      return;
+    case 'replicate':
+      if (msg.rid !== 0) st.onReplicaDone(tx, msg.rid, to.id);
+      return;
+    case 'leave':
+    case 'leave-notice':
+      return m.onLeaveAck(tx, { t: 'leave-ack', rid: msg.rid });
+    default:
+      return;
+  }
+}

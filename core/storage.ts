@@ -1,0 +1,198 @@
+/**
+ * Records and their replicas. A record lives at the successor of its key (its primary) and on
+ * the next r-1 peers. The primary acknowledges a store once those replicas have acknowledged it;
+ * periodically it sends each replica a digest (names and versions) and the replica asks for what
+ * it lacks. That one mechanism tops replicas up after joins, leaves and failures alike.
+ */
+import { inOpenClosed, same } from './id';
+import { isPrimary } from './ring';
+import { finishPut } from './lookup';
+import type { Tx } from './tx';
+import type { DigestEntry, FetchStatus, Key, Msg, Peer, PeerState, Rec, StoreStatus } from './types';
+
+/** Most entries or bytes one digest or replica batch carries, to stay far below the codec limit. */
+const BATCH_ENTRIES = 512;
+const BATCH_BYTES = 256 * 1024;
+
+function newer(a: Rec, b: Rec): boolean {
+  return a.version > b.version || (a.version === b.version && a.writer > b.writer);
+}
+
+/** Merge incoming copies, keeping the newest version of each; returns how many changed. */
+export function mergeRecords(tx: Tx, incoming: readonly Rec[]): number {
+  let records: Map<string, Rec> | null = null;
+  let changed = 0;
+  for (const rec of incoming) {
+    const have = (records ?? tx.s.records).get(rec.key.name);
+    if (have && !newer(rec, have)) continue;
+    records ??= new Map(tx.s.records);
+    records.set(rec.key.name, rec);
+    changed++;
+  }
+  if (records) tx.set({ records });
+  return changed;
+}
+
+/** The live replica holders after self: the first r-1 entries of the successor list. */
+function replicaTargets(s: PeerState): Peer[] {
+  const targets: Peer[] = [];
+  for (const p of s.succs) {
+    if (targets.length >= s.cfg.replicas - 1 || same(p, s.self)) break;
+    targets.push(p);
+  }
+  return targets;
+}
+
+/**
+ * A store at this peer as primary. Returns the refusal status, or 'ok' once the record is
+ * stored here and sent to the replicas; the client hears back when they acknowledge.
+ */
+export function acceptStore(tx: Tx, key: Key, value: Uint8Array, client: Peer, clientRid: number): StoreStatus {
+  const s = tx.s;
+  if (s.phase !== 'member' || !isPrimary(s, key)) return 'not-responsible';
+  if (!s.ready) return 'not-ready';
+  const version = (s.records.get(key.name)?.version ?? 0) + 1;
+  const rec: Rec = { key, value, version, writer: s.self.id };
+  mergeRecords(tx, [rec]);
+  const targets = replicaTargets(s);
+  const holders = [s.self, ...targets];
+  if (targets.length === 0) {
+    completeStore(tx, client, clientRid, version, holders);
+    return 'ok';
+  }
+  const rid = tx.rid();
+  const stores = new Map(tx.s.stores);
+  stores.set(rid, { rid, client, clientRid, version, waiting: targets.map((p) => p.id), holders });
+  tx.set({ stores });
+  for (const p of targets) tx.send(p, { t: 'replicate', rid, records: [rec] });
+  tx.timer('rpc', s.cfg.rpcTimeout, rid * 1024);
+  return 'ok';
+}
+
+function completeStore(tx: Tx, client: Peer, clientRid: number, version: number, holders: readonly Peer[]): void {
+  if (same(client, tx.s.self)) finishPut(tx, clientRid, version, holders);
+  else tx.send(client, { t: 'stored', rid: clientRid, status: 'ok', version, holders });
+}
+
+export function onStore(tx: Tx, from: Peer, msg: Extract<Msg, { t: 'store' }>): void {
+  const status = acceptStore(tx, msg.key, msg.value, from, msg.rid);
+  if (status !== 'ok') tx.send(from, { t: 'stored', rid: msg.rid, status, version: 0, holders: [] });
+}
+
+/**
+ * A replica acknowledged, or will never (it is gone, or the wait timed out: `from` null).
+ * Replicas that do not answer in time are topped up by the digest rounds later.
+ */
+export function onReplicaDone(tx: Tx, rid: number, from: string | null): void {
+  const pending = tx.s.stores.get(rid);
+  if (!pending) return;
+  const waiting = from === null ? [] : pending.waiting.filter((id) => id !== from);
+  const stores = new Map(tx.s.stores);
+  if (waiting.length > 0) {
+    stores.set(rid, { ...pending, waiting });
+    tx.set({ stores });
+    return;
+  }
+  stores.delete(rid);
+  tx.set({ stores });
+  completeStore(tx, pending.client, pending.clientRid, pending.version, pending.holders);
+}
+
+export function onPeerGoneFromStores(tx: Tx, gone: string): void {
+  for (const pending of tx.s.stores.values()) if (pending.waiting.includes(gone)) onReplicaDone(tx, pending.rid, gone);
+}
+
+export function serveFetch(s: PeerState, key: Key): { status: FetchStatus; rec: Rec | null } {
+  if (s.phase !== 'member' || !isPrimary(s, key)) return { status: 'not-responsible', rec: null };
+  if (!s.ready) return { status: 'not-ready', rec: null };
+  const rec = s.records.get(key.name);
+  return rec ? { status: 'found', rec } : { status: 'missing', rec: null };
+}
+
+export function onFetch(tx: Tx, from: Peer, msg: Extract<Msg, { t: 'fetch' }>): void {
+  const answer = serveFetch(tx.s, msg.key);
+  tx.send(from, { t: 'fetched', rid: msg.rid, status: answer.status, rec: answer.rec });
+}
+
+export function onReplicate(tx: Tx, from: Peer, msg: Extract<Msg, { t: 'replicate' }>): void {
+  const changed = mergeRecords(tx, msg.records);
+  if (msg.rid !== 0) tx.send(from, { t: 'replicated', rid: msg.rid });
+  else if (changed > 0) tx.log({ ev: 'records-received', from, count: changed, why: 'replica' });
+}
+
+/** Periodic: tell each replica holder what this peer is primary for. */
+export function onReplicateTimer(tx: Tx): void {
+  const s = tx.s;
+  tx.timer('replicate', s.cfg.replicateInterval);
+  if (s.phase !== 'member' || !s.ready || s.pred === null) return;
+  const targets = replicaTargets(s);
+  if (targets.length === 0) return;
+  const entries: DigestEntry[] = [];
+  for (const rec of s.records.values()) {
+    if (isPrimary(s, rec.key)) entries.push({ name: rec.key.name, version: rec.version, writer: rec.writer });
+  }
+  for (let i = 0; i < entries.length; i += BATCH_ENTRIES) {
+    const batch = entries.slice(i, i + BATCH_ENTRIES);
+    for (const p of targets) tx.send(p, { t: 'digest', entries: batch });
+  }
+}
+
+export function onDigest(tx: Tx, from: Peer, msg: Extract<Msg, { t: 'digest' }>): void {
+  const names: string[] = [];
+  for (const e of msg.entries) {
+    const have = tx.s.records.get(e.name);
+    if (!have || newer({ ...have, version: e.version, writer: e.writer }, have)) names.push(e.name);
+  }
+  if (names.length > 0) tx.send(from, { t: 'want', names });
+}
+
+export function onWant(tx: Tx, from: Peer, msg: Extract<Msg, { t: 'want' }>): void {
+  const records: Rec[] = [];
+  for (const name of msg.names) {
+    const rec = tx.s.records.get(name);
+    if (rec) records.push(rec);
+  }
+  sendRecords(tx, from, records, (batch) => ({ t: 'replicate', rid: 0, records: batch }));
+  if (records.length > 0) tx.log({ ev: 'records-moved', to: from, count: records.length, why: 'replica' });
+}
+
+/** Sends `records` in batches small enough for one message each. */
+export function sendRecords(tx: Tx, to: Peer, records: readonly Rec[], wrap: (batch: Rec[]) => Msg): void {
+  let batch: Rec[] = [];
+  let bytes = 0;
+  for (const rec of records) {
+    if (batch.length > 0 && (batch.length >= BATCH_ENTRIES || bytes + rec.value.length > BATCH_BYTES)) {
+      tx.send(to, wrap(batch));
+      batch = [];
+      bytes = 0;
+    }
+    batch.push(rec);
+    bytes += rec.value.length;
+  }
+  if (batch.length > 0) tx.send(to, wrap(batch));
+}
+
+/** Records in (from, to] clockwise: what a new predecessor `to` takes over from us. */
+export function recordsIn(s: PeerState, from: Peer | null, to: Peer): Rec[] {
+  const out: Rec[] = [];
+  for (const rec of s.records.values()) {
+    // Without a known predecessor, everything outside (to, self] is the new peer's.
+    const moves = from === null ? !inOpenClosed(rec.key, to, s.self) : inOpenClosed(rec.key, from, to);
+    if (moves) out.push(rec);
+  }
+  return out;
+}
+
+/** Hands a new predecessor its records in batches, then the marker that makes it ready. */
+export function handOff(tx: Tx, to: Peer, records: readonly Rec[]): void {
+  sendRecords(tx, to, records, (batch) => ({ t: 'replicate', rid: 0, records: batch }));
+  tx.send(to, { t: 'handoff', records: [] });
+  if (records.length > 0) tx.log({ ev: 'records-moved', to, count: records.length, why: 'join' });
+}
+
+/** The hand-off marker: the stream before it carried every record of our primary range. */
+export function onHandoff(tx: Tx, msg: Extract<Msg, { t: 'handoff' }>): void {
+  if (tx.s.phase !== 'member') return;
+  mergeRecords(tx, msg.records);
+  if (!tx.s.ready) tx.set({ ready: true });
+}
