@@ -33,6 +33,15 @@ export function create(tx: Tx): void {
   startTimers(tx);
 }
 
+export function init(tx: Tx, succs: readonly Peer[], pred: Peer | null): void {
+  if (tx.s.phase !== 'idle') return tx.log({ ev: 'bad-input', reason: `init while ${tx.s.phase}` });
+  const self = tx.s.self;
+  const list = successorList(self, succs.length > 0 ? succs : [self], tx.s.cfg.replicas);
+  tx.set({ phase: 'member', ready: true, succs: list, pred: pred ?? self });
+  tx.log({ ev: 'created' });
+  startTimers(tx);
+}
+
 export function join(tx: Tx, via: string, startLookup: (bootstrap: Peer) => void): void {
   if (tx.s.phase !== 'idle') return tx.log({ ev: 'bad-input', reason: `join while ${tx.s.phase}` });
   tx.set({ phase: 'joining' });

@@ -38,6 +38,9 @@ export function step(state: PeerState, input: Input, now: number): StepResult {
     case 'create':
       m.create(tx);
       break;
+    case 'init':
+      m.init(tx, input.succs, input.pred);
+      break;
     case 'join':
       m.join(tx, input.via, (bootstrap) => startOp(tx, 'join', 0, state.self, null, null, bootstrap));
       break;

@@ -95,6 +95,8 @@ export type Command =
 export type Input =
   /** Start a new ring alone. */
   | { readonly kind: 'create' }
+  /** Start as a member of a ring whose neighbours are given, as the seed's `init` does. */
+  | { readonly kind: 'init'; readonly succs: readonly Peer[]; readonly pred: Peer | null }
   /** Join the ring that `via` belongs to. */
   | { readonly kind: 'join'; readonly via: string }
   | { readonly kind: 'deliver'; readonly from: Peer; readonly msg: Msg; readonly channel: Channel }

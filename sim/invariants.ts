@@ -1,0 +1,301 @@
+/**
+ * Pamela Zave's Chord invariants ("Reasoning about identifier spaces: How to make Chord
+ * correct", IEEE TSE 2017), checked over a snapshot of the simulated world. The safety checks
+ * run after every simulated event in the property tests, so they stay O(N * r): one index by id,
+ * one pass over the best-successor graph with visit marks, and no recursion.
+ */
+import { cmp, decimalOf, fingerStart, inOpen, same, type Point } from '../core/id';
+import type { Key, Peer, PeerState } from '../core/types';
+
+/** One peer as the world knows it, alive or dead. */
+export interface PeerView {
+  readonly state: PeerState;
+  readonly alive: boolean;
+}
+
+/** A violation before the caller stamps it with the virtual time (`Violation.at`). */
+export interface Finding {
+  readonly invariant: string;
+  readonly detail: string;
+}
+
+export interface Acked {
+  readonly key: Key;
+  readonly value: Uint8Array;
+}
+
+/** A broken run tends to break everywhere at once; the first few findings say enough. */
+export const MAX_FINDINGS = 10;
+
+class Findings {
+  readonly list: Finding[] = [];
+
+  get full(): boolean {
+    return this.list.length >= MAX_FINDINGS;
+  }
+
+  add(invariant: string, detail: string): void {
+    if (!this.full) this.list.push({ invariant, detail });
+  }
+}
+
+const dec = decimalOf;
+
+function decs(ps: readonly Point[]): string {
+  return `[${ps.map(dec).join(',')}]`;
+}
+
+/** Live, past its join and not yet gone: the peers whose pointers Zave's invariants constrain. */
+export function participates(v: PeerView): boolean {
+  return v.alive && (v.state.phase === 'member' || v.state.phase === 'leaving') && v.state.succs.length > 0;
+}
+
+/** Participating peers by id; of two live peers under one id (a NoDuplicates violation) the first wins. */
+function participantIndex(peers: readonly PeerView[]): Map<string, PeerView> {
+  const index = new Map<string, PeerView>();
+  for (const v of peers) {
+    if (participates(v) && !index.has(v.state.self.id)) index.set(v.state.self.id, v);
+  }
+  return index;
+}
+
+/** The participating peers sorted by id: the ring as it should be. */
+export function participants(peers: readonly PeerView[]): PeerView[] {
+  return [...participantIndex(peers).values()].sort((a, b) => cmp(a.state.self, b.state.self));
+}
+
+/** Index in `sorted` (non-empty, ascending) of the first point at or after `p`, wrapping to 0. */
+export function successorIndex(sorted: readonly Point[], p: Point): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (cmp(sorted[mid], p) < 0) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo === sorted.length ? 0 : lo;
+}
+
+/** The `count` peers of the sorted ring that follow index `i` clockwise, wrapping. */
+function following(ring: readonly Peer[], i: number, count: number): Peer[] {
+  const out: Peer[] = [];
+  for (let j = 1; j <= count; j++) out.push(ring[(i + j) % ring.length]);
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Safety
+
+const UNSEEN = -2;
+const NO_RING = -1;
+
+/** The best-successor graph: each participant points at its first live participating successor. */
+interface Graph {
+  readonly views: readonly PeerView[];
+  /** Index of bestSucc, or -1 when every entry is dead, absent or not participating. */
+  readonly next: Int32Array;
+  /** Each cycle of the graph, as indices in walking order. */
+  readonly cycles: readonly (readonly number[])[];
+  /** The cycle each peer reaches, or NO_RING. */
+  readonly reach: Int32Array;
+  /** For a peer that reaches no cycle: where its walk stops. */
+  readonly deadEnd: Int32Array;
+}
+
+function bestSuccGraph(index: ReadonlyMap<string, PeerView>): Graph {
+  const views = [...index.values()];
+  const pos = new Map<string, number>();
+  views.forEach((v, i) => pos.set(v.state.self.id, i));
+  const n = views.length;
+  const next = new Int32Array(n).fill(-1);
+  for (let i = 0; i < n; i++) {
+    for (const e of views[i].state.succs) {
+      const j = pos.get(e.id);
+      if (j !== undefined) {
+        next[i] = j;
+        break;
+      }
+    }
+  }
+  const reach = new Int32Array(n).fill(UNSEEN);
+  const deadEnd = new Int32Array(n).fill(-1);
+  // mark[i] = walk number + 1 while i is on the current, not yet resolved walk.
+  const mark = new Int32Array(n);
+  const cycles: number[][] = [];
+  for (let s = 0; s < n; s++) {
+    if (reach[s] !== UNSEEN) continue;
+    const path: number[] = [];
+    let i = s;
+    while (i >= 0 && reach[i] === UNSEEN && mark[i] !== s + 1) {
+      mark[i] = s + 1;
+      path.push(i);
+      i = next[i];
+    }
+    let ring: number;
+    let end = -1;
+    if (i < 0) {
+      ring = NO_RING;
+      end = path[path.length - 1];
+    } else if (reach[i] === UNSEEN) {
+      ring = cycles.length;
+      cycles.push(path.slice(path.indexOf(i)));
+    } else {
+      ring = reach[i];
+      end = deadEnd[i];
+    }
+    for (const p of path) {
+      reach[p] = ring;
+      deadEnd[p] = end;
+    }
+  }
+  return { views, next, cycles, reach, deadEnd };
+}
+
+function checkNoDuplicatePeers(peers: readonly PeerView[], out: Findings): void {
+  const seen = new Set<string>();
+  for (const v of peers) {
+    if (!v.alive) continue;
+    if (seen.has(v.state.self.id)) out.add('NoDuplicates', `two live peers have id ${dec(v.state.self)}`);
+    seen.add(v.state.self.id);
+  }
+}
+
+function checkRings(g: Graph, out: Findings): void {
+  const self = (i: number): Peer => g.views[i].state.self;
+  if (g.cycles.length === 0) {
+    out.add('AtLeastOneRing', `none of the ${g.views.length} participating peers reaches itself by best successors`);
+    return;
+  }
+  if (g.cycles.length > 1) {
+    const rings = g.cycles.map((c) => `through ${dec(self(c[0]))} (${c.length} members)`);
+    out.add('AtMostOneRing', `${g.cycles.length} rings: ${rings.join(', ')}`);
+  }
+  for (const cycle of g.cycles) {
+    // An ordered cycle crosses zero exactly once; only a disordered one pays for the sort that
+    // names the member it skips.
+    let wraps = 0;
+    for (const u of cycle) if (cmp(self(g.next[u]), self(u)) <= 0) wraps++;
+    if (wraps === 1) continue;
+    const sorted = [...cycle].sort((a, b) => cmp(self(a), self(b)));
+    for (let j = 0; j < sorted.length; j++) {
+      const u = sorted[j];
+      const expected = sorted[(j + 1) % sorted.length];
+      if (g.next[u] !== expected) {
+        out.add('OrderedRing', `ring step ${dec(self(u))} -> ${dec(self(g.next[u]))} skips ring member ${dec(self(expected))}`);
+        break;
+      }
+    }
+  }
+  for (let i = 0; i < g.views.length && !out.full; i++) {
+    if (g.reach[i] !== NO_RING) continue;
+    const end = g.deadEnd[i];
+    out.add(
+      'ConnectedAppendages',
+      end === i
+        ? `peer ${dec(self(i))} has no live successor`
+        : `peer ${dec(self(i))} does not reach the ring: its best successors stop at ${dec(self(end))}, which has no live successor`,
+    );
+  }
+}
+
+/** Strictly increasing clockwise distance from the owner, the owner itself counting as the full circle. */
+function checkSuccessorList(s: PeerState, out: Findings): void {
+  const list = s.succs;
+  const seen = new Set<string>();
+  for (const e of list) {
+    if (seen.has(e.id)) {
+      out.add('NoDuplicates', `peer ${dec(s.self)}: successors ${decs(list)} repeat ${dec(e)}`);
+      break;
+    }
+    seen.add(e.id);
+  }
+  for (let j = 0; j + 1 < list.length; j++) {
+    const a = list[j];
+    const b = list[j + 1];
+    // (self, self) is the whole ring but self, so before a trailing self any other entry is in order.
+    if (same(a, s.self) || !inOpen(a, s.self, b)) {
+      out.add('OrderedSuccessorLists', `peer ${dec(s.self)}: successors ${decs(list)} out of order at ${dec(b)}`);
+      return;
+    }
+  }
+}
+
+/** OneOrderedRing, ConnectedAppendages, OrderedSuccessorLists and NoDuplicates. */
+export function safetyViolations(peers: readonly PeerView[]): Finding[] {
+  const out = new Findings();
+  checkNoDuplicatePeers(peers, out);
+  const index = participantIndex(peers);
+  if (index.size === 0) return out.list;
+  const g = bestSuccGraph(index);
+  checkRings(g, out);
+  for (const v of g.views) {
+    if (out.full) break;
+    checkSuccessorList(v.state, out);
+  }
+  return out.list;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Quiescence
+
+/** The ideal ring: exact successor lists, predecessors and fingers over the live participants. */
+export function idealRingViolations(peers: readonly PeerView[]): Finding[] {
+  const out = new Findings();
+  for (const v of peers) {
+    if (v.alive && !participates(v)) {
+      out.add('IdealRing', `peer ${dec(v.state.self)} has not joined (phase ${v.state.phase}, ${v.state.succs.length} successors)`);
+    }
+  }
+  const ring = participants(peers).map((v) => v.state);
+  const selves = ring.map((s) => s.self);
+  ring.forEach((s, i) => {
+    if (out.full) return;
+    const who = `peer ${dec(s.self)}`;
+    const succs = following(selves, i, Math.min(s.cfg.replicas, selves.length));
+    if (s.succs.length !== succs.length || s.succs.some((e, j) => !same(e, succs[j]))) {
+      out.add('IdealRing', `${who}: successors ${decs(s.succs)} expected ${decs(succs)}`);
+    }
+    const pred = selves[(i - 1 + selves.length) % selves.length];
+    if (s.pred === null || !same(s.pred, pred)) {
+      out.add('IdealRing', `${who}: predecessor ${s.pred === null ? 'none' : dec(s.pred)} expected ${dec(pred)}`);
+    }
+    for (let k = 0; k < s.cfg.bits; k++) {
+      const finger = selves[successorIndex(selves, fingerStart(s.self, k, s.cfg.bits))];
+      const got = s.fingers[k] ?? null;
+      if (got === null || !same(got, finger)) {
+        out.add('IdealRing', `${who}: finger ${k} is ${got === null ? 'unknown' : dec(got)} expected ${dec(finger)}`);
+        break;
+      }
+    }
+  });
+  return out.list;
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** Every acknowledged record, with its last acknowledged value, on the `replicas` peers from its successor on. */
+export function replicaViolations(peers: readonly PeerView[], acked: ReadonlyMap<string, Acked>, replicas: number): Finding[] {
+  const out = new Findings();
+  const ring = participants(peers).map((v) => v.state);
+  const selves = ring.map((s) => s.self);
+  for (const [name, { key, value }] of acked) {
+    if (out.full) break;
+    const what = `record "${name}" (key ${dec(key)})`;
+    if (ring.length === 0) {
+      out.add('Data', `${what}: no live peer to hold it`);
+      continue;
+    }
+    const first = successorIndex(selves, key);
+    for (let j = 0; j < Math.min(replicas, ring.length); j++) {
+      const holder = ring[(first + j) % ring.length];
+      const rec = holder.records.get(name);
+      if (rec === undefined) out.add('Data', `${what}: missing on peer ${dec(holder.self)}`);
+      else if (!sameBytes(rec.value, value)) out.add('Data', `${what}: peer ${dec(holder.self)} holds a stale value`);
+    }
+  }
+  return out.list;
+}
