@@ -1,0 +1,154 @@
+import test from 'ava';
+import fc from 'fast-check';
+import { defaultConfig } from './config';
+import { pointOfBigInt } from './id';
+import { initState, step } from './step';
+import type { Effect, Input, Msg, Peer, PeerState } from './types';
+import { keyArb, msgArb, valueArb } from '../properties/message-arbitrary';
+
+const BITS = 8;
+const cfg = defaultConfig(BITS, 3);
+const peer = (n: number): Peer => ({ ...pointOfBigInt(BigInt(n), BITS), addr: `p${n}` });
+const enc = (s: string) => new TextEncoder().encode(s);
+
+/** Runs inputs in order from a fresh state; returns the last state and every effect. */
+function drive(self: Peer, inputs: readonly Input[], now = 0): { state: PeerState; effects: Effect[] } {
+  let state = initState(cfg, self);
+  const effects: Effect[] = [];
+  for (const input of inputs) {
+    const r = step(state, input, now);
+    state = r.state;
+    effects.push(...r.effects);
+  }
+  return { state, effects };
+}
+
+const sends = (effects: readonly Effect[], t: Msg['t']) => effects.filter((e): e is Extract<Effect, { kind: 'send' }> => e.kind === 'send' && e.msg.t === t);
+const deliver = (from: Peer, msg: Msg): Input => ({ kind: 'deliver', from, msg, channel: 'stream' });
+
+/** Structural snapshot that sees inside Maps and byte arrays. */
+function snapshot(v: unknown): string {
+  return JSON.stringify(v, (_k, x) => (x instanceof Map ? ['Map', [...x.entries()]] : x instanceof Uint8Array ? ['Bytes', [...x]] : x));
+}
+
+function deepFreeze<T>(v: T): T {
+  if (v === null || typeof v !== 'object' || Object.isFrozen(v) || ArrayBuffer.isView(v)) return v;
+  if (v instanceof Map) for (const x of v.values()) deepFreeze(x);
+  for (const x of Object.values(v)) deepFreeze(x);
+  return Object.freeze(v);
+}
+
+const pool = [2, 4, 5, 8, 9, 14, 19, 25].map(peer);
+const poolPeer = fc.constantFrom(...pool);
+const inputArb: fc.Arbitrary<Input> = fc.oneof(
+  fc.record({ kind: fc.constant('deliver' as const), from: poolPeer, msg: msgArb(BITS), channel: fc.constantFrom('dgram' as const, 'stream' as const) }),
+  fc.record({ kind: fc.constant('timer' as const), name: fc.constantFrom('ping' as const, 'stabilize' as const, 'fix-fingers' as const, 'replicate' as const, 'rpc' as const, 'retry' as const, 'leave' as const), arg: fc.nat({ max: 40 * 1024 }) }),
+  fc.record({ kind: fc.constant('command' as const), cmd: fc.oneof(
+    fc.record({ op: fc.constant('put' as const), rid: fc.nat(), key: keyArb(BITS), value: valueArb }),
+    fc.record({ op: fc.constant('get' as const), rid: fc.nat(), key: keyArb(BITS) }),
+    fc.record({ op: fc.constant('leave' as const), rid: fc.nat() })) }),
+  fc.record({ kind: fc.constant('send-failed' as const), to: poolPeer, msg: msgArb(BITS) }),
+);
+const startArb: fc.Arbitrary<Input> = fc.oneof(
+  fc.constant<Input>({ kind: 'create' }),
+  fc.constant<Input>({ kind: 'join', via: 'p4' }),
+  fc.constant<Input>({ kind: 'init', succs: [peer(8), peer(9), peer(14)], pred: peer(4) }),
+);
+
+test('step never mutates deep-frozen inputs and never throws, whatever arrives', (t) => {
+  fc.assert(fc.property(startArb, fc.array(inputArb, { maxLength: 40 }), (start, inputs) => {
+    let state = initState(cfg, peer(5));
+    let now = 0;
+    for (const input of [start, ...inputs]) {
+      deepFreeze(state);
+      deepFreeze(input);
+      const before = snapshot([state, input]);
+      const r = step(state, input, now);
+      if (snapshot([state, input]) !== before) return false;
+      state = r.state;
+      now += 100;
+    }
+    return true;
+  }), { numRuns: 300 });
+  t.pass();
+});
+
+test('a lone peer creates a ring and serves puts and gets itself', (t) => {
+  const key = { ...pointOfBigInt(77n, BITS), name: '77' };
+  const { state, effects } = drive(peer(5), [
+    { kind: 'create' },
+    { kind: 'command', cmd: { op: 'put', rid: 1, key, value: enc('hello') } },
+    { kind: 'command', cmd: { op: 'get', rid: 2, key } },
+  ]);
+  t.is(state.phase, 'member');
+  t.deepEqual(state.succs, [peer(5)]);
+  const replies = effects.filter((e) => e.kind === 'reply').map((e) => (e.kind === 'reply' ? e.reply : null));
+  t.like(replies[0], { ok: true, op: 'put', version: 1, hops: 0 });
+  t.like(replies[1], { ok: true, op: 'get', hops: 0 });
+});
+
+test('a joining peer adopts the successor list it is given, then stabilizes and rectifies', (t) => {
+  const first = drive(peer(5), [{ kind: 'join', via: 'p4' }]);
+  const find = sends(first.effects, 'find')[0];
+  t.is(find.to.addr, 'p4');
+  const found: Msg = { t: 'found', rid: (find.msg as Extract<Msg, { t: 'find' }>).rid, done: true, peers: [peer(8), peer(9), peer(14)] };
+  const { state, effects } = drive(peer(5), [{ kind: 'join', via: 'p4' }, deliver(peer(4), found)]);
+  t.is(state.phase, 'member');
+  t.deepEqual(state.succs.map((p) => p.addr), ['p8', 'p9', 'p14']);
+  t.false(state.ready, 'not ready before the hand-off');
+  t.is(sends(effects, 'get-state')[0].to.addr, 'p8');
+  t.is(sends(effects, 'rectify')[0].to.addr, 'p8');
+});
+
+test('a join that finds its own ID held by another address fails with a clear reason', (t) => {
+  const rid = (drive(peer(5), [{ kind: 'join', via: 'p4' }]).effects.find((e) => e.kind === 'send')! as Extract<Effect, { kind: 'send' }>).msg as Extract<Msg, { t: 'find' }>;
+  const other = { ...peer(5), addr: 'elsewhere' };
+  const { state, effects } = drive(peer(5), [{ kind: 'join', via: 'p4' }, deliver(peer(4), { t: 'found', rid: rid.rid, done: true, peers: [other] })]);
+  t.is(state.phase, 'stopped');
+  const stopped = effects.find((e) => e.kind === 'stopped');
+  t.regex(stopped && stopped.kind === 'stopped' ? stopped.reason : '', /duplicate peer ID/);
+});
+
+test('an unreachable bootstrap peer ends the join after the configured attempts', (t) => {
+  let state = initState(cfg, peer(5));
+  const effects: Effect[] = [];
+  const run = (input: Input) => { const r = step(state, input, 0); state = r.state; effects.push(...r.effects); return r.effects; };
+  let pending = run({ kind: 'join', via: 'p4' });
+  for (let i = 0; i < 20 && state.phase === 'joining'; i++) {
+    const next: Effect[] = [];
+    for (const e of pending) {
+      if (e.kind === 'send') next.push(...run({ kind: 'send-failed', to: e.to, msg: e.msg }));
+      if (e.kind === 'timer' && e.name === 'retry') next.push(...run({ kind: 'timer', name: 'retry', arg: e.arg }));
+    }
+    pending = next;
+  }
+  t.is(state.phase, 'stopped');
+  t.truthy(effects.find((e) => e.kind === 'log' && e.event.ev === 'join-failed' && /unreachable/.test(e.event.reason)));
+});
+
+test('a successor that misses missLimit pings in a row is declared gone and replaced', (t) => {
+  const inputs: Input[] = [{ kind: 'init', succs: [peer(8), peer(9), peer(14)], pred: peer(4) }];
+  for (let i = 0; i <= cfg.missLimit; i++) {
+    inputs.push({ kind: 'timer', name: 'ping', arg: 0 });
+    inputs.push(deliver(peer(9), { t: 'pong', nonce: 0, member: true }));
+    inputs.push(deliver(peer(14), { t: 'pong', nonce: 0, member: true }));
+    inputs.push(deliver(peer(4), { t: 'pong', nonce: 0, member: true }));
+  }
+  const { state, effects } = drive(peer(5), inputs);
+  t.deepEqual(state.succs.map((p) => p.addr), ['p9', 'p14']);
+  t.truthy(effects.find((e) => e.kind === 'log' && e.event.ev === 'peer-gone' && e.event.peer.addr === 'p8'));
+});
+
+test('rectify from a closer peer makes it the predecessor and hands it its records', (t) => {
+  const key = (n: number) => ({ ...pointOfBigInt(BigInt(n), BITS), name: String(n) });
+  const rec = (n: number) => ({ key: key(n), value: enc(`v${n}`), version: 1, writer: peer(9).id });
+  const { state, effects } = drive(peer(9), [
+    { kind: 'init', succs: [peer(14)], pred: peer(4) },
+    deliver(peer(14), { t: 'replicate', rid: 0, records: [rec(5), rec(6), rec(8)] }),
+    deliver(peer(6), { t: 'rectify', ready: false }),
+  ]);
+  t.is(state.pred?.addr, 'p6');
+  const moved = sends(effects, 'replicate').filter((e) => e.to.addr === 'p6').flatMap((e) => (e.msg as Extract<Msg, { t: 'replicate' }>).records.map((r) => r.key.name));
+  t.deepEqual(moved.sort(), ['5', '6']);
+  t.is(sends(effects, 'handoff')[0].to.addr, 'p6');
+});
