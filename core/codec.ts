@@ -8,8 +8,9 @@
  *           had and rejects any id that is not canonical for the receiver's `bits`)
  *   string  u16 length + UTF-8
  *   bytes   u32 length + raw bytes
- *   number  float64; decode accepts only non-negative safe integers (rids, nonces and versions
- *           may pass 2^32 on a long run)
+ *   number  u53 as two u32 words, high first (rids, nonces and versions may pass 2^32 on a
+ *           long run); a high word over 2^21 - 1 is refused, and encode sends 0xffffffff for a
+ *           number that is not a non-negative safe integer, so that the receiver reports it
  *   boolean u8 0 or 1
  *   list    u32 count + items
  *   nullable u8 presence (0 or 1) + the value when present
@@ -41,28 +42,112 @@ const DECODER = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 const U8_MAX = 0xff;
 const U16_MAX = 0xffff;
-const INITIAL_CAPACITY = 256;
+const TWO_32 = 2 ** 32;
+/** High word of 2^53 - 1, the largest safe integer. */
+const MAX_HIGH_WORD = 0x1fffff;
+/** A high word no safe integer has: encode sends it for an invalid number, decode refuses it. */
+const INVALID_HIGH_WORD = 0xffffffff;
 
-class Writer {
-  private buf = new Uint8Array(INITIAL_CAPACITY);
-  private view = new DataView(this.buf.buffer);
+/** What the field writers write to: first a Sizer, then a Writer of exactly that size. Sizing
+ *  first costs a second walk but saves a buffer and a copy, and a typed array's allocation
+ *  (off the V8 heap beyond 64 bytes) dominates the cost of encoding a small message. */
+interface Sink {
+  u8(v: number): void;
+  u32(v: number): void;
+  num(v: number): void;
+  bool(v: boolean): void;
+  id(hex: string): void;
+  str(s: string): void;
+  bytes(v: Uint8Array): void;
+}
+
+class Sizer implements Sink {
+  size = 0;
+
+  u8(): void {
+    this.size += 1;
+  }
+
+  u32(): void {
+    this.size += 4;
+  }
+
+  num(): void {
+    this.size += 8;
+  }
+
+  bool(): void {
+    this.size += 1;
+  }
+
+  id(hex: string): void {
+    this.size += 1 + fittingLength(hex, U8_MAX);
+  }
+
+  str(s: string): void {
+    this.size += 2 + fittingLength(s, U16_MAX);
+  }
+
+  bytes(v: Uint8Array): void {
+    this.size += 4 + v.length;
+  }
+}
+
+function fittingLength(s: string, max: number): number {
+  const n = utf8Length(s);
+  if (n > max) throw new RangeError(`a string of ${n} UTF-8 bytes does not fit a length limit of ${max}`);
+  return n;
+}
+
+/** The byte count TextEncoder will produce, a lone surrogate becoming U+FFFD (3 bytes). */
+function utf8Length(s: string): number {
+  let n = s.length;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) continue;
+    if (c < 0x800) {
+      n += 1;
+    } else if (c <= 0xdbff && c >= 0xd800 && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      n += 2; // a surrogate pair: 2 units, 4 bytes
+      i++;
+    } else {
+      n += 2;
+    }
+  }
+  return n;
+}
+
+class Writer implements Sink {
+  readonly buf: Uint8Array;
   private pos = 0;
 
+  constructor(size: number) {
+    this.buf = new Uint8Array(size);
+  }
+
   u8(v: number): void {
-    this.ensure(1);
     this.buf[this.pos++] = v;
   }
 
   u32(v: number): void {
-    this.ensure(4);
-    this.view.setUint32(this.pos, v);
-    this.pos += 4;
+    const b = this.buf;
+    const p = this.pos;
+    b[p] = v >>> 24;
+    b[p + 1] = v >>> 16;
+    b[p + 2] = v >>> 8;
+    b[p + 3] = v;
+    this.pos = p + 4;
   }
 
   num(v: number): void {
-    this.ensure(8);
-    this.view.setFloat64(this.pos, v);
-    this.pos += 8;
+    if (Number.isSafeInteger(v) && v >= 0) {
+      this.u32(Math.floor(v / TWO_32));
+      this.u32(v >>> 0);
+    } else {
+      // Encode always encodes; the receiver's decode reports the sender's bug.
+      this.u32(INVALID_HIGH_WORD);
+      this.u32(0);
+    }
   }
 
   bool(v: boolean): void {
@@ -70,56 +155,36 @@ class Writer {
   }
 
   id(hex: string): void {
-    this.text(hex, 1);
+    const n = this.utf8(hex, this.pos + 1);
+    this.u8(n);
+    this.pos += n;
   }
 
   str(s: string): void {
-    this.text(s, 2);
+    const n = this.utf8(s, this.pos + 2);
+    this.u8(n >>> 8);
+    this.u8(n);
+    this.pos += n;
   }
 
   bytes(v: Uint8Array): void {
     this.u32(v.length);
-    this.ensure(v.length);
     this.buf.set(v, this.pos);
     this.pos += v.length;
   }
 
-  finish(): Uint8Array {
-    return this.buf.slice(0, this.pos);
-  }
-
-  /** Lone surrogates cannot be UTF-8 and arrive as U+FFFD. */
-  private text(s: string, prefix: 1 | 2): void {
-    this.ensure(prefix + 3 * s.length); // a UTF-16 unit never needs more than 3 UTF-8 bytes
-    const start = this.pos + prefix;
-    let n = writeAscii(this.buf, start, s);
-    if (n < 0) n = ENCODER.encodeInto(s, this.buf.subarray(start)).written;
-    if (n > (prefix === 1 ? U8_MAX : U16_MAX)) {
-      throw new RangeError(`a string of ${n} UTF-8 bytes does not fit a ${prefix * 8}-bit length`);
+  /** Writes s at `at`, leaving `pos` for the caller's length prefix; returns the byte count.
+   *  Most strings (ids, addresses, names) are ASCII, and a plain loop avoids `subarray`, which
+   *  would move a small on-heap array's bytes off the heap and cost more than the rest. */
+  private utf8(s: string, at: number): number {
+    const b = this.buf;
+    for (let i = 0; i < s.length; i++) {
+      const c = s.charCodeAt(i);
+      if (c >= 0x80) return ENCODER.encodeInto(s, b.subarray(at)).written;
+      b[at + i] = c;
     }
-    if (prefix === 1) this.buf[this.pos] = n;
-    else this.view.setUint16(this.pos, n);
-    this.pos = start + n;
+    return s.length;
   }
-
-  private ensure(n: number): void {
-    if (this.pos + n <= this.buf.length) return;
-    const grown = new Uint8Array(Math.max(2 * this.buf.length, this.pos + n));
-    grown.set(this.buf.subarray(0, this.pos));
-    this.buf = grown;
-    this.view = new DataView(grown.buffer);
-  }
-}
-
-/** Most strings (addresses, ids, key names) are ASCII, and a plain loop beats a native call on
- *  short ones. Returns the byte count, or -1 at the first non-ASCII unit. */
-function writeAscii(buf: Uint8Array, at: number, s: string): number {
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c >= 0x80) return -1;
-    buf[at + i] = c;
-  }
-  return s.length;
 }
 
 /** Thrown by explicit checks inside the reader and turned into `{ ok: false }` by `decode`. */
@@ -127,14 +192,11 @@ class DecodeError extends Error {}
 
 class Reader {
   pos = 0;
-  private readonly view: DataView;
 
   constructor(
     private readonly buf: Uint8Array,
     private readonly bits: number,
-  ) {
-    this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-  }
+  ) {}
 
   get left(): number {
     return this.buf.length - this.pos;
@@ -145,16 +207,16 @@ class Reader {
   }
 
   u32(): number {
-    return this.view.getUint32(this.take(4));
+    return this.word(this.take(4));
   }
 
   num(): number {
     const at = this.take(8);
-    const v = this.view.getFloat64(at);
-    if (!Number.isSafeInteger(v) || v < 0) {
-      throw new DecodeError(`number ${v} at byte ${at} is not a non-negative safe integer`);
+    const high = this.word(at);
+    if (high > MAX_HIGH_WORD) {
+      throw new DecodeError(`number at byte ${at} is not a non-negative safe integer`);
     }
-    return v;
+    return high * TWO_32 + this.word(at + 4);
   }
 
   bool(): boolean {
@@ -178,7 +240,8 @@ class Reader {
   }
 
   str(): string {
-    return this.text(this.view.getUint16(this.take(2)));
+    const at = this.take(2);
+    return this.text((this.buf[at] << 8) | this.buf[at + 1]);
   }
 
   bytes(): Uint8Array {
@@ -191,7 +254,9 @@ class Reader {
     const at = this.pos;
     const n = this.u32();
     // Every item takes at least one byte: a count beyond what is left is a lie, not a loop.
-    if (n > this.left) throw new DecodeError(`list of ${n} items at byte ${at} overruns the message`);
+    if (n > this.left) {
+      throw new DecodeError(`truncated message: a list of ${n} items at byte ${at}, ${this.left} bytes left`);
+    }
     const out = new Array<T>(n);
     for (let i = 0; i < n; i++) out[i] = item(this);
     return out;
@@ -211,22 +276,16 @@ class Reader {
 
   private text(n: number): string {
     const at = this.take(n);
-    const end = at + n;
-    let s = '';
-    for (let i = at; i < end; i++) {
-      const c = this.buf[i];
-      if (c >= 0x80) return this.utf8(at, end);
-      s += String.fromCharCode(c);
-    }
-    return s;
-  }
-
-  private utf8(at: number, end: number): string {
     try {
-      return DECODER.decode(this.buf.subarray(at, end));
+      return DECODER.decode(this.buf.subarray(at, at + n));
     } catch {
       throw new DecodeError(`invalid UTF-8 in the string at byte ${at}`);
     }
+  }
+
+  private word(at: number): number {
+    const b = this.buf;
+    return b[at] * 0x1000000 + ((b[at + 1] << 16) | (b[at + 2] << 8) | b[at + 3]);
   }
 
   /** Claims the next n bytes and returns where they start. */
@@ -255,7 +314,7 @@ function codeTable<T extends string>(code: Record<T, number>): CodeTable<T> {
 const STORE_STATUS = codeTable<StoreStatus>({ ok: 0, 'not-responsible': 1, 'not-ready': 2 });
 const FETCH_STATUS = codeTable<FetchStatus>({ found: 0, missing: 1, 'not-responsible': 2, 'not-ready': 3 });
 
-function writePeer(w: Writer, p: Peer): void {
+function writePeer(w: Sink, p: Peer): void {
   w.id(p.id);
   w.str(p.addr);
 }
@@ -265,7 +324,7 @@ function readPeer(r: Reader): Peer {
   return { id: p.id, k: p.k, addr: r.str() };
 }
 
-function writeKey(w: Writer, key: Key): void {
+function writeKey(w: Sink, key: Key): void {
   w.id(key.id);
   w.str(key.name);
 }
@@ -275,7 +334,7 @@ function readKey(r: Reader): Key {
   return { id: p.id, k: p.k, name: r.str() };
 }
 
-function writeRec(w: Writer, rec: Rec): void {
+function writeRec(w: Sink, rec: Rec): void {
   writeKey(w, rec.key);
   w.bytes(rec.value);
   w.num(rec.version);
@@ -286,7 +345,7 @@ function readRec(r: Reader): Rec {
   return { key: readKey(r), value: r.bytes(), version: r.num(), writer: r.str() };
 }
 
-function writeEntry(w: Writer, e: DigestEntry): void {
+function writeEntry(w: Sink, e: DigestEntry): void {
   w.str(e.name);
   w.num(e.version);
   w.str(e.writer);
@@ -296,7 +355,7 @@ function readEntry(r: Reader): DigestEntry {
   return { name: r.str(), version: r.num(), writer: r.str() };
 }
 
-function writeString(w: Writer, s: string): void {
+function writeString(w: Sink, s: string): void {
   w.str(s);
 }
 
@@ -304,12 +363,12 @@ function readString(r: Reader): string {
   return r.str();
 }
 
-function writeList<T>(w: Writer, items: readonly T[], item: (w: Writer, x: T) => void): void {
+function writeList<T>(w: Sink, items: readonly T[], item: (w: Sink, x: T) => void): void {
   w.u32(items.length);
   for (const x of items) item(w, x);
 }
 
-function writeNullable<T>(w: Writer, x: T | null, item: (w: Writer, x: T) => void): void {
+function writeNullable<T>(w: Sink, x: T | null, item: (w: Sink, x: T) => void): void {
   w.bool(x !== null);
   if (x !== null) item(w, x);
 }
@@ -319,7 +378,7 @@ type MsgOf<T extends MsgType> = Extract<Msg, { readonly t: T }>;
 // Method syntax (not arrow properties) lets every MsgCodec<T> stand in for MsgCodec<MsgType>.
 interface MsgCodec<T extends MsgType> {
   readonly tag: number;
-  write(w: Writer, m: MsgOf<T>): void;
+  write(w: Sink, m: MsgOf<T>): void;
   read(r: Reader): MsgOf<T>;
 }
 
@@ -446,18 +505,24 @@ const BY_TAG: readonly (MsgCodec<MsgType> | undefined)[] = (() => {
 })();
 
 /**
- * Always encodes; the size limit is the receiver's (`decode`'s maxBytes). Throws a RangeError
- * only for a string too long for its length prefix (an id over 255 or a string over 65535
- * UTF-8 bytes), which no valid peer produces.
+ * Always encodes (-0 as 0); the size limit is the receiver's (`decode`'s maxBytes). Throws a
+ * RangeError only for a string too long for its length prefix (an id over 255 or a string over
+ * 65535 UTF-8 bytes), which no valid peer produces.
  */
 export function encode(from: Peer, msg: Msg): Uint8Array {
+  const sizer = new Sizer();
+  writeEnvelope(sizer, from, msg);
+  const w = new Writer(sizer.size);
+  writeEnvelope(w, from, msg);
+  return w.buf;
+}
+
+function writeEnvelope(w: Sink, from: Peer, msg: Msg): void {
   const codec = CODECS[msg.t] as MsgCodec<MsgType>;
-  const w = new Writer();
   w.u8(WIRE_VERSION);
   w.u8(codec.tag);
   writePeer(w, from);
   codec.write(w, msg);
-  return w.finish();
 }
 
 /** Never throws. Values in the result are copies, never views into `bytes`. */

@@ -3,3 +3,4 @@ export { initState, step } from './step';
 export { defaultConfig, validateConfig } from './config';
 export * from './types';
 export * from './id';
+export { encode, decode, WIRE_VERSION, DEFAULT_MAX_BYTES, type Decoded, type Envelope } from './codec';
