@@ -49,7 +49,9 @@ export interface Scenario {
   readonly seed: string;
   readonly bits: number;
   readonly replicas: number;
-  /** Identifiers (canonical hex) of the peers that form the initial ring, which is built by joins. */
+  /** Identifiers (canonical hex) of the peers of the initial ring, started at time 0 each told
+   *  its successors and predecessor (the seed's `init`). A ring grown from one peer by joins is
+   *  a scenario with one initial peer and `join` operations. */
   readonly initial: readonly string[];
   readonly timing: Timing;
   readonly network: NetworkSettings;

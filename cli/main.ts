@@ -1,0 +1,20 @@
+#!/usr/bin/env node
+/** The `chord` command line. */
+import { Command } from 'commander';
+import { simCommand } from './sim-command';
+import { replayCommand } from './replay-command';
+import { demoCommand } from './demo-command';
+
+const program = new Command('chord')
+  .description('A Chord distributed hash table: simulated rings now, real peers over UDP and TCP')
+  .showHelpAfterError()
+  .addCommand(simCommand())
+  .addCommand(replayCommand())
+  .addCommand(demoCommand());
+
+try {
+  program.parse();
+} catch (e) {
+  console.error(`chord: ${(e as Error).message}`);
+  process.exitCode = 2;
+}

@@ -1,0 +1,82 @@
+/** `chord sim`: build one scenario from flags, run it, check it, report it. */
+import { Command, Option } from 'commander';
+import { writeFileSync, createWriteStream } from 'node:fs';
+import { generateScenario } from '../sim/generate';
+import { runScenario } from '../sim/run';
+import type { RunReport } from '../sim/report';
+import type { Scenario } from '../sim/scenario';
+import { decimal, integer } from './parse';
+
+export function simCommand(): Command {
+  return new Command('sim')
+    .description('run one simulated scenario (virtual time, seeded faults), then let the ring settle and check it')
+    .option('--seed <seed>', 'run seed (any string); the same arguments give the same run', '1')
+    .option('--peers <n>', 'peers in the initial ring', integer(1, 1_000_000), 16)
+    .option('--bits <m>', 'identifier bits (8 to 160)', integer(8, 160), 32)
+    .option('--replicas <r>', 'successor-list length and replication factor', integer(1, 16), 3)
+    .option('--loss <p>', 'datagram loss probability during the faulty phase', decimal(0, 0.9), 0.02)
+    .option('--churn <rate>', 'joins, graceful leaves and kills per virtual second', decimal(0, 10_000), 0.5)
+    .option('--duration <ms>', 'virtual ms of the faulty phase', integer(0, 1e9), 20_000)
+    .option('--lookups <n>', 'gets issued during the faulty phase', integer(0, 1e8), 200)
+    .option('--records <n>', 'records put during the faulty phase', integer(0, 1e8), 100)
+    .option('--settle <ms>', 'longest virtual time the ring may take to settle afterwards', integer(0, 1e9), 60_000)
+    .addOption(new Option('--check <when>', 'check the safety invariants after every event, or never (default: every event up to 64 peers)').choices(['events', 'none']))
+    .option('--no-codec', 'pass messages as objects instead of encoded bytes (faster)')
+    .option('--trace <file>', 'write the trace, one event a line')
+    .option('--save <file>', 'write the scenario as JSON, for `chord replay --scenario`')
+    .option('--json', 'print one JSON report instead of a summary')
+    .action((o: SimFlags) => {
+      const scenario = generateScenario({
+        seed: o.seed, peers: o.peers, bits: o.bits, replicas: o.replicas, loss: o.loss, churn: o.churn,
+        duration: o.duration, lookups: o.lookups, records: o.records, useCodec: o.codec, settleLimit: o.settle,
+      });
+      if (o.save) writeFileSync(o.save, JSON.stringify(scenario, null, 2) + '\n');
+      const report = runAndPrint(scenario, { json: !!o.json, trace: o.trace, checkSafety: (o.check ?? (o.peers <= 64 ? 'events' : 'none')) === 'events' });
+      process.exitCode = verdict(report) ? 0 : 1;
+    });
+}
+
+interface SimFlags {
+  seed: string; peers: number; bits: number; replicas: number; loss: number; churn: number; duration: number;
+  lookups: number; records: number; settle: number; check?: 'events' | 'none'; codec: boolean; trace?: string; save?: string; json?: boolean;
+}
+
+export interface PrintOptions {
+  readonly json: boolean;
+  readonly trace?: string;
+  /** Write trace lines here instead of a file (replay prints its trace). */
+  readonly traceSink?: (line: string) => void;
+  readonly checkSafety: boolean;
+}
+
+/** Runs a scenario with the trace going where asked, prints the report, returns it. */
+export function runAndPrint(scenario: Scenario, o: PrintOptions): RunReport {
+  const file = o.trace ? createWriteStream(o.trace) : null;
+  const sink = o.traceSink ?? (file ? (line: string) => file.write(line + '\n') : undefined);
+  const { report } = runScenario(scenario, { trace: sink, checkSafety: o.checkSafety });
+  file?.end();
+  if (o.json) console.log(JSON.stringify(report));
+  else console.log(summary(report));
+  return report;
+}
+
+/** A run passes when no invariant broke and, if the failure assumption held, no record was lost. */
+export function verdict(r: RunReport): boolean {
+  return r.invariants.violations.length === 0 && (!r.faults.assumptionHeld || r.records.lost === 0);
+}
+
+export function summary(r: RunReport): string {
+  const alive = r.ring.filter((p) => p.alive).length;
+  const lines = [
+    `seed ${r.seed}: ${r.peers} peers, ${r.bits}-bit IDs, r=${r.replicas}; ${alive} alive at the end`,
+    `${r.events} events in ${r.virtualMs} virtual ms, ${r.wallMs} ms wall (${Math.round(r.eventsPerSec)} events/s); trace hash ${r.traceHash}`,
+    `faults: ${r.faults.joins} joins, ${r.faults.leaves} leaves, ${r.faults.kills} kills; fewer than r neighbours died per repair window: ${r.faults.assumptionHeld ? 'yes' : 'no'}`,
+    `lookups: ${r.lookups.succeeded}/${r.lookups.issued} succeeded, ${r.lookups.failed} failed, mean ${r.lookups.meanHops.toFixed(2)} hops, p99 ${r.lookups.p99Hops}`,
+    `records: ${r.records.acknowledged} acknowledged, ${r.records.readable} readable, ${r.records.lost} lost`,
+    `settled: ${r.settledAfterMs === null ? 'NO, the ring never became ideal' : `ideal ring ${r.settledAfterMs} virtual ms after the faults stopped`}`,
+    `invariants: ${r.invariants.checked} checks, ${r.invariants.violations.length} violations`,
+  ];
+  for (const v of r.invariants.violations.slice(0, 10)) lines.push(`  ${v.invariant} at ${v.at} ms: ${v.detail}`);
+  lines.push(verdict(r) ? 'PASS' : 'FAIL');
+  return lines.join('\n');
+}

@@ -1,0 +1,103 @@
+/**
+ * fast-check generates whole scenarios (initial ring, timed churn, workload, network faults,
+ * partitions, the run seed), so that a failure shrinks to a small scenario. Peers are drawn as
+ * indices into a pool of distinct IDs; an operation that names a peer in the wrong state at run
+ * time is skipped by the simulator, so every shrunk scenario stays executable.
+ */
+import fc from 'fast-check';
+import { pointOfBigInt } from '../core/id';
+import { defaultConfig } from '../core/config';
+import type { Scenario, ScenarioOp } from '../sim/scenario';
+
+export interface ArbitraryLimits {
+  readonly maxInitial: number;
+  readonly maxOps: number;
+  /** Virtual ms over which operations are spread. */
+  readonly horizon: number;
+  readonly partitions: boolean;
+}
+
+export const DEFAULT_LIMITS: ArbitraryLimits = { maxInitial: 8, maxOps: 14, horizon: 15_000, partitions: true };
+
+const KEYS = ['alpha', 'beta', 'gamma', 'delta', '7', '200', 'file.pdf'];
+
+type RawOp =
+  | { kind: 'join'; peer: number; via: number }
+  | { kind: 'leave' | 'kill'; peer: number }
+  | { kind: 'restart'; peer: number; via: number }
+  | { kind: 'put'; via: number; key: number; value: number }
+  | { kind: 'get'; via: number; key: number }
+  | { kind: 'partition'; peers: number[]; length: number };
+
+function rawOpArb(poolSize: number, partitions: boolean): fc.Arbitrary<RawOp> {
+  const peer = fc.nat({ max: poolSize - 1 });
+  const key = fc.nat({ max: KEYS.length - 1 });
+  const ops: fc.Arbitrary<RawOp>[] = [
+    fc.record({ kind: fc.constant('join' as const), peer, via: peer }),
+    fc.record({ kind: fc.constantFrom('leave' as const, 'kill' as const), peer }),
+    fc.record({ kind: fc.constant('restart' as const), peer, via: peer }),
+    fc.record({ kind: fc.constant('put' as const), via: peer, key, value: fc.nat({ max: 999 }) }),
+    fc.record({ kind: fc.constant('get' as const), via: peer, key }),
+  ];
+  if (partitions) {
+    // Short cuts (under failure detection) and long ones (rings split, then must re-merge).
+    ops.push(fc.record({ kind: fc.constant('partition' as const), peers: fc.uniqueArray(peer, { minLength: 1, maxLength: 3 }), length: fc.oneof(fc.integer({ min: 100, max: 1_000 }), fc.integer({ min: 2_000, max: 8_000 })) }));
+  }
+  return fc.oneof(...ops);
+}
+
+export function scenarioArb(limits: ArbitraryLimits = DEFAULT_LIMITS): fc.Arbitrary<Scenario> {
+  return fc
+    .record({
+      seed: fc.integer({ min: 0, max: 2 ** 31 - 1 }).map(String),
+      bits: fc.constantFrom(8, 8, 16, 160),
+      replicas: fc.integer({ min: 2, max: 4 }),
+      initialCount: fc.integer({ min: 1, max: limits.maxInitial }),
+      pool: fc.uniqueArray(fc.bigInt({ min: 0n, max: 255n }), { minLength: limits.maxInitial + 4, maxLength: limits.maxInitial + 4 }),
+      spread: fc.bigInt({ min: 0n, max: (1n << 152n) - 1n }),
+      timed: fc.array(fc.tuple(fc.integer({ min: 0, max: limits.horizon }), rawOpArb(limits.maxInitial + 4, limits.partitions)), { maxLength: limits.maxOps }),
+      loss: fc.oneof(fc.constant(0), fc.double({ min: 0, max: 0.2, noNaN: true })),
+      duplicate: fc.oneof(fc.constant(0), fc.double({ min: 0, max: 0.1, noNaN: true })),
+      streamFailure: fc.oneof(fc.constant(0), fc.double({ min: 0, max: 0.02, noNaN: true })),
+      latencyMax: fc.integer({ min: 1, max: 40 }),
+      clockSkew: fc.oneof(fc.constant(0), fc.double({ min: 0, max: 0.02, noNaN: true })),
+    })
+    .map((g): Scenario => {
+      // Pool entries are 8-bit values spread over wider spaces by a shared random offset scale,
+      // so that the same shrinking works whatever `bits` is.
+      const ids = g.pool.map((v) => pointOfBigInt(g.bits === 8 ? v : (v << BigInt(g.bits - 8)) + (g.spread % (1n << BigInt(g.bits - 8))), g.bits).id);
+      const initial = ids.slice(0, g.initialCount);
+      const ops = g.timed.map(([at, r]) => toOp(r, at, ids)).sort((a, b) => a.at - b.at);
+      const last = ops.reduce((t, op) => Math.max(t, op.op === 'partition' ? op.until : op.at), 0);
+      return {
+        seed: g.seed,
+        bits: g.bits,
+        replicas: g.replicas,
+        initial,
+        timing: {},
+        network: { latencyMin: 1, latencyMax: g.latencyMax, loss: g.loss, duplicate: g.duplicate, streamFailure: g.streamFailure, clockSkew: g.clockSkew },
+        ops,
+        faultsUntil: last + 1_000,
+        settleLimit: settleLimitFor(g.replicas),
+        useCodec: true,
+      };
+    });
+}
+
+function toOp(r: RawOp, at: number, ids: readonly string[]): ScenarioOp {
+  switch (r.kind) {
+    case 'join': return { at, op: 'join', id: ids[r.peer], via: ids[r.via] };
+    case 'leave': return { at, op: 'leave', id: ids[r.peer] };
+    case 'kill': return { at, op: 'kill', id: ids[r.peer] };
+    case 'restart': return { at, op: 'restart', id: ids[r.peer], via: ids[r.via] };
+    case 'put': return { at, op: 'put', via: ids[r.via], key: KEYS[r.key], value: `v${r.value}` };
+    case 'get': return { at, op: 'get', via: ids[r.via], key: KEYS[r.key] };
+    case 'partition': return { at, op: 'partition', group: r.peers.map((p) => ids[p]), until: at + r.length };
+  }
+}
+
+/** Enough virtual time for any generated ring to settle: detection, stabilization, fingers. */
+function settleLimitFor(replicas: number): number {
+  const c = defaultConfig(8, replicas);
+  return 40 * (c.missLimit * c.pingInterval + c.stabilizeInterval) + 160 * c.fixFingersInterval;
+}

@@ -1,0 +1,65 @@
+import test from 'ava';
+import { defaultConfig } from '../core/config';
+import { FaultLog, repairWindow } from './faults';
+
+const CFG = defaultConfig(8, 3);
+const WINDOW = repairWindow(CFG);
+const START = 10_000;
+
+/** Ten peers alive since t=0, ids 00, 10, ..., 90. */
+function world(): { members: { self: { id: string }; alive: boolean; since: number }[]; log: FaultLog } {
+  const members = Array.from({ length: 10 }, (_, i) => ({ self: { id: `${i}0` }, alive: true, since: 0 }));
+  return { members, log: new FaultLog(CFG, 3, members) };
+}
+
+function depart(w: ReturnType<typeof world>, index: number, at: number): void {
+  w.log.depart('kill', `${index}0`, at);
+  w.members[index].alive = false;
+}
+
+test('r neighbours gone within one repair window break the assumption', (t) => {
+  const w = world();
+  depart(w, 3, START);
+  depart(w, 4, START + 10);
+  t.true(w.log.assumptionHeld);
+  depart(w, 5, START + WINDOW - 10);
+  t.false(w.log.assumptionHeld);
+  t.is(w.log.kills, 3);
+});
+
+test('the ring wraps around', (t) => {
+  const w = world();
+  depart(w, 9, START);
+  depart(w, 0, START + 1);
+  depart(w, 1, START + 2);
+  t.false(w.log.assumptionHeld);
+});
+
+test('departures that are not neighbours, or spread over more than a window, are fine', (t) => {
+  const apart = world();
+  for (const i of [1, 3, 5, 7]) depart(apart, i, START + i);
+  t.true(apart.log.assumptionHeld);
+  const slow = world();
+  depart(slow, 3, START);
+  depart(slow, 4, START + WINDOW / 2);
+  depart(slow, 5, START + WINDOW + 1);
+  t.true(slow.log.assumptionHeld);
+});
+
+test('a peer that joined within the window does not separate departed neighbours', (t) => {
+  const w = world();
+  w.members.push({ self: { id: '35' }, alive: true, since: START });
+  depart(w, 3, START + 1);
+  depart(w, 4, START + 2);
+  depart(w, 5, START + 3);
+  t.false(w.log.assumptionHeld);
+});
+
+test('only partitions longer than failure detection count as partitioned', (t) => {
+  const w = world();
+  w.log.cut(0, CFG.missLimit * CFG.pingInterval);
+  t.true(w.log.everCut);
+  t.false(w.log.partitioned);
+  w.log.cut(5000, 5001 + CFG.missLimit * CFG.pingInterval);
+  t.true(w.log.partitioned);
+});

@@ -1,0 +1,90 @@
+/**
+ * Fault accounting, and whether the run stayed within the failure model under which Chord with
+ * replication r promises its data and ideal-ring guarantees.
+ *
+ * The model: fewer than r ring neighbours depart (kill or leave) within one repair window, the
+ * time the survivors need to notice a departure and restore r copies of everything:
+ *   missLimit * pingInterval    a silent neighbour is declared gone,
+ *   + 2 * stabilizeInterval     successor lists (and so replica sets) are repaired,
+ *   + replicateInterval         the next replication round tops the copies up,
+ *   + 2 * rpcTimeout            the stabilize query and the replica transfer may each time out once.
+ * A partition longer than failure detection makes each side declare the other gone, so the
+ * guarantees after such a run are conditional too; it is reported as `partitioned`.
+ */
+import type { Config } from '../core/types';
+
+export interface Member {
+  readonly self: { readonly id: string };
+  readonly alive: boolean;
+  readonly since: number;
+}
+
+export function repairWindow(cfg: Config): number {
+  return cfg.missLimit * cfg.pingInterval + 2 * cfg.stabilizeInterval + cfg.replicateInterval + 2 * cfg.rpcTimeout;
+}
+
+export function detectionTime(cfg: Config): number {
+  return cfg.missLimit * cfg.pingInterval;
+}
+
+export class FaultLog {
+  joins = 0;
+  leaves = 0;
+  kills = 0;
+  assumptionHeld = true;
+  /** Some partition outlasted failure detection. */
+  partitioned = false;
+  /** Some partition happened at all. */
+  everCut = false;
+  /** Departures within the last repair window, oldest first. */
+  private readonly departures: { readonly at: number; readonly id: string }[] = [];
+  private readonly window: number;
+  private readonly detection: number;
+
+  constructor(
+    cfg: Config,
+    private readonly replicas: number,
+    /** The world's machines, alive or not. */
+    private readonly members: readonly Member[],
+  ) {
+    this.window = repairWindow(cfg);
+    this.detection = detectionTime(cfg);
+  }
+
+  depart(kind: 'leave' | 'kill', id: string, at: number): void {
+    if (kind === 'leave') this.leaves++;
+    else this.kills++;
+    const start = at - this.window;
+    this.departures.push({ at, id });
+    while (this.departures[0].at < start) this.departures.shift();
+    if (this.assumptionHeld && this.neighboursGone(start)) this.assumptionHeld = false;
+  }
+
+  cut(at: number, until: number): void {
+    this.everCut = true;
+    if (until - at > this.detection) this.partitioned = true;
+  }
+
+  /**
+   * Whether `replicas` consecutive peers of the ring as it was just before the current window
+   * all departed within it. That ring is the peers alive since before the window plus those that
+   * departed in it. Peers that joined during the window are left out: they may not hold their
+   * replicas yet, so they do not stand between two departed neighbours.
+   */
+  private neighboursGone(start: number): boolean {
+    const gone = new Set(this.departures.map((d) => d.id));
+    const ring = new Set(gone);
+    // The initial ring starts at time 0 and counts as there from the outset.
+    const before = Math.max(start, 0);
+    for (const m of this.members) if (m.alive && m.since <= before) ring.add(m.self.id);
+    const ids = [...ring].sort();
+    const need = Math.min(this.replicas, ids.length);
+    let run = 0;
+    // Twice round, so that a run across the ring's wrap-around point is counted.
+    for (let i = 0; i < 2 * ids.length; i++) {
+      run = gone.has(ids[i % ids.length]) ? run + 1 : 0;
+      if (run >= need) return true;
+    }
+    return false;
+  }
+}

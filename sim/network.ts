@@ -1,0 +1,145 @@
+/**
+ * The simulated network between peer addresses. It decides, from the network random stream, when
+ * and whether each message arrives; the world owns the event queue and the peers, and reaches
+ * this module through `NetHost`, so that the network can be tested with a small fake world.
+ *
+ * Datagrams: latency uniform in [latencyMin, latencyMax] per copy, which reorders them; lost or
+ * duplicated only during the faulty phase; dropped when a partition separates the ends at send or
+ * at arrival, or when nobody is alive at the receiver.
+ *
+ * Streams: a stream message is sent over a connection to one incarnation of the receiver.
+ * Per ordered pair they arrive in order (delivery time = max(now + latency, last delivery on the
+ * pair)); they are reliable while both ends live. A connection that breaks (the receiver is dead
+ * at send or has died or restarted by delivery time, or a faulty-phase stream failure) surfaces
+ * as a failure to the sender, at the would-be delivery time and only if the sender is still the
+ * same live incarnation. A message in flight from a sender that dies is still delivered: its
+ * bytes were already on the wire.
+ *
+ * Partitions: one at a time; a new partition replaces the active one, which keeps "is this pair
+ * cut?" a constant-time question and lets a scenario model a changing split as a sequence.
+ * A stream message across the cut behaves like TCP retransmitting until it gives up: delivered
+ * after the heal if the heal comes within the stream timeout, else failed at the timeout. A
+ * stream message already in flight when a partition starts is delivered.
+ */
+import type { Channel } from '../core/types';
+import type { Rng } from './rng';
+import type { NetworkSettings } from './scenario';
+
+export interface Transit<P> {
+  readonly kind: 'transit';
+  readonly from: string;
+  readonly fromInc: number;
+  readonly to: string;
+  /** The receiver's incarnation at send time (streams only): the other end of the connection. */
+  readonly toInc: number;
+  readonly channel: Channel;
+  readonly payload: P;
+  /** A stream message whose connection broke at send: the sender hears of it on arrival. */
+  readonly broken: boolean;
+}
+
+export interface NetHost<P> {
+  /** The live incarnation at `addr`, 0 when no peer is alive there. Incarnations are never 0. */
+  incarnation(addr: string): number;
+  schedule(at: number, transit: Transit<P>): void;
+}
+
+/** What happened at send: `sent` (scheduled, possibly to fail later) or why nothing was. */
+export type SendOutcome = 'sent' | 'lost' | 'cut' | 'dead';
+
+/** What a scheduled transit turns into when its time comes. `orphan`: a failure nobody hears. */
+export type Arrival = 'deliver' | 'fail' | 'cut' | 'dead' | 'orphan';
+
+interface Partition {
+  readonly group: ReadonlySet<string>;
+  readonly from: number;
+  readonly until: number;
+}
+
+export class Network<P> {
+  private partition: Partition | null = null;
+  /** Last scheduled delivery per ordered stream pair, sender first. */
+  private readonly lastDelivery = new Map<string, Map<string, number>>();
+
+  constructor(
+    private readonly settings: NetworkSettings,
+    private readonly faultsUntil: number,
+    /** How long a stream keeps retransmitting across a cut before it gives up. */
+    private readonly streamTimeout: number,
+    private readonly rng: Rng,
+    private readonly host: NetHost<P>,
+  ) {}
+
+  /** Cuts `group` off from everyone else from `now` until `until`, replacing any active cut. */
+  cut(group: readonly string[], now: number, until: number): void {
+    this.partition = { group: new Set(group), from: now, until };
+  }
+
+  isCut(now: number, a: string, b: string): boolean {
+    const p = this.partition;
+    return p !== null && now >= p.from && now < p.until && p.group.has(a) !== p.group.has(b);
+  }
+
+  send(now: number, from: string, fromInc: number, to: string, payload: P, channel: Channel): SendOutcome {
+    return channel === 'dgram' ? this.sendDatagram(now, from, fromInc, to, payload) : this.sendStream(now, from, fromInc, to, payload);
+  }
+
+  arrive(t: Transit<P>, now: number): Arrival {
+    if (t.channel === 'dgram') {
+      if (this.isCut(now, t.from, t.to)) return 'cut';
+      return this.host.incarnation(t.to) === 0 ? 'dead' : 'deliver';
+    }
+    if (!t.broken && this.host.incarnation(t.to) === t.toInc) return 'deliver';
+    return this.host.incarnation(t.from) === t.fromInc ? 'fail' : 'orphan';
+  }
+
+  private sendDatagram(now: number, from: string, fromInc: number, to: string, payload: P): SendOutcome {
+    if (this.host.incarnation(to) === 0) return 'dead';
+    if (this.isCut(now, from, to)) return 'cut';
+    const copies = now < this.faultsUntil ? this.faultyCopies() : 1;
+    for (let i = 0; i < copies; i++) {
+      this.host.schedule(now + this.latency(), this.transit(from, fromInc, to, 0, payload, 'dgram', false));
+    }
+    return copies === 0 ? 'lost' : 'sent';
+  }
+
+  private faultyCopies(): number {
+    if (this.rng.chance(this.settings.loss)) return 0;
+    return this.rng.chance(this.settings.duplicate) ? 2 : 1;
+  }
+
+  private sendStream(now: number, from: string, fromInc: number, to: string, payload: P): SendOutcome {
+    const toInc = this.host.incarnation(to);
+    let earliest = now + this.latency();
+    const broken = toInc === 0 || (now < this.faultsUntil && this.rng.chance(this.settings.streamFailure));
+    if (!broken && this.partition !== null && this.isCut(now, from, to)) {
+      if (this.partition.until > now + this.streamTimeout) {
+        this.host.schedule(now + this.streamTimeout, this.transit(from, fromInc, to, toInc, payload, 'stream', true));
+        return 'sent';
+      }
+      earliest += this.partition.until - now;
+    }
+    const pair = this.pairOf(from);
+    const at = Math.max(earliest, pair.get(to) ?? 0);
+    if (!broken) pair.set(to, at);
+    this.host.schedule(at, this.transit(from, fromInc, to, toInc, payload, 'stream', broken));
+    return 'sent';
+  }
+
+  private pairOf(from: string): Map<string, number> {
+    let pair = this.lastDelivery.get(from);
+    if (pair === undefined) {
+      pair = new Map();
+      this.lastDelivery.set(from, pair);
+    }
+    return pair;
+  }
+
+  private latency(): number {
+    return this.rng.uniform(this.settings.latencyMin, this.settings.latencyMax);
+  }
+
+  private transit(from: string, fromInc: number, to: string, toInc: number, payload: P, channel: Channel, broken: boolean): Transit<P> {
+    return { kind: 'transit', from, fromInc, to, toInc, channel, payload, broken };
+  }
+}

@@ -1,0 +1,85 @@
+/** End to end: the real core on the simulator, the seed's seven peers. */
+import test from 'ava';
+import { runScenario } from './run';
+import type { Scenario, ScenarioOp } from './scenario';
+
+const hex = (n: number): string => n.toString(16).padStart(2, '0');
+const SEED_RING = [2, 4, 5, 8, 9, 14, 19].map(hex);
+const KEYS = ['7', '42', '130', '200', '250', 'report.pdf'];
+
+function scenario(extra: Partial<Scenario> = {}): Scenario {
+  const ops: ScenarioOp[] = [
+    ...KEYS.map((key, i): ScenarioOp => ({ at: 1_000 + 100 * i, op: 'put', via: SEED_RING[i % 7], key, value: `value of ${key}` })),
+    ...KEYS.map((key, i): ScenarioOp => ({ at: 2_000 + 100 * i, op: 'get', via: SEED_RING[(i + 3) % 7], key })),
+    { at: 3_000, op: 'kill', id: hex(8) },
+    { at: 5_000, op: 'leave', id: hex(14) },
+    ...KEYS.map((key, i): ScenarioOp => ({ at: 9_000 + 100 * i, op: 'get', via: hex(19), key })),
+  ];
+  return {
+    seed: 'e2e',
+    bits: 8,
+    replicas: 3,
+    initial: SEED_RING,
+    timing: {},
+    network: { latencyMin: 1, latencyMax: 20, loss: 0.05, duplicate: 0.05, streamFailure: 0, clockSkew: 0.01 },
+    ops,
+    faultsUntil: 8_000,
+    settleLimit: 20_000,
+    useCodec: true,
+    ...extra,
+  };
+}
+
+test('the seed ring survives a kill and a leave with every record readable', (t) => {
+  const { report, partitioned } = runScenario(scenario(), { checkSafety: true });
+  t.deepEqual(report.invariants.violations, []);
+  t.true(report.invariants.checked > 1000);
+  t.is(report.lookups.issued, 18);
+  t.is(report.lookups.succeeded, 18);
+  t.deepEqual(report.records, { acknowledged: 6, readable: 6, lost: 0 });
+  t.deepEqual(report.faults, { joins: 0, leaves: 1, kills: 1, assumptionHeld: true });
+  t.not(report.settledAfterMs, null);
+  t.false(partitioned);
+  t.deepEqual(report.ring.filter((p) => p.alive).map((p) => p.id), ['2', '4', '5', '9', '19']);
+  t.deepEqual(report.ring.find((p) => p.id === '2')?.successors, ['4', '5', '9']);
+});
+
+test('the same scenario gives the same trace and report', (t) => {
+  const lines: string[] = [];
+  const a = runScenario(scenario(), { trace: (l) => lines.push(l) }).report;
+  const b = runScenario(scenario()).report;
+  t.regex(a.traceHash, /^[0-9a-f]{16}$/);
+  t.is(a.traceHash, b.traceHash);
+  t.deepEqual({ ...a, wallMs: 0, eventsPerSec: 0 }, { ...b, wallMs: 0, eventsPerSec: 0 });
+  t.true(lines.length > 1000);
+  t.not(runScenario(scenario({ seed: 'other' })).report.traceHash, a.traceHash);
+});
+
+test('the wire codec is transparent to the run', (t) => {
+  t.is(runScenario(scenario({ useCodec: false })).report.traceHash, runScenario(scenario()).report.traceHash);
+});
+
+test('operations on peers in the wrong state are skipped and traced', (t) => {
+  const lines: string[] = [];
+  const ops: ScenarioOp[] = [
+    { at: 500, op: 'kill', id: hex(8) },
+    { at: 600, op: 'kill', id: hex(8) },
+    { at: 700, op: 'join', id: hex(4), via: hex(2) },
+    { at: 800, op: 'join', id: hex(30), via: hex(8) },
+    { at: 900, op: 'restart', id: hex(31), via: hex(2) },
+    { at: 1000, op: 'put', via: hex(8), key: 'a', value: 'x' },
+    { at: 1100, op: 'leave', id: 'zz' },
+    { at: 1200, op: 'restart', id: hex(8), via: hex(2) },
+  ];
+  const { report } = runScenario(scenario({ ops, faultsUntil: 2_000 }), { trace: (l) => lines.push(l) });
+  t.is(lines.filter((l) => l.includes(' skip ')).length, 6);
+  t.deepEqual(report.faults, { joins: 1, leaves: 0, kills: 1, assumptionHeld: true });
+  t.deepEqual(report.invariants.violations, []);
+});
+
+test('a partition longer than failure detection is reported', (t) => {
+  const ops: ScenarioOp[] = [{ at: 1_000, op: 'partition', group: [hex(2), hex(4)], until: 4_000 }];
+  const { report, partitioned } = runScenario(scenario({ ops }));
+  t.true(partitioned);
+  t.deepEqual(report.invariants.violations, []);
+});

@@ -1,0 +1,104 @@
+/**
+ * One simulated run, start to report: the scenario's faulty phase, then settling, then the data
+ * check and the checks at quiescence.
+ *
+ * "The faults stopped" means the scenario is quiet: past faultsUntil, past its last operation
+ * and past the heal of its last partition. Settling is measured from there, because an operation
+ * or a partition after faultsUntil disturbs the ring just as much as one before it.
+ */
+import { cmp } from '../core/id';
+import type { Config } from '../core/types';
+import { idealRingViolations, replicaViolations } from './invariants';
+import { scheduleScenario } from './ops';
+import type { SimPeer } from './peer';
+import type { RunReport } from './report';
+import type { Scenario } from './scenario';
+import { ringReport } from './summary';
+import { World, type WorldOptions } from './world';
+
+export type RunOptions = WorldOptions;
+
+export interface SimResult {
+  readonly report: RunReport;
+  /** A partition outlasted failure detection: the ideal-ring and data guarantees are conditional. */
+  readonly partitioned: boolean;
+}
+
+/** Virtual ms between ideal-ring checks while settling. */
+const SETTLE_CHECK_EVERY = 500;
+
+export function runScenario(s: Scenario, opts: RunOptions = {}): SimResult {
+  const wallStart = performance.now();
+  const world = new World(s, opts);
+  scheduleScenario(world, s);
+  const quiet = quietTime(s);
+  world.runUntil(quiet);
+  const settledAfterMs = settle(world, quiet, s.settleLimit);
+  checkRecords(world);
+  const at = world.now;
+  world.checks.record(world.checks.counted(idealRingViolations(world.peers)), at);
+  world.checks.record(world.checks.counted(replicaViolations(world.peers, world.workload.ackedRecords(), s.replicas)), at);
+  const wallMs = performance.now() - wallStart;
+  return { report: report(world, s, settledAfterMs, wallMs), partitioned: world.faults.partitioned };
+}
+
+function quietTime(s: Scenario): number {
+  let quiet = s.faultsUntil;
+  for (const op of s.ops) {
+    const end = op.op === 'partition' ? Math.max(op.at, op.until) : op.at;
+    if (Number.isFinite(end) && end > quiet) quiet = end;
+  }
+  return quiet;
+}
+
+/** Runs until the ring is ideal or the limit passes; how long that took, null if never. */
+function settle(world: World, quiet: number, limit: number): number | null {
+  const end = quiet + (limit > 0 ? limit : 0);
+  for (let t = quiet; ; t = Math.min(t + SETTLE_CHECK_EVERY, end)) {
+    world.runUntil(t);
+    if (world.checks.counted(idealRingViolations(world.peers)).length === 0) return t - quiet;
+    if (t >= end) return null;
+  }
+}
+
+/**
+ * The longest a read can take: every attempt walking the most hops and every hop timing out.
+ * A read not answered by then never will be.
+ */
+function readLimit(cfg: Config): number {
+  return cfg.opAttempts * (cfg.maxHops + 1) * cfg.rpcTimeout;
+}
+
+/** Reads every acknowledged record once, from the live peers in turn, and counts what is lost. */
+function checkRecords(world: World): void {
+  const readers = world.peers.filter((p) => p.alive).sort((a, b) => cmp(a.self, b.self));
+  for (const read of world.workload.beginCheck(readers.map((p) => p.self.id))) {
+    world.command(world.peerAt(read.peer) as SimPeer, { op: 'get', rid: read.rid, key: read.key });
+  }
+  world.runUntil(world.now + readLimit(world.cfg), () => world.workload.checking === 0);
+  world.workload.finish();
+  for (const loss of world.workload.losses) world.checks.add('Data', `record "${loss.name}": ${loss.why}`, world.now);
+}
+
+function report(world: World, s: Scenario, settledAfterMs: number | null, wallMs: number): RunReport {
+  const w = world.workload;
+  const hops = w.hopStats();
+  const f = world.faults;
+  return {
+    seed: s.seed,
+    peers: world.peers.length,
+    bits: s.bits,
+    replicas: s.replicas,
+    virtualMs: world.now,
+    events: world.events,
+    wallMs,
+    eventsPerSec: wallMs > 0 ? Math.round((world.events * 1000) / wallMs) : 0,
+    traceHash: world.trace.digest,
+    settledAfterMs,
+    lookups: { issued: w.issued, succeeded: w.succeeded, failed: w.failed, meanHops: hops.mean, p99Hops: hops.p99 },
+    records: { acknowledged: w.acknowledged, readable: w.readable, lost: w.lost },
+    faults: { joins: f.joins, leaves: f.leaves, kills: f.kills, assumptionHeld: f.assumptionHeld },
+    invariants: { checked: world.checks.checked, violations: world.checks.violations },
+    ring: ringReport(world.peers),
+  };
+}

@@ -1,0 +1,234 @@
+/**
+ * The clients' side of the run: request ids, outstanding requests, lookup statistics, and what
+ * every record should read back as.
+ *
+ * A put that is acknowledged sets the record's last acknowledged value. A put that fails, or
+ * whose peer dies before answering, has an unknown outcome: it may have been stored anyway, at
+ * any later time, as in Jepsen's "info" operations. Such values are remembered as possible, and
+ * a read of one counts as readable only if its version is not older than the acknowledged one
+ * (a newer write may legitimately supersede the acknowledged value; an older one may not).
+ */
+import type { Key, Reply } from '../core/types';
+import { keyOf } from '../edge/key-id';
+import type { Acked } from './invariants';
+
+export interface Request {
+  readonly kind: 'put' | 'get' | 'leave' | 'check';
+  readonly peer: string;
+  readonly name: string;
+  readonly value: Uint8Array | null;
+}
+
+interface RecordFate {
+  readonly key: Key;
+  acked: Uint8Array | null;
+  ackedVersion: number;
+  /** Values of puts with an unknown outcome. */
+  readonly possible: Uint8Array[];
+  writing: boolean;
+  /** What the final data check read, when it was acceptable. */
+  readBack: Uint8Array | null;
+}
+
+export interface Issued {
+  readonly rid: number;
+  readonly key: Key;
+}
+
+/** A final read to send: `peer` asks for `key`. */
+export interface CheckRead extends Issued {
+  readonly peer: string;
+}
+
+export function describeRequest(req: Request): string {
+  switch (req.kind) {
+    case 'leave':
+      return 'leave';
+    case 'check':
+      return `final read ${req.name}`;
+    default:
+      return `${req.kind} ${req.name}`;
+  }
+}
+
+export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** Nearest-rank percentile of an ascending list; 0 for an empty one. */
+export function percentile(sorted: readonly number[], p: number): number {
+  return sorted.length === 0 ? 0 : sorted[Math.max(0, Math.ceil(p * sorted.length) - 1)];
+}
+
+export class Workload {
+  issued = 0;
+  succeeded = 0;
+  failed = 0;
+  readable = 0;
+  lost = 0;
+  /** Data-check reads not answered yet. */
+  checking = 0;
+  /** Lost records, for the report's violations: name and why. */
+  readonly losses: { readonly name: string; readonly why: string }[] = [];
+  private readonly hops: number[] = [];
+  private nextRid = 1;
+  private readonly pending = new Map<number, Request>();
+  private readonly records = new Map<string, RecordFate>();
+
+  constructor(private readonly bits: number) {}
+
+  /** Registers a put; a string says why it is skipped. */
+  put(peer: string, name: string, value: Uint8Array): Issued | string {
+    const fate = this.fate(name);
+    if (fate.writing) return 'a put to this key is still outstanding';
+    fate.writing = true;
+    this.issued++;
+    return { rid: this.request('put', peer, name, value), key: fate.key };
+  }
+
+  get(peer: string, name: string): Issued {
+    this.issued++;
+    return { rid: this.request('get', peer, name, null), key: this.fate(name).key };
+  }
+
+  leave(peer: string): number {
+    return this.request('leave', peer, '', null);
+  }
+
+  /** Settles the request `rid`; a reply to one already abandoned (its peer died) is ignored. */
+  reply(rid: number, reply: Reply): Request | undefined {
+    const req = this.pending.get(rid);
+    if (req === undefined) return undefined;
+    this.pending.delete(rid);
+    if (req.kind === 'check') this.checked(req.name, reply);
+    else if (req.kind !== 'leave') this.answered(req, reply);
+    return req;
+  }
+
+  /** Requests waiting at a peer that died will never be answered. */
+  abandon(peer: string): void {
+    this.dropWhere((req) => req.peer === peer);
+  }
+
+  /**
+   * Begins the final data check: one read per record with an acknowledged value, in the order
+   * the records were first written, spread round-robin over `readers`. Puts still outstanding may
+   * yet land, so their values become possible. Without readers every record counts as lost.
+   */
+  beginCheck(readers: readonly string[]): CheckRead[] {
+    for (const req of this.pending.values()) {
+      if (req.kind === 'put') this.fate(req.name).possible.push(req.value as Uint8Array);
+    }
+    const reads: CheckRead[] = [];
+    for (const [name, fate] of this.records) {
+      if (fate.acked === null) continue;
+      this.checking++;
+      if (readers.length === 0) {
+        this.checked(name, null);
+        continue;
+      }
+      const peer = readers[reads.length % readers.length];
+      reads.push({ peer, rid: this.request('check', peer, name, null), key: fate.key });
+    }
+    return reads;
+  }
+
+  get acknowledged(): number {
+    let n = 0;
+    for (const fate of this.records.values()) if (fate.acked !== null) n++;
+    return n;
+  }
+
+  /** Ends the run: what is still outstanding will never be answered. */
+  finish(): void {
+    this.dropWhere(() => true);
+  }
+
+  /** Acknowledged records with the value their holders should have, for the replica check. */
+  ackedRecords(): Map<string, Acked> {
+    const out = new Map<string, Acked>();
+    for (const [name, fate] of this.records) {
+      if (fate.acked !== null) out.set(name, { key: fate.key, value: fate.readBack ?? fate.acked });
+    }
+    return out;
+  }
+
+  hopStats(): { mean: number; p99: number } {
+    const sorted = [...this.hops].sort((a, b) => a - b);
+    const mean = sorted.length === 0 ? 0 : sorted.reduce((a, b) => a + b, 0) / sorted.length;
+    return { mean, p99: percentile(sorted, 0.99) };
+  }
+
+  private request(kind: Request['kind'], peer: string, name: string, value: Uint8Array | null): number {
+    const rid = this.nextRid++;
+    this.pending.set(rid, { kind, peer, name, value });
+    return rid;
+  }
+
+  private dropWhere(doomed: (req: Request) => boolean): void {
+    for (const [rid, req] of this.pending) {
+      if (!doomed(req)) continue;
+      this.pending.delete(rid);
+      if (req.kind === 'check') this.checked(req.name, null);
+      else if (req.kind !== 'leave') this.unanswered(req);
+    }
+  }
+
+  private fate(name: string): RecordFate {
+    let fate = this.records.get(name);
+    if (fate === undefined) {
+      fate = { key: keyOf(name, this.bits), acked: null, ackedVersion: 0, possible: [], writing: false, readBack: null };
+      this.records.set(name, fate);
+    }
+    return fate;
+  }
+
+  private answered(req: Request, reply: Reply): void {
+    if (!reply.ok) {
+      this.unanswered(req);
+      return;
+    }
+    this.succeeded++;
+    if (reply.op === 'put' || reply.op === 'get') this.hops.push(reply.hops);
+    if (reply.op === 'put') {
+      const fate = this.fate(req.name);
+      fate.writing = false;
+      fate.acked = req.value;
+      fate.ackedVersion = reply.version;
+    }
+  }
+
+  private unanswered(req: Request): void {
+    this.failed++;
+    if (req.kind !== 'put') return;
+    const fate = this.fate(req.name);
+    fate.writing = false;
+    fate.possible.push(req.value as Uint8Array);
+  }
+
+  private checked(name: string, reply: Reply | null): void {
+    this.checking--;
+    const fate = this.fate(name);
+    const why = this.readProblem(fate, reply);
+    if (why === null) {
+      this.readable++;
+      if (reply !== null && reply.ok && reply.op === 'get') fate.readBack = reply.rec.value;
+    } else {
+      this.lost++;
+      this.losses.push({ name, why });
+    }
+  }
+
+  /** Why a final read does not show the record, null when it does. */
+  private readProblem(fate: RecordFate, reply: Reply | null): string | null {
+    if (reply === null) return 'no answer';
+    if (!reply.ok) return `read failed: ${reply.error}`;
+    if (reply.op !== 'get') return `unexpected ${reply.op} reply`;
+    const { value, version } = reply.rec;
+    if (fate.acked !== null && sameBytes(value, fate.acked)) return null;
+    if (version >= fate.ackedVersion && fate.possible.some((v) => sameBytes(v, value))) return null;
+    return `read version ${version}, acknowledged version ${fate.ackedVersion}`;
+  }
+}
