@@ -10,7 +10,7 @@ import type { Tx } from './tx';
 import type { Key, Msg, Op, Peer } from './types';
 import { fingerFound } from './fingers';
 import { joinFound, joinFailed } from './membership';
-import { acceptStore, serveFetch } from './storage';
+import { acceptStore, serveFetch, sweepFound } from './storage';
 
 const CANDIDATES = 3;
 
@@ -38,7 +38,7 @@ function dropOp(tx: Tx, rid: number): void {
 function routeLocally(tx: Tx, op: Op): void {
   const s = tx.s;
   if (op.key && s.ready && isPrimary(s, op.target)) return finalLocally(tx, op);
-  if (successorAnswers(s, op.target)) return answered(tx, op, s.succs);
+  if (successorAnswers(s, op.target)) return answered(tx, op, s.self, s.succs);
   const candidates = closestPreceding(s, op.target, CANDIDATES);
   if (candidates.length === 0) return attemptFailed(tx, op, 'no route');
   ask(tx, op, candidates);
@@ -52,9 +52,15 @@ function ask(tx: Tx, op: Op, candidates: readonly Peer[]): void {
   tx.timer('rpc', tx.s.cfg.rpcTimeout, op.rid * 1024 + (next.seq % 1024));
 }
 
-/** The successor of the target is known: `holders` is its successor list as last seen. */
-function answered(tx: Tx, op: Op, holders: readonly Peer[]): void {
+/**
+ * The successor of the target is known: `holders` is the successor list of `answerer`, the
+ * target's predecessor as far as it knows, so the head is the target's primary.
+ */
+function answered(tx: Tx, op: Op, answerer: Peer, holders: readonly Peer[]): void {
   switch (op.purpose) {
+    case 'sweep':
+      dropOp(tx, op.rid);
+      return sweepFound(tx, answerer, holders);
     case 'join':
       dropOp(tx, op.rid);
       return joinFound(tx, op, holders);
@@ -98,7 +104,7 @@ function asked(op: Op, from: Peer): boolean {
 export function onFound(tx: Tx, from: Peer, msg: Extract<Msg, { t: 'found' }>): void {
   const op = tx.s.ops.get(msg.rid);
   if (!op || op.stage !== 'route' || !asked(op, from)) return;
-  if (msg.done && msg.peers.length > 0) return answered(tx, op, msg.peers);
+  if (msg.done && msg.peers.length > 0) return answered(tx, op, from, msg.peers);
   const closer = msg.peers.filter((p) => !same(p, tx.s.self) && !op.candidates.some((c) => same(c, p)));
   const rest = op.candidates.slice(1);
   const candidates = closer.concat(rest);
@@ -171,6 +177,7 @@ function failOp(tx: Tx, op: Op, why: string): void {
     case 'join':
       return joinFailed(tx, why === 'no answer' || why === 'no route' ? 'bootstrap peer unreachable' : why);
     case 'finger':
+    case 'sweep':
       return;
     default:
       tx.reply(op.arg, { ok: false, op: op.purpose, error: why, hops: op.hops });

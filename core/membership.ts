@@ -91,8 +91,10 @@ function stabilizeNow(tx: Tx): void {
   const s = tx.s;
   const succ = s.succs[0];
   if (same(succ, s.self)) {
-    // Alone (or believing so): a known predecessor is the way back into a larger ring.
-    if (s.pred && !same(s.pred, s.self)) adoptSuccessors(tx, [s.pred, s.self]);
+    // Alone (or believing so): a known predecessor is the way back into a larger ring; with
+    // none, this peer is its own predecessor, as its rectify to itself would make it.
+    if (s.pred === null) tx.set({ pred: s.self });
+    else if (!same(s.pred, s.self)) adoptSuccessors(tx, [s.pred, s.self]);
     return;
   }
   const rid = tx.rid();

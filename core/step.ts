@@ -26,6 +26,7 @@ export function initState(cfg: Config, self: Peer): PeerState {
     ops: new Map(),
     stores: new Map(),
     stabilizing: 0,
+    sweptAfter: '',
     leaving: null,
     nextRid: 1,
   };

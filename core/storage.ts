@@ -6,7 +6,7 @@
  */
 import { inOpenClosed, same } from './id';
 import { isPrimary } from './ring';
-import { finishPut } from './lookup';
+import { finishPut, startOp } from './lookup';
 import type { Tx } from './tx';
 import type { DigestEntry, FetchStatus, Key, Msg, Peer, PeerState, Rec, StoreStatus } from './types';
 
@@ -120,21 +120,55 @@ export function onReplicate(tx: Tx, from: Peer, msg: Extract<Msg, { t: 'replicat
   else if (changed > 0) tx.log({ ev: 'records-received', from, count: changed, why: 'replica' });
 }
 
-/** Periodic: tell each replica holder what this peer is primary for. */
+/** Periodic: tell each replica holder what this peer is primary for; sweep one misplaced record. */
 export function onReplicateTimer(tx: Tx): void {
   const s = tx.s;
   tx.timer('replicate', s.cfg.replicateInterval);
   if (s.phase !== 'member' || !s.ready || s.pred === null) return;
-  const targets = replicaTargets(s);
-  if (targets.length === 0) return;
-  const entries: DigestEntry[] = [];
+  const primary = [...s.records.values()].filter((rec) => isPrimary(s, rec.key));
+  for (const p of replicaTargets(s)) sendDigest(tx, p, primary);
+  startSweep(tx);
+}
+
+function sendDigest(tx: Tx, to: Peer, records: readonly Rec[]): void {
+  for (let i = 0; i < records.length; i += BATCH_ENTRIES) {
+    const entries: DigestEntry[] = records.slice(i, i + BATCH_ENTRIES).map((r) => ({ name: r.key.name, version: r.version, writer: r.writer }));
+    tx.send(to, { t: 'digest', entries });
+  }
+}
+
+/**
+ * A record this peer holds without being its primary may be a legitimate replica, or stranded:
+ * written on the far side of a healed partition, or left behind by a stale lookup. One lookup a
+ * round, for the next such record by name, tells which (see sweepFound).
+ */
+function startSweep(tx: Tx): void {
+  const s = tx.s;
+  for (const op of s.ops.values()) if (op.purpose === 'sweep') return;
+  let first: Rec | undefined;
+  let next: Rec | undefined;
   for (const rec of s.records.values()) {
-    if (isPrimary(s, rec.key)) entries.push({ name: rec.key.name, version: rec.version, writer: rec.writer });
+    if (isPrimary(s, rec.key)) continue;
+    if (first === undefined || rec.key.name < first.key.name) first = rec;
+    if (rec.key.name > s.sweptAfter && (next === undefined || rec.key.name < next.key.name)) next = rec;
   }
-  for (let i = 0; i < entries.length; i += BATCH_ENTRIES) {
-    const batch = entries.slice(i, i + BATCH_ENTRIES);
-    for (const p of targets) tx.send(p, { t: 'digest', entries: batch });
-  }
+  const target = next ?? first;
+  if (target === undefined) return;
+  tx.set({ sweptAfter: target.key.name });
+  startOp(tx, 'sweep', 0, target.key);
+}
+
+/**
+ * The keys in (answerer, holders[0]] belong on the first r holders. If this peer is not one of
+ * them, it offers its copies of those keys to the primary as a digest; the primary asks for
+ * what it lacks or holds older, and its own rounds then spread them to its replicas.
+ */
+export function sweepFound(tx: Tx, answerer: Peer, holders: readonly Peer[]): void {
+  const s = tx.s;
+  const primary = holders[0];
+  if (holders.slice(0, s.cfg.replicas).some((p) => same(p, s.self))) return;
+  const stranded = [...s.records.values()].filter((rec) => inOpenClosed(rec.key, answerer, primary));
+  if (stranded.length > 0) sendDigest(tx, primary, stranded);
 }
 
 export function onDigest(tx: Tx, from: Peer, msg: Extract<Msg, { t: 'digest' }>): void {

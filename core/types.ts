@@ -154,7 +154,7 @@ export interface Lost {
 /** An outstanding client operation or maintenance lookup, driven from this peer. */
 export interface Op {
   readonly rid: number;
-  readonly purpose: 'put' | 'get' | 'join' | 'finger';
+  readonly purpose: 'put' | 'get' | 'join' | 'finger' | 'sweep';
   /** Client request id for put/get; finger index for 'finger'. */
   readonly arg: number;
   readonly target: Point;
@@ -203,6 +203,8 @@ export interface PeerState {
   readonly stores: ReadonlyMap<number, PendingStore>;
   /** rid of the outstanding stabilize query, 0 when none. */
   readonly stabilizing: number;
+  /** Name of the record the last misplaced-record sweep looked at; the next starts after it. */
+  readonly sweptAfter: string;
   readonly leaving: { readonly rid: number; readonly waiting: number; readonly clientRid: number } | null;
   readonly nextRid: number;
 }

@@ -1,4 +1,5 @@
 import test from 'ava';
+import { initState } from '../core/step';
 import { defaultConfig } from '../core/config';
 import { pointOfBigInt } from '../core/id';
 import type { Config, Key, Peer, PeerState, Phase, Rec } from '../core/types';
@@ -44,22 +45,13 @@ interface Shape {
 
 function state(cfg: Config, self: number, shape: Shape): PeerState {
   return {
-    cfg,
-    self: peer(self),
+    ...initState(cfg, peer(self)),
     phase: shape.phase ?? 'member',
     ready: true,
     succs: shape.succs.map(peer),
     pred: shape.pred === undefined || shape.pred === null ? null : peer(shape.pred),
     fingers: (shape.fingers ?? Array<null>(cfg.bits).fill(null)).map((f) => (f === null ? null : peer(f))),
-    fingerNext: 0,
     records: new Map((shape.records ?? []).map((r) => [r.key.name, r])),
-    watch: new Map(),
-    lost: [],
-    ops: new Map(),
-    stores: new Map(),
-    stabilizing: 0,
-    leaving: null,
-    nextRid: 1,
   };
 }
 

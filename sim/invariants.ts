@@ -279,10 +279,41 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
 
 /** Every acknowledged record, with its last acknowledged value, on the `replicas` peers from its successor on. */
 export function replicaViolations(peers: readonly PeerView[], acked: ReadonlyMap<string, Acked>, replicas: number): Finding[] {
+  return holderFindings(peers, acked, replicas, (what, name, holders, out) => {
+    const { value } = acked.get(name) as Acked;
+    for (const holder of holders) {
+      const rec = holder.records.get(name);
+      if (rec === undefined) out.add('Data', `${what}: missing on peer ${dec(holder.self)}`);
+      else if (!sameBytes(rec.value, value)) out.add('Data', `${what}: peer ${dec(holder.self)} holds a stale value`);
+    }
+  });
+}
+
+/**
+ * Whether replication has come to rest: each record's holders all have it, in one version.
+ * Settling waits for this as well as the ideal ring before the data is read back.
+ */
+export function replicaUnrest(peers: readonly PeerView[], keys: ReadonlyMap<string, { readonly key: Key }>, replicas: number): Finding[] {
+  return holderFindings(peers, keys, replicas, (what, name, holders, out) => {
+    const copies = holders.map((h) => h.records.get(name));
+    const first = copies[0];
+    if (copies.some((c) => c === undefined || first === undefined || c.version !== first.version || c.writer !== first.writer)) {
+      out.add('Data', `${what}: its holders ${holders.map((h) => dec(h.self)).join(',')} do not all hold one version yet`);
+    }
+  });
+}
+
+/** Visits each record's r holders (the live participants from its key's successor on). */
+function holderFindings(
+  peers: readonly PeerView[],
+  records: ReadonlyMap<string, { readonly key: Key }>,
+  replicas: number,
+  visit: (what: string, name: string, holders: PeerState[], out: Findings) => void,
+): Finding[] {
   const out = new Findings();
   const ring = participants(peers).map((v) => v.state);
   const selves = ring.map((s) => s.self);
-  for (const [name, { key, value }] of acked) {
+  for (const [name, { key }] of records) {
     if (out.full) break;
     const what = `record "${name}" (key ${dec(key)})`;
     if (ring.length === 0) {
@@ -290,12 +321,8 @@ export function replicaViolations(peers: readonly PeerView[], acked: ReadonlyMap
       continue;
     }
     const first = successorIndex(selves, key);
-    for (let j = 0; j < Math.min(replicas, ring.length); j++) {
-      const holder = ring[(first + j) % ring.length];
-      const rec = holder.records.get(name);
-      if (rec === undefined) out.add('Data', `${what}: missing on peer ${dec(holder.self)}`);
-      else if (!sameBytes(rec.value, value)) out.add('Data', `${what}: peer ${dec(holder.self)} holds a stale value`);
-    }
+    const holders = Array.from({ length: Math.min(replicas, ring.length) }, (_, j) => ring[(first + j) % ring.length]);
+    visit(what, name, holders, out);
   }
   return out.list;
 }

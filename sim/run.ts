@@ -8,7 +8,7 @@
  */
 import { cmp } from '../core/id';
 import type { Config } from '../core/types';
-import { idealRingViolations, replicaViolations } from './invariants';
+import { idealRingViolations, replicaUnrest, replicaViolations } from './invariants';
 import { scheduleScenario } from './ops';
 import type { SimPeer } from './peer';
 import type { RunReport } from './report';
@@ -51,12 +51,17 @@ function quietTime(s: Scenario): number {
   return quiet;
 }
 
-/** Runs until the ring is ideal or the limit passes; how long that took, null if never. */
+/**
+ * Runs until quiescence, or the limit: the ring is ideal and every acknowledged record's holders
+ * agree on one version. Returns how long that took, null if never.
+ */
 function settle(world: World, quiet: number, limit: number): number | null {
   const end = quiet + (limit > 0 ? limit : 0);
   for (let t = quiet; ; t = Math.min(t + SETTLE_CHECK_EVERY, end)) {
     world.runUntil(t);
-    if (world.checks.counted(idealRingViolations(world.peers)).length === 0) return t - quiet;
+    const atRest = world.checks.counted(idealRingViolations(world.peers)).length === 0
+      && world.checks.counted(replicaUnrest(world.peers, world.workload.ackedRecords(), world.cfg.replicas)).length === 0;
+    if (atRest) return t - quiet;
     if (t >= end) return null;
   }
 }
