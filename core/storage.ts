@@ -138,9 +138,10 @@ function sendDigest(tx: Tx, to: Peer, records: readonly Rec[]): void {
 }
 
 /**
- * A record this peer holds without being its primary may be a legitimate replica, or stranded:
- * written on the far side of a healed partition, or left behind by a stale lookup. One lookup a
- * round, for the next such record by name, tells which (see sweepFound).
+ * A record this peer holds without being its primary may be a replica that is ahead of its
+ * primary, or a copy stranded off its replica set (written on the far side of a healed
+ * partition, or left by a stale lookup). One lookup a round, for the next such record by name,
+ * finds its primary (see sweepFound).
  */
 function startSweep(tx: Tx): void {
   const s = tx.s;
@@ -159,16 +160,17 @@ function startSweep(tx: Tx): void {
 }
 
 /**
- * The keys in (answerer, holders[0]] belong on the first r holders. If this peer is not one of
- * them, it offers its copies of those keys to the primary as a digest; the primary asks for
- * what it lacks or holds older, and its own rounds then spread them to its replicas.
+ * The keys in (answerer, holders[0]] belong on the first r holders, the head being their
+ * primary. Whether this peer is one of the replicas or a stranded holder, it offers its copies
+ * of those keys to the primary as a digest: the primary asks for what it lacks or holds older,
+ * and its own rounds spread the result to its replicas. That reconciles writes the primary
+ * missed (made on the far side of a healed partition) as well as stranded copies.
  */
 export function sweepFound(tx: Tx, answerer: Peer, holders: readonly Peer[]): void {
-  const s = tx.s;
   const primary = holders[0];
-  if (holders.slice(0, s.cfg.replicas).some((p) => same(p, s.self))) return;
-  const stranded = [...s.records.values()].filter((rec) => inOpenClosed(rec.key, answerer, primary));
-  if (stranded.length > 0) sendDigest(tx, primary, stranded);
+  if (same(primary, tx.s.self)) return;
+  const held = [...tx.s.records.values()].filter((rec) => inOpenClosed(rec.key, answerer, primary));
+  if (held.length > 0) sendDigest(tx, primary, held);
 }
 
 export function onDigest(tx: Tx, from: Peer, msg: Extract<Msg, { t: 'digest' }>): void {

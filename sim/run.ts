@@ -9,6 +9,7 @@
 import { cmp } from '../core/id';
 import type { Config } from '../core/types';
 import { idealRingViolations, replicaUnrest, replicaViolations } from './invariants';
+import { repairWindow } from './faults';
 import { scheduleScenario } from './ops';
 import type { SimPeer } from './peer';
 import type { RunReport } from './report';
@@ -57,7 +58,10 @@ function quietTime(s: Scenario): number {
  */
 function settle(world: World, quiet: number, limit: number): number | null {
   const end = quiet + (limit > 0 ? limit : 0);
-  for (let t = quiet; ; t = Math.min(t + SETTLE_CHECK_EVERY, end)) {
+  // Datagrams lost just before the quiet time still count as misses for one detection period,
+  // and their consequences take a repair window to mend: judging earlier would see a calm that
+  // is not yet the end of the story.
+  for (let t = Math.min(quiet + repairWindow(world.cfg), end); ; t = Math.min(t + SETTLE_CHECK_EVERY, end)) {
     world.runUntil(t);
     const atRest = world.checks.counted(idealRingViolations(world.peers)).length === 0
       && world.checks.counted(replicaUnrest(world.peers, world.workload.ackedRecords(), world.cfg.replicas)).length === 0;
