@@ -9,7 +9,7 @@ import { closestPreceding, successorList, without } from './ring';
 import { onPeerGone } from './lookup';
 import { handOff, mergeRecords, onPeerGoneFromStores, recordsIn, sendRecords } from './storage';
 import type { Tx } from './tx';
-import type { Msg, Op, Peer, PeerState, Watch } from './types';
+import type { Leaving, Msg, Op, Peer, PeerState, Watch } from './types';
 
 const LOST_MAX = 8;
 
@@ -246,38 +246,75 @@ function samePeer(a: Peer | null, b: Peer | null): boolean {
   return a === b || (a !== null && b !== null && same(a, b));
 }
 
-/** Graceful leave: records to the successor, our successors to the predecessor. */
+/**
+ * Graceful leave: records and predecessor to the successor, successors to the predecessor. A
+ * successor that does not acknowledge in time is passed over for the next one, so that records
+ * are not dropped because one neighbour is unreachable.
+ */
 export function leave(tx: Tx, clientRid: number): void {
   const s = tx.s;
   if (s.phase !== 'member') return tx.reply(clientRid, { ok: false, op: 'leave', error: `cannot leave while ${s.phase}`, hops: 0 });
-  const succ = s.succs[0];
   const pred = s.pred && !same(s.pred, s.self) ? s.pred : null;
+  const heir = s.succs[0];
+  const alone = same(heir, s.self);
   const rid = tx.rid();
-  let waiting = 0;
-  if (!same(succ, s.self)) {
-    const records = [...s.records.values()];
-    sendRecords(tx, succ, records.slice(0, -1), (batch) => ({ t: 'replicate', rid: 0, records: batch }));
-    tx.send(succ, { t: 'leave', rid, pred, records: records.slice(-1) });
-    if (records.length > 0) tx.log({ ev: 'records-moved', to: succ, count: records.length, why: 'leave' });
-    waiting++;
-  }
-  if (pred && !same(pred, succ)) {
-    tx.send(pred, { t: 'leave-notice', rid, succs: s.succs });
-    waiting++;
-  }
-  tx.set({ phase: 'leaving', leaving: { rid, waiting, clientRid } });
-  if (waiting === 0) return finishLeave(tx);
+  const notifyPred = pred !== null && (alone || !same(pred, heir));
+  if (notifyPred) tx.send(pred, { t: 'leave-notice', rid, succs: s.succs });
+  tx.set({ phase: 'leaving', leaving: { rid, clientRid, heir: 0, heirAcked: alone, predAcked: !notifyPred } });
+  if (!alone) handTo(tx, heir);
+  afterLeaveProgress(tx);
+}
+
+function handTo(tx: Tx, heir: Peer): void {
+  const s = tx.s;
+  const l = s.leaving as Leaving;
+  const records = [...s.records.values()];
+  sendRecords(tx, heir, records.slice(0, -1), (batch) => ({ t: 'replicate', rid: 0, records: batch }));
+  tx.send(heir, { t: 'leave', rid: l.rid, pred: s.pred && !same(s.pred, s.self) ? s.pred : null, records: records.slice(-1) });
+  if (records.length > 0) tx.log({ ev: 'records-moved', to: heir, count: records.length, why: 'leave' });
   tx.timer('leave', 2 * s.cfg.rpcTimeout);
 }
 
-export function onLeaveAck(tx: Tx, msg: Extract<Msg, { t: 'leave-ack' }>): void {
+export function onLeaveAck(tx: Tx, from: Peer, msg: Extract<Msg, { t: 'leave-ack' }>): void {
   const l = tx.s.leaving;
   if (!l || l.rid !== msg.rid) return;
-  if (l.waiting > 1) return tx.set({ leaving: { ...l, waiting: l.waiting - 1 } });
+  const heir = tx.s.succs[l.heir];
+  if (heir && same(heir, from)) tx.set({ leaving: { ...l, heirAcked: true } });
+  else if (tx.s.pred && same(tx.s.pred, from)) tx.set({ leaving: { ...l, predAcked: true } });
+  afterLeaveProgress(tx);
+}
+
+/**
+ * The heir did not acknowledge in time, or the send to `failed` failed: try the next successor,
+ * else stop. A failure report about an earlier heir changes nothing.
+ */
+export function onLeaveStalled(tx: Tx, failed: Peer | null): void {
+  const l = tx.s.leaving;
+  if (!l || tx.s.phase !== 'leaving') return;
+  const heir = tx.s.succs[l.heir];
+  if (failed !== null && !(heir && same(heir, failed))) return;
+  const next = tx.s.succs[l.heir + 1];
+  if (!l.heirAcked && next && !same(next, tx.s.self)) {
+    tx.set({ leaving: { ...l, heir: l.heir + 1 } });
+    return handTo(tx, next);
+  }
   finishLeave(tx);
 }
 
-export function finishLeave(tx: Tx): void {
+/** The predecessor could not be told: stabilize will route around us anyway. */
+export function onLeaveNoticeFailed(tx: Tx): void {
+  const l = tx.s.leaving;
+  if (!l) return;
+  tx.set({ leaving: { ...l, predAcked: true } });
+  afterLeaveProgress(tx);
+}
+
+function afterLeaveProgress(tx: Tx): void {
+  const l = tx.s.leaving;
+  if (l && l.heirAcked && l.predAcked) finishLeave(tx);
+}
+
+function finishLeave(tx: Tx): void {
   const l = tx.s.leaving;
   if (!l || tx.s.phase !== 'leaving') return;
   tx.set({ leaving: null });

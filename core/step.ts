@@ -63,7 +63,6 @@ export function step(state: PeerState, input: Input, now: number): StepResult {
 }
 
 function onTimer(tx: Tx, name: Extract<Input, { kind: 'timer' }>['name'], arg: number): void {
-  const member = tx.s.phase === 'member' || tx.s.phase === 'leaving';
   switch (name) {
     case 'ping':
       return m.onPingTimer(tx);
@@ -80,8 +79,7 @@ function onTimer(tx: Tx, name: Extract<Input, { kind: 'timer' }>['name'], arg: n
     case 'retry':
       return onRetry(tx, arg);
     case 'leave':
-      if (member) m.finishLeave(tx);
-      return;
+      return m.onLeaveStalled(tx, null);
   }
 }
 
@@ -116,7 +114,7 @@ function deliver(tx: Tx, from: Peer, msg: Msg): void {
     case 'want': return st.onWant(tx, from, msg);
     case 'leave': return m.onLeave(tx, from, msg);
     case 'leave-notice': return m.onLeaveNotice(tx, from, msg);
-    case 'leave-ack': return m.onLeaveAck(tx, msg);
+    case 'leave-ack': return m.onLeaveAck(tx, from, msg);
   }
 }
 
@@ -151,8 +149,9 @@ function sendFailed(tx: Tx, to: Peer, msg: Msg): void {
       if (msg.rid !== 0) st.onReplicaDone(tx, msg.rid, to.id);
       return;
     case 'leave':
+      return m.onLeaveStalled(tx, to);
     case 'leave-notice':
-      return m.onLeaveAck(tx, { t: 'leave-ack', rid: msg.rid });
+      return m.onLeaveNoticeFailed(tx);
     default:
       return;
   }

@@ -183,6 +183,16 @@ export interface PendingStore {
   readonly holders: readonly Peer[];
 }
 
+/** A graceful leave in progress: who got the records, and which acknowledgements are in. */
+export interface Leaving {
+  readonly rid: number;
+  readonly clientRid: number;
+  /** Index in succs of the peer the records were last handed to. */
+  readonly heir: number;
+  readonly heirAcked: boolean;
+  readonly predAcked: boolean;
+}
+
 export type Phase = 'idle' | 'joining' | 'member' | 'leaving' | 'stopped';
 
 export interface PeerState {
@@ -205,6 +215,6 @@ export interface PeerState {
   readonly stabilizing: number;
   /** Name of the record the last misplaced-record sweep looked at; the next starts after it. */
   readonly sweptAfter: string;
-  readonly leaving: { readonly rid: number; readonly waiting: number; readonly clientRid: number } | null;
+  readonly leaving: Leaving | null;
   readonly nextRid: number;
 }

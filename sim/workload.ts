@@ -7,6 +7,12 @@
  * any later time, as in Jepsen's "info" operations. Such values are remembered as possible, and
  * a read of one counts as readable only if its version is not older than the acknowledged one
  * (a newer write may legitimately supersede the acknowledged value; an older one may not).
+ *
+ * After a partition that outlasted failure detection (split brain), both sides may have
+ * accepted writes to one key before the rings merged, and the merge keeps one of them: the last
+ * acknowledged value can then be superseded by an earlier one. What still holds, and is checked,
+ * is that nothing acknowledged is lost and nothing is invented: the value read is one that some
+ * put of that key wrote.
  */
 import type { Key, Reply } from '../core/types';
 import { keyOf } from '../edge/key-id';
@@ -25,6 +31,8 @@ interface RecordFate {
   ackedVersion: number;
   /** Values of puts with an unknown outcome. */
   readonly possible: Uint8Array[];
+  /** Every acknowledged value, for the split-brain check. */
+  readonly everAcked: Uint8Array[];
   writing: boolean;
   /** What the final data check read, when it was acceptable. */
   readBack: Uint8Array | null;
@@ -70,6 +78,8 @@ export class Workload {
   lost = 0;
   /** Data-check reads not answered yet. */
   checking = 0;
+  /** A partition outlasted failure detection: conflicting writes may have been merged. */
+  splitBrain = false;
   /** Lost records, for the report's violations: name and why. */
   readonly losses: { readonly name: string; readonly why: string }[] = [];
   private readonly hops: number[] = [];
@@ -179,7 +189,7 @@ export class Workload {
   private fate(name: string): RecordFate {
     let fate = this.records.get(name);
     if (fate === undefined) {
-      fate = { key: keyOf(name, this.bits), acked: null, ackedVersion: 0, possible: [], writing: false, readBack: null };
+      fate = { key: keyOf(name, this.bits), acked: null, ackedVersion: 0, possible: [], everAcked: [], writing: false, readBack: null };
       this.records.set(name, fate);
     }
     return fate;
@@ -197,6 +207,7 @@ export class Workload {
       fate.writing = false;
       fate.acked = req.value;
       fate.ackedVersion = reply.version;
+      fate.everAcked.push(req.value as Uint8Array);
     }
   }
 
@@ -229,6 +240,7 @@ export class Workload {
     const { value, version } = reply.rec;
     if (fate.acked !== null && sameBytes(value, fate.acked)) return null;
     if (version >= fate.ackedVersion && fate.possible.some((v) => sameBytes(v, value))) return null;
+    if (this.splitBrain && [...fate.everAcked, ...fate.possible].some((v) => sameBytes(v, value))) return null;
     return `read version ${version}, acknowledged version ${fate.ackedVersion}`;
   }
 }
