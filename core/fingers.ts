@@ -3,7 +3,7 @@
  * answer of the previous one. A lookup for finger k that returns R also settles every later
  * finger whose start lies in (self, R], so a full cycle costs about log N lookups, not `bits`.
  */
-import { fingerStart, inOpenClosed } from './id';
+import { bigIntOf, fingerStart, same } from './id';
 import { startOp } from './lookup';
 import type { Tx } from './tx';
 import type { Peer } from './types';
@@ -18,12 +18,11 @@ export function onFixFingersTimer(tx: Tx): void {
 
 export function fingerFound(tx: Tx, k: number, found: Peer): void {
   const { self, cfg } = tx.s;
+  // Finger j starts at self + 2^j, so it shares `found` while 2^j <= dist(self, found): all
+  // fingers from k to the top bit of that distance (every one when found is self).
+  const dist = same(found, self) ? 0n : (bigIntOf(found) - bigIntOf(self) + (1n << BigInt(cfg.bits))) % (1n << BigInt(cfg.bits));
+  const last = dist === 0n ? cfg.bits - 1 : Math.min(cfg.bits - 1, Math.max(k, dist.toString(2).length - 1));
   const fingers = tx.s.fingers.slice();
-  fingers[k] = found;
-  let j = k + 1;
-  for (; j < cfg.bits; j++) {
-    if (!inOpenClosed(fingerStart(self, j, cfg.bits), self, found)) break;
-    fingers[j] = found;
-  }
-  tx.set({ fingers, fingerNext: j === cfg.bits ? 0 : j });
+  for (let j = k; j <= last; j++) fingers[j] = found;
+  tx.set({ fingers, fingerNext: last + 1 === cfg.bits ? 0 : last + 1 });
 }

@@ -37,11 +37,18 @@ export function successorAnswers(s: PeerState, target: Point): boolean {
  * first: where a lookup goes next, and where it falls back to when a hop times out.
  */
 export function closestPreceding(s: PeerState, target: Point, max: number): Peer[] {
-  const found: Peer[] = [];
+  // Kept ordered, closest to the target (farthest clockwise from self) first; max is tiny.
+  const best: Peer[] = [];
   const consider = (p: Peer | null) => {
     if (p === null || !inOpen(p, s.self, target)) return;
-    for (const f of found) if (same(f, p)) return;
-    found.push(p);
+    let at = best.length;
+    for (let i = 0; i < best.length; i++) {
+      if (same(best[i], p)) return;
+      if (at === best.length && inOpen(best[i], s.self, p)) at = i;
+    }
+    if (at >= max) return;
+    best.splice(at, 0, p);
+    if (best.length > max) best.pop();
   };
   let previous: Peer | null = null;
   for (let k = s.fingers.length - 1; k >= 0; k--) {
@@ -50,9 +57,7 @@ export function closestPreceding(s: PeerState, target: Point, max: number): Peer
     previous = f;
   }
   for (const p of s.succs) consider(p);
-  // Closest to the target = farthest clockwise from self.
-  found.sort((a, b) => (inOpen(a, s.self, b) ? 1 : -1));
-  return found.length > max ? found.slice(0, max) : found;
+  return best;
 }
 
 export function without(list: readonly Peer[], gone: Point): readonly Peer[] {

@@ -1,20 +1,28 @@
 /**
- * One step's working copy. `step` never mutates its input: every change replaces a field of a
- * fresh shallow copy (structural sharing: untouched lists and maps are the very same objects),
- * and effects accumulate in order. A Tx lives only for the duration of one `step` call.
+ * One step's working copy. `step` never mutates its input: the first change makes one shallow
+ * copy of the state, and every change replaces fields of that copy (structural sharing: lists
+ * and maps left untouched are the very same objects as in the input). Effects accumulate in
+ * order. A Tx lives only for the duration of one `step` call, so its copy is private until
+ * `step` returns it.
  */
 import type { Channel, Effect, LogEvent, Msg, Peer, PeerState, Reply, TimerName } from './types';
 
 export class Tx {
   s: PeerState;
   readonly effects: Effect[] = [];
+  /** Whether `s` is this step's own copy, which nobody else has seen yet and so may be written. */
+  private owned = false;
 
   constructor(readonly base: PeerState, readonly now: number) {
     this.s = base;
   }
 
   set(patch: Partial<PeerState>): void {
-    this.s = { ...this.s, ...patch };
+    if (!this.owned) {
+      this.s = { ...this.s };
+      this.owned = true;
+    }
+    Object.assign(this.s, patch);
   }
 
   send(to: Peer, msg: Msg, channel: Channel = 'stream'): void {
