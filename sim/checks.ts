@@ -26,6 +26,6 @@ export class Checks {
   add(invariant: string, detail: string, at: number): void {
     const n = this.counts.get(invariant) ?? 0;
     this.counts.set(invariant, n + 1);
-    if (n < MAX_PER_INVARIANT) this.violations.push({ invariant, detail, at });
+    if (n < MAX_PER_INVARIANT) this.violations.push({ invariant, detail, at: Math.round(at * 1000) / 1000 });
   }
 }
