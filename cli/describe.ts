@@ -23,7 +23,7 @@ export function describeEvent(e: LogEvent): string {
 const goneHow: Record<Extract<LogEvent, { ev: 'peer-gone' }>['how'], string> = {
   'missed-pings': 'missed pings',
   'send-failed': 'connection failed',
-  restarted: 'restarted without its state',
+  'not-member': 'no longer a ring member',
   left: 'left gracefully',
 };
 

@@ -84,7 +84,8 @@ function stop(tx: Tx, reason: string): void {
 
 export function onStabilizeTimer(tx: Tx): void {
   tx.timer('stabilize', tx.s.cfg.stabilizeInterval);
-  if (isMember(tx.s)) stabilizeNow(tx);
+  // A leaving peer has told its neighbours to route around it: a rectify now would undo that.
+  if (tx.s.phase === 'member') stabilizeNow(tx);
 }
 
 function stabilizeNow(tx: Tx): void {
@@ -103,9 +104,10 @@ function stabilizeNow(tx: Tx): void {
   tx.send(succ, { t: 'rectify', ready: s.ready });
 }
 
+/** A leaving peer answers as a non-member, so that nobody adopts it or its view any more. */
 export function onGetState(tx: Tx, from: Peer, msg: Extract<Msg, { t: 'get-state' }>): void {
   const s = tx.s;
-  tx.send(from, { t: 'state', rid: msg.rid, member: isMember(s), pred: s.pred, succs: s.succs });
+  tx.send(from, { t: 'state', rid: msg.rid, member: s.phase === 'member', pred: s.pred, succs: s.succs });
 }
 
 /** The successor's answer to stabilize. */
@@ -115,8 +117,8 @@ export function onState(tx: Tx, from: Peer, msg: Extract<Msg, { t: 'state' }>): 
   tx.set({ stabilizing: 0 });
   const succ = s.succs[0];
   if (!same(succ, from)) return;
-  // A successor that is no member has restarted and lost its state: it is not our successor.
-  if (!msg.member) return declareGone(tx, succ, 'restarted');
+  // A successor that is no member (restarted without its state, or leaving) is not our successor.
+  if (!msg.member) return declareGone(tx, succ, 'not-member');
   const candidates = [succ, ...msg.succs];
   if (msg.pred && inOpen(msg.pred, s.self, succ)) candidates.unshift(msg.pred);
   adoptSuccessors(tx, candidates);
@@ -169,7 +171,7 @@ function setWatch(tx: Tx, w: Watch): void {
 }
 
 export function onPing(tx: Tx, from: Peer, msg: Extract<Msg, { t: 'ping' }>): void {
-  tx.send(from, { t: 'pong', nonce: msg.nonce, member: isMember(tx.s) }, 'dgram');
+  tx.send(from, { t: 'pong', nonce: msg.nonce, member: tx.s.phase === 'member' }, 'dgram');
 }
 
 export function onPong(tx: Tx, from: Peer, msg: Extract<Msg, { t: 'pong' }>): void {
@@ -196,7 +198,7 @@ export function heardFrom(tx: Tx, from: Peer): void {
 }
 
 /** `peer` is gone: drop it everywhere, fall back on what is left, remember it for re-probing. */
-export function declareGone(tx: Tx, peer: Peer, how: 'missed-pings' | 'send-failed' | 'restarted'): void {
+export function declareGone(tx: Tx, peer: Peer, how: 'missed-pings' | 'send-failed' | 'not-member'): void {
   const s = tx.s;
   if (same(peer, s.self)) return;
   const fingers = s.fingers.some((f) => f !== null && same(f, peer)) ? s.fingers.map((f) => (f !== null && same(f, peer) ? null : f)) : s.fingers;
@@ -255,13 +257,13 @@ export function leave(tx: Tx, clientRid: number): void {
   const s = tx.s;
   if (s.phase !== 'member') return tx.reply(clientRid, { ok: false, op: 'leave', error: `cannot leave while ${s.phase}`, hops: 0 });
   const pred = s.pred && !same(s.pred, s.self) ? s.pred : null;
-  const heir = s.succs[0];
-  const alone = same(heir, s.self);
+  const heirs = s.succs.filter((p) => !same(p, s.self));
+  const alone = heirs.length === 0;
   const rid = tx.rid();
-  const notifyPred = pred !== null && (alone || !same(pred, heir));
+  const notifyPred = pred !== null && (alone || !same(pred, heirs[0]));
   if (notifyPred) tx.send(pred, { t: 'leave-notice', rid, succs: s.succs });
-  tx.set({ phase: 'leaving', leaving: { rid, clientRid, heir: 0, heirAcked: alone, predAcked: !notifyPred } });
-  if (!alone) handTo(tx, heir);
+  tx.set({ phase: 'leaving', leaving: { rid, clientRid, heirs, heir: 0, heirAcked: alone, predAcked: !notifyPred } });
+  if (!alone) handTo(tx, heirs[0]);
   afterLeaveProgress(tx);
 }
 
@@ -278,7 +280,7 @@ function handTo(tx: Tx, heir: Peer): void {
 export function onLeaveAck(tx: Tx, from: Peer, msg: Extract<Msg, { t: 'leave-ack' }>): void {
   const l = tx.s.leaving;
   if (!l || l.rid !== msg.rid) return;
-  const heir = tx.s.succs[l.heir];
+  const heir = l.heirs[l.heir];
   if (heir && same(heir, from)) tx.set({ leaving: { ...l, heirAcked: true } });
   else if (tx.s.pred && same(tx.s.pred, from)) tx.set({ leaving: { ...l, predAcked: true } });
   afterLeaveProgress(tx);
@@ -291,10 +293,9 @@ export function onLeaveAck(tx: Tx, from: Peer, msg: Extract<Msg, { t: 'leave-ack
 export function onLeaveStalled(tx: Tx, failed: Peer | null): void {
   const l = tx.s.leaving;
   if (!l || tx.s.phase !== 'leaving') return;
-  const heir = tx.s.succs[l.heir];
-  if (failed !== null && !(heir && same(heir, failed))) return;
-  const next = tx.s.succs[l.heir + 1];
-  if (!l.heirAcked && next && !same(next, tx.s.self)) {
+  if (failed !== null && !same(l.heirs[l.heir], failed)) return;
+  const next = l.heirs[l.heir + 1];
+  if (!l.heirAcked && next) {
     tx.set({ leaving: { ...l, heir: l.heir + 1 } });
     return handTo(tx, next);
   }

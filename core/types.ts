@@ -119,7 +119,7 @@ export type LogEvent =
   | { readonly ev: 'join-failed'; readonly reason: string }
   | { readonly ev: 'successor'; readonly succ: Peer | null; readonly was: Peer | null }
   | { readonly ev: 'predecessor'; readonly pred: Peer | null; readonly was: Peer | null }
-  | { readonly ev: 'peer-gone'; readonly peer: Peer; readonly how: 'missed-pings' | 'send-failed' | 'restarted' | 'left' }
+  | { readonly ev: 'peer-gone'; readonly peer: Peer; readonly how: 'missed-pings' | 'send-failed' | 'not-member' | 'left' }
   | { readonly ev: 'peer-back'; readonly peer: Peer }
   | { readonly ev: 'records-moved'; readonly to: Peer; readonly count: number; readonly why: 'join' | 'leave' | 'replica' }
   | { readonly ev: 'records-received'; readonly from: Peer; readonly count: number; readonly why: 'join' | 'leave' | 'replica' }
@@ -187,7 +187,9 @@ export interface PendingStore {
 export interface Leaving {
   readonly rid: number;
   readonly clientRid: number;
-  /** Index in succs of the peer the records were last handed to. */
+  /** Who may take the records, in order: the successors when the leave began. */
+  readonly heirs: readonly Peer[];
+  /** Index in heirs of the peer the records were last handed to. */
   readonly heir: number;
   readonly heirAcked: boolean;
   readonly predAcked: boolean;

@@ -47,6 +47,7 @@ export interface NamedProperty {
 
 export const PROPERTIES: Record<string, NamedProperty> = {
   churn: { arbitrary: scenarioArb(DEFAULT_LIMITS), check: checkChurn },
+  'churn-large': { arbitrary: scenarioArb({ maxInitial: 16, maxOps: 40, horizon: 30_000, partitions: true }), check: checkChurn },
   determinism: { arbitrary: scenarioArb({ ...DEFAULT_LIMITS, maxOps: 8 }), check: checkDeterminism },
 };
 

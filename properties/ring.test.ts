@@ -5,10 +5,10 @@
 import test from 'ava';
 import { runProperty } from './ring-properties';
 
-const scale = Number(process.env.CHORD_PROPERTY_RUNS ?? 150);
+const scale = Number(process.env.CHORD_PROPERTY_RUNS ?? 500);
 const seed = process.env.FC_SEED === undefined ? undefined : Number(process.env.FC_SEED);
 
-const RUNS: Record<string, number> = { churn: scale, determinism: Math.max(5, Math.round(scale / 10)) };
+const RUNS: Record<string, number> = { churn: scale, 'churn-large': Math.max(5, Math.round(scale / 5)), determinism: Math.max(5, Math.round(scale / 10)) };
 
 for (const [name, runs] of Object.entries(RUNS)) {
   test(`property ${name} holds over ${runs} generated scenarios`, (t) => {

@@ -63,3 +63,20 @@ test('only partitions longer than failure detection count as partitioned', (t) =
   w.log.cut(5000, 5001 + CFG.missLimit * CFG.pingInterval);
   t.true(w.log.partitioned);
 });
+
+test('with r = 1 a lone graceful leave keeps the assumption; a kill, or two adjacent leaves, break it', (t) => {
+  const make = () => {
+    const members = Array.from({ length: 5 }, (_, i) => ({ self: { id: `${i}0` }, alive: true, since: 0 }));
+    return { members, log: new FaultLog(defaultConfig(8, 1), 1, members) };
+  };
+  const leave = make();
+  leave.log.depart('leave', '20', START);
+  t.true(leave.log.assumptionHeld);
+  leave.log.depart('leave', '40', START + 1);
+  t.true(leave.log.assumptionHeld, 'not neighbours');
+  leave.log.depart('leave', '30', START + 2);
+  t.false(leave.log.assumptionHeld);
+  const kill = make();
+  kill.log.depart('kill', '20', START);
+  t.false(kill.log.assumptionHeld);
+});

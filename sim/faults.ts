@@ -37,7 +37,7 @@ export class FaultLog {
   /** Some partition happened at all. */
   everCut = false;
   /** Departures within the last repair window, oldest first. */
-  private readonly departures: { readonly at: number; readonly id: string }[] = [];
+  private readonly departures: { readonly at: number; readonly id: string; readonly kill: boolean }[] = [];
   private readonly window: number;
   private readonly detection: number;
 
@@ -55,7 +55,7 @@ export class FaultLog {
     if (kind === 'leave') this.leaves++;
     else this.kills++;
     const start = at - this.window;
-    this.departures.push({ at, id });
+    this.departures.push({ at, id, kill: kind === 'kill' });
     while (this.departures[0].at < start) this.departures.shift();
     if (this.assumptionHeld && this.neighboursGone(start)) this.assumptionHeld = false;
   }
@@ -69,22 +69,27 @@ export class FaultLog {
    * Whether `replicas` consecutive peers of the ring as it was just before the current window
    * all departed within it. That ring is the peers alive since before the window plus those that
    * departed in it. Peers that joined during the window are left out: they may not hold their
-   * replicas yet, so they do not stand between two departed neighbours.
+   * replicas yet, so they do not stand between two departed neighbours. A lone graceful leave
+   * never counts: it hands its records over, so even with r = 1 nothing may be lost.
    */
   private neighboursGone(start: number): boolean {
-    const gone = new Set(this.departures.map((d) => d.id));
-    const ring = new Set(gone);
+    const killed = new Map(this.departures.map((d) => [d.id, d.kill]));
+    const ring = new Set(killed.keys());
     // The initial ring starts at time 0 and counts as there from the outset.
     const before = Math.max(start, 0);
     for (const m of this.members) if (m.alive && m.since <= before) ring.add(m.self.id);
     const ids = [...ring].sort();
     const need = Math.min(this.replicas, ids.length);
     let run = 0;
+    let kills = 0;
     // Twice round, so that a run across the ring's wrap-around point is counted.
     for (let i = 0; i < 2 * ids.length; i++) {
-      run = gone.has(ids[i % ids.length]) ? run + 1 : 0;
-      if (run >= need) return true;
+      const kill = killed.get(ids[i % ids.length]);
+      run = kill === undefined ? 0 : run + 1;
+      kills = kill === undefined ? 0 : kills + (kill ? 1 : 0);
+      if (run >= need && (kills > 0 || run >= 2)) return true;
     }
     return false;
   }
+
 }

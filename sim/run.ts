@@ -36,6 +36,7 @@ export function runScenario(s: Scenario, opts: RunOptions = {}): SimResult {
   world.runUntil(quiet);
   const settledAfterMs = settle(world, quiet, s.settleLimit);
   checkRecords(world);
+  if (settledAfterMs !== null) probeLiveness(world);
   const at = world.now;
   world.checks.record(world.checks.counted(idealRingViolations(world.peers)), at);
   world.checks.record(world.checks.counted(replicaViolations(world.peers, world.workload.ackedRecords(), s.replicas)), at);
@@ -87,6 +88,23 @@ function checkRecords(world: World): void {
   world.runUntil(world.now + readLimit(world.cfg), () => world.workload.checking === 0);
   world.workload.finish();
   for (const loss of world.workload.losses) world.checks.add('Data', `record "${loss.name}": ${loss.why}`, world.now);
+  for (const miss of world.workload.falseMisses) world.checks.add('Data', miss.why, miss.at);
+}
+
+/** Once at rest, every key takes a new write and returns it (see Workload.beginProbePuts). */
+function probeLiveness(world: World): void {
+  const peers = world.peers.filter((p) => p.alive).sort((a, b) => cmp(a.self, b.self)).map((p) => p.self.id);
+  if (peers.length === 0) return;
+  for (const put of world.workload.beginProbePuts(peers)) {
+    world.command(world.peerAt(put.peer) as SimPeer, { op: 'put', rid: put.rid, key: put.key, value: put.value });
+  }
+  world.runUntil(world.now + readLimit(world.cfg), () => world.workload.probing === 0);
+  for (const get of world.workload.beginProbeGets(peers)) {
+    world.command(world.peerAt(get.peer) as SimPeer, { op: 'get', rid: get.rid, key: get.key });
+  }
+  world.runUntil(world.now + readLimit(world.cfg), () => world.workload.probing === 0);
+  world.workload.finish();
+  for (const why of world.workload.stuck) world.checks.add('Liveness', why, world.now);
 }
 
 function report(world: World, s: Scenario, settledAfterMs: number | null, wallMs: number): RunReport {

@@ -16,8 +16,8 @@ function read(value: string, version: number): Reply {
 /** Acknowledges "old" at version 1, then a put of "new" fails; returns the workload. */
 function withUnknownWrite(): Workload {
   const w = new Workload(8);
-  w.reply((w.put('01', 'k', bytes('old')) as Issued).rid, putOk(1));
-  w.reply((w.put('01', 'k', bytes('new')) as Issued).rid, { ok: false, op: 'put', error: 'timeout', hops: 3 });
+  w.reply((w.put('01', 'k', bytes('old')) as Issued).rid, putOk(1), 0);
+  w.reply((w.put('01', 'k', bytes('new')) as Issued).rid, { ok: false, op: 'put', error: 'timeout', hops: 3 }, 0);
   return w;
 }
 
@@ -25,7 +25,7 @@ test('a second put to a key waits for the first', (t) => {
   const w = new Workload(8);
   const first = w.put('01', 'k', bytes('a')) as Issued;
   t.is(typeof w.put('02', 'k', bytes('b')), 'string');
-  w.reply(first.rid, putOk(1));
+  w.reply(first.rid, putOk(1), 0);
   t.is(typeof w.put('02', 'k', bytes('b')), 'object');
 });
 
@@ -33,7 +33,7 @@ test('the acknowledged value reads back; a put with an unknown outcome may super
   for (const [value, version, readable] of [['old', 1, true], ['new', 2, true], ['new', 0, false], ['other', 3, false]] as const) {
     const w = withUnknownWrite();
     const [check] = w.beginCheck(['02']);
-    w.reply(check.rid, read(value, version));
+    w.reply(check.rid, read(value, version), 0);
     t.is(w.readable, readable ? 1 : 0, `${value}@${version}`);
     t.is(w.lost, readable ? 0 : 1);
   }
@@ -41,7 +41,7 @@ test('the acknowledged value reads back; a put with an unknown outcome may super
 
 test('abandoned and unanswered requests count as failed and lost', (t) => {
   const w = new Workload(8);
-  w.reply((w.put('01', 'k', bytes('v')) as Issued).rid, putOk(1, 2));
+  w.reply((w.put('01', 'k', bytes('v')) as Issued).rid, putOk(1, 2), 0);
   w.get('03', 'k');
   w.abandon('03');
   t.deepEqual([w.issued, w.succeeded, w.failed], [2, 1, 1]);
@@ -53,10 +53,10 @@ test('abandoned and unanswered requests count as failed and lost', (t) => {
 
 test('reads go round-robin over the readers; without readers everything is lost', (t) => {
   const w = new Workload(8);
-  for (const k of ['a', 'b', 'c']) w.reply((w.put('01', k, bytes(k)) as Issued).rid, putOk(1));
+  for (const k of ['a', 'b', 'c']) w.reply((w.put('01', k, bytes(k)) as Issued).rid, putOk(1), 0);
   t.deepEqual(w.beginCheck(['01', '02']).map((r) => r.peer), ['01', '02', '01']);
   const none = new Workload(8);
-  none.reply((none.put('01', 'a', bytes('a')) as Issued).rid, putOk(1));
+  none.reply((none.put('01', 'a', bytes('a')) as Issued).rid, putOk(1), 0);
   t.deepEqual(none.beginCheck([]), []);
   t.is(none.lost, 1);
 });
@@ -66,7 +66,7 @@ test('hop statistics: mean and nearest-rank p99', (t) => {
   t.is(percentile([1, 2, 3], 0.99), 3);
   t.is(percentile(Array.from({ length: 200 }, (_, i) => i), 0.99), 197);
   const w = new Workload(8);
-  w.reply((w.put('01', 'a', bytes('a')) as Issued).rid, putOk(1, 1));
-  w.reply((w.put('01', 'b', bytes('b')) as Issued).rid, putOk(1, 4));
+  w.reply((w.put('01', 'a', bytes('a')) as Issued).rid, putOk(1, 1), 0);
+  w.reply((w.put('01', 'b', bytes('b')) as Issued).rid, putOk(1, 4), 0);
   t.deepEqual(w.hopStats(), { mean: 2.5, p99: 4 });
 });

@@ -19,7 +19,7 @@ import { keyOf } from '../edge/key-id';
 import type { Acked } from './invariants';
 
 export interface Request {
-  readonly kind: 'put' | 'get' | 'leave' | 'check';
+  readonly kind: 'put' | 'get' | 'leave' | 'check' | 'probe-put' | 'probe-get';
   readonly peer: string;
   readonly name: string;
   readonly value: Uint8Array | null;
@@ -80,6 +80,11 @@ export class Workload {
   checking = 0;
   /** A partition outlasted failure detection: conflicting writes may have been merged. */
   splitBrain = false;
+  /** Gets answered "not found" for an acknowledged record. */
+  readonly falseMisses: { readonly at: number; readonly why: string }[] = [];
+  /** Liveness probes not answered yet, and the ones that failed. */
+  probing = 0;
+  readonly stuck: string[] = [];
   /** Lost records, for the report's violations: name and why. */
   readonly losses: { readonly name: string; readonly why: string }[] = [];
   private readonly hops: number[] = [];
@@ -108,13 +113,53 @@ export class Workload {
   }
 
   /** Settles the request `rid`; a reply to one already abandoned (its peer died) is ignored. */
-  reply(rid: number, reply: Reply): Request | undefined {
+  reply(rid: number, reply: Reply, now: number): Request | undefined {
     const req = this.pending.get(rid);
     if (req === undefined) return undefined;
     this.pending.delete(rid);
     if (req.kind === 'check') this.checked(req.name, reply);
-    else if (req.kind !== 'leave') this.answered(req, reply);
+    else if (req.kind === 'probe-put' || req.kind === 'probe-get') this.probed(req, reply);
+    else if (req.kind !== 'leave') this.answered(req, reply, now);
     return req;
+  }
+
+  /**
+   * Liveness at quiescence: once the ring is calm, a put of a fresh value to every key ever
+   * written, through the live peers in turn, must succeed (it becomes the acknowledged value),
+   * and then a read of each through the next peer must return it. Failures are kept in
+   * `stuck`. Probes are not counted in the workload's lookup statistics.
+   */
+  beginProbePuts(peers: readonly string[]): { peer: string; rid: number; key: Key; value: Uint8Array }[] {
+    return [...this.records.keys()].map((name, i) => {
+      const peer = peers[i % peers.length];
+      const value = new TextEncoder().encode(`probe of ${name}`);
+      this.probing++;
+      return { peer, rid: this.request('probe-put', peer, name, value), key: this.fate(name).key, value };
+    });
+  }
+
+  beginProbeGets(peers: readonly string[]): CheckRead[] {
+    return [...this.records.keys()].map((name, i) => {
+      const peer = peers[(i + 1) % peers.length];
+      this.probing++;
+      return { peer, rid: this.request('probe-get', peer, name, null), key: this.fate(name).key };
+    });
+  }
+
+  private probed(req: Request, reply: Reply | null): void {
+    this.probing--;
+    const fate = this.fate(req.name);
+    const what = `${req.kind === 'probe-put' ? 'put' : 'get'} of "${req.name}" through ${req.peer} at rest`;
+    if (reply === null || !reply.ok) {
+      this.stuck.push(`${what} failed: ${reply === null ? 'no answer' : reply.error}`);
+    } else if (reply.op === 'put') {
+      fate.readBack = null;
+      fate.acked = req.value;
+      fate.ackedVersion = reply.version;
+      fate.everAcked.push(req.value as Uint8Array);
+    } else if (reply.op === 'get' && !(fate.acked !== null && sameBytes(reply.rec.value, fate.acked))) {
+      this.stuck.push(`${what} read version ${reply.rec.version}, not the value just written`);
+    }
   }
 
   /** Requests waiting at a peer that died will never be answered. */
@@ -182,6 +227,7 @@ export class Workload {
       if (!doomed(req)) continue;
       this.pending.delete(rid);
       if (req.kind === 'check') this.checked(req.name, null);
+      else if (req.kind === 'probe-put' || req.kind === 'probe-get') this.probed(req, null);
       else if (req.kind !== 'leave') this.unanswered(req);
     }
   }
@@ -195,9 +241,15 @@ export class Workload {
     return fate;
   }
 
-  private answered(req: Request, reply: Reply): void {
+  private answered(req: Request, reply: Reply, now: number): void {
     if (!reply.ok) {
       this.unanswered(req);
+      // "Not found" is a claim, not a timeout: for an acknowledged record it is false (a peer
+      // served a key range whose records it did not hold), unless split brain explains it.
+      const fate = this.records.get(req.name);
+      if (req.kind === 'get' && reply.error === 'not found' && fate?.acked && !this.splitBrain) {
+        this.falseMisses.push({ at: now, why: `get of "${req.name}" through ${req.peer} answered "not found" although it was acknowledged` });
+      }
       return;
     }
     this.succeeded++;

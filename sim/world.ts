@@ -241,7 +241,7 @@ export class World {
       }
       case 'reply': {
         this.trace.reply(this.now, peer.self.id, e.reply.op, e.rid, e.reply.ok ? null : e.reply.error);
-        const req = this.workload.reply(e.rid, e.reply);
+        const req = this.workload.reply(e.rid, e.reply, this.now);
         if (req !== undefined && this.opts.onReply) this.opts.onReply(this.now, peer.self, describeRequest(req), e.reply);
         return;
       }
