@@ -5,7 +5,7 @@
 import fc from 'fast-check';
 import { runScenario, type SimResult } from '../sim/run';
 import type { Scenario } from '../sim/scenario';
-import { scenarioArb, DEFAULT_LIMITS } from './scenario-arbitrary';
+import { scenarioArb, DEFAULT_LIMITS, MEMBERSHIP_LIMITS } from './scenario-arbitrary';
 
 const SAFETY = new Set(['AtLeastOneRing', 'AtMostOneRing', 'OrderedRing', 'ConnectedAppendages', 'OrderedSuccessorLists', 'NoDuplicates', 'Codec']);
 
@@ -47,7 +47,8 @@ export interface NamedProperty {
 
 export const PROPERTIES: Record<string, NamedProperty> = {
   churn: { arbitrary: scenarioArb(DEFAULT_LIMITS), check: checkChurn },
-  'churn-large': { arbitrary: scenarioArb({ maxInitial: 16, maxOps: 40, horizon: 30_000, partitions: true }), check: checkChurn },
+  'churn-large': { arbitrary: scenarioArb({ ...DEFAULT_LIMITS, maxInitial: 16, maxOps: 40, horizon: 30_000 }), check: checkChurn },
+  membership: { arbitrary: scenarioArb(MEMBERSHIP_LIMITS), check: checkChurn },
   determinism: { arbitrary: scenarioArb({ ...DEFAULT_LIMITS, maxOps: 8 }), check: checkDeterminism },
 };
 

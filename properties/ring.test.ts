@@ -8,7 +8,12 @@ import { runProperty } from './ring-properties';
 const scale = Number(process.env.CHORD_PROPERTY_RUNS ?? 500);
 const seed = process.env.FC_SEED === undefined ? undefined : Number(process.env.FC_SEED);
 
-const RUNS: Record<string, number> = { churn: scale, 'churn-large': Math.max(5, Math.round(scale / 5)), determinism: Math.max(5, Math.round(scale / 10)) };
+const RUNS: Record<string, number> = {
+  churn: scale,
+  'churn-large': Math.max(5, Math.round(scale / 5)),
+  membership: Math.max(5, Math.round(scale / 2)),
+  determinism: Math.max(5, Math.round(scale / 10)),
+};
 
 for (const [name, runs] of Object.entries(RUNS)) {
   test(`property ${name} holds over ${runs} generated scenarios`, (t) => {

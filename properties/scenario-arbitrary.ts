@@ -14,10 +14,19 @@ export interface ArbitraryLimits {
   readonly maxOps: number;
   /** Virtual ms over which operations are spread. */
   readonly horizon: number;
-  readonly partitions: boolean;
+  /** Fault kinds to draw from: every scenario enables its own subset, or exactly these. */
+  readonly kinds: { readonly swarm: readonly FaultKind[] } | { readonly only: readonly FaultKind[] };
+  /** Datagram loss, duplication, stream failures and clock skew. */
+  readonly networkFaults: boolean;
 }
 
-export const DEFAULT_LIMITS: ArbitraryLimits = { maxInitial: 8, maxOps: 14, horizon: 15_000, partitions: true };
+export type FaultKind = 'join' | 'leave' | 'kill' | 'restart' | 'partition';
+const FAULT_KINDS: readonly FaultKind[] = ['join', 'leave', 'kill', 'restart', 'partition'];
+
+export const DEFAULT_LIMITS: ArbitraryLimits = { maxInitial: 8, maxOps: 14, horizon: 15_000, kinds: { swarm: FAULT_KINDS }, networkFaults: true };
+
+/** Joins and graceful leaves on a clean network: keys must move, and nothing may be lost. */
+export const MEMBERSHIP_LIMITS: ArbitraryLimits = { maxInitial: 6, maxOps: 16, horizon: 10_000, kinds: { only: ['join', 'leave'] }, networkFaults: false };
 
 const KEYS = ['alpha', 'beta', 'gamma', 'delta', '7', '200', 'file.pdf'];
 
@@ -28,9 +37,6 @@ type RawOp =
   | { kind: 'put'; via: number; key: number; value: number }
   | { kind: 'get'; via: number; key: number }
   | { kind: 'partition'; peers: number[]; length: number };
-
-type FaultKind = 'join' | 'leave' | 'kill' | 'restart' | 'partition';
-const FAULT_KINDS: readonly FaultKind[] = ['join', 'leave', 'kill', 'restart', 'partition'];
 
 /**
  * Operations of the enabled fault kinds plus the workload. Swarm testing: each scenario enables
@@ -67,14 +73,13 @@ export function scenarioArb(limits: ArbitraryLimits = DEFAULT_LIMITS): fc.Arbitr
       initialCount: fc.integer({ min: 1, max: limits.maxInitial }),
       pool: fc.uniqueArray(fc.bigInt({ min: 0n, max: 255n }), { minLength: limits.maxInitial + 4, maxLength: limits.maxInitial + 4 }),
       spread: fc.bigInt({ min: 0n, max: (1n << 152n) - 1n }),
-      timed: fc
-        .subarray(FAULT_KINDS.filter((k) => limits.partitions || k !== 'partition'))
+      timed: ('swarm' in limits.kinds ? fc.subarray([...limits.kinds.swarm]) : fc.constant(limits.kinds.only))
         .chain((kinds) => fc.array(fc.tuple(fc.integer({ min: 0, max: limits.horizon }), rawOpArb(limits.maxInitial + 4, kinds)), { maxLength: limits.maxOps })),
-      loss: fc.oneof(fc.constant(0), fc.double({ min: 0, max: 0.2, noNaN: true })),
-      duplicate: fc.oneof(fc.constant(0), fc.double({ min: 0, max: 0.1, noNaN: true })),
-      streamFailure: fc.oneof(fc.constant(0), fc.double({ min: 0, max: 0.02, noNaN: true })),
+      loss: sometimes(limits.networkFaults, 0.2),
+      duplicate: sometimes(limits.networkFaults, 0.1),
+      streamFailure: sometimes(limits.networkFaults, 0.02),
       latencyMax: fc.integer({ min: 1, max: 40 }),
-      clockSkew: fc.oneof(fc.constant(0), fc.double({ min: 0, max: 0.02, noNaN: true })),
+      clockSkew: sometimes(limits.networkFaults, 0.02),
     })
     .map((g): Scenario => {
       // Pool entries are 8-bit values spread over wider spaces by a shared random offset scale,
@@ -108,6 +113,11 @@ function toOp(r: RawOp, at: number, ids: readonly string[]): ScenarioOp {
     case 'get': return { at, op: 'get', via: ids[r.via], key: keyName(r.key, ids) };
     case 'partition': return { at, op: 'partition', group: r.peers.map((p) => ids[p]), until: at + r.length };
   }
+}
+
+/** Zero, or (when enabled) often a probability up to `max`. */
+function sometimes(enabled: boolean, max: number): fc.Arbitrary<number> {
+  return enabled ? fc.oneof(fc.constant(0), fc.double({ min: 0, max, noNaN: true })) : fc.constant(0);
 }
 
 function keyName(i: number, ids: readonly string[]): string {
