@@ -12,6 +12,7 @@ export function defaultConfig(bits: number, replicas = 3): Config {
     fixFingersInterval: 250,
     replicateInterval: 2000,
     rpcTimeout: 400,
+    transferRate: 10_000,
     opAttempts: 5,
     lostTtl: 60_000,
     maxHops: 64,
@@ -27,10 +28,15 @@ export function validateConfig(cfg: Config): string[] {
     errors.push(`replicas must be an integer from 1 to 16, got ${cfg.replicas}`);
   }
   if (!Number.isInteger(cfg.missLimit) || cfg.missLimit < 1) errors.push(`missLimit must be a positive integer, got ${cfg.missLimit}`);
-  for (const name of ['pingInterval', 'stabilizeInterval', 'fixFingersInterval', 'replicateInterval', 'rpcTimeout', 'lostTtl'] as const) {
+  for (const name of ['pingInterval', 'stabilizeInterval', 'fixFingersInterval', 'replicateInterval', 'rpcTimeout', 'transferRate', 'lostTtl'] as const) {
     if (!(cfg[name] > 0) || !Number.isFinite(cfg[name])) errors.push(`${name} must be a positive number, got ${cfg[name]}`);
   }
   if (!Number.isInteger(cfg.opAttempts) || cfg.opAttempts < 1) errors.push(`opAttempts must be a positive integer, got ${cfg.opAttempts}`);
   if (!Number.isInteger(cfg.maxHops) || cfg.maxHops < 1) errors.push(`maxHops must be a positive integer, got ${cfg.maxHops}`);
   return errors;
+}
+
+/** How long to wait for an answer to messages carrying `bytes` of record values, `legs` times over. */
+export function timeoutFor(cfg: Config, bytes: number, legs = 1): number {
+  return cfg.rpcTimeout + (legs * bytes) / cfg.transferRate;
 }

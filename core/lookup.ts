@@ -4,6 +4,7 @@
  * and retries the whole operation a bounded number of times. One engine serves client puts and
  * gets, joins and finger repair; the purpose decides what happens with the answer.
  */
+import { timeoutFor } from './config';
 import { same, type Point } from './id';
 import { closestPreceding, isPrimary, successorAnswers } from './ring';
 import type { Tx } from './tx';
@@ -80,7 +81,8 @@ function finalRemote(tx: Tx, op: Op, holders: readonly Peer[]): void {
     ? { t: 'store', rid: op.rid, key: op.key as Key, value: op.value as Uint8Array }
     : { t: 'fetch', rid: op.rid, key: op.key as Key };
   tx.send(holders[0], msg);
-  tx.timer('rpc', tx.s.cfg.rpcTimeout, op.rid * 1024 + (next.seq % 1024));
+  // A store travels to the primary, then to its replicas, before the answer comes back.
+  tx.timer('rpc', timeoutFor(tx.s.cfg, op.value?.length ?? 0, 2), op.rid * 1024 + (next.seq % 1024));
 }
 
 function finalLocally(tx: Tx, op: Op): void {
@@ -160,7 +162,8 @@ function finishGet(tx: Tx, op: Op, rec: NonNullable<Extract<Msg, { t: 'fetched' 
 function attemptFailed(tx: Tx, op: Op, why: string): void {
   if (op.attempts >= tx.s.cfg.opAttempts) return failOp(tx, op, why);
   putOp(tx, { ...op, stage: 'wait', candidates: [], holders: [], attempts: op.attempts + 1, seq: op.seq + 1 });
-  tx.timer('retry', tx.s.cfg.rpcTimeout, op.rid);
+  // Back off about one ping interval: long enough for the ring to notice a departure.
+  tx.timer('retry', Math.min(tx.s.cfg.rpcTimeout, tx.s.cfg.pingInterval), op.rid);
 }
 
 export function onRetry(tx: Tx, rid: number): void {

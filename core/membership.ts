@@ -4,9 +4,10 @@
  * of notify) lets a successor adopt a closer live predecessor; pings find departed neighbours.
  * Peers declared gone are re-probed for a while, so that rings split by a partition re-merge.
  */
+import { timeoutFor } from './config';
 import { inOpen, same } from './id';
 import { closestPreceding, successorList, without } from './ring';
-import { onPeerGone } from './lookup';
+import { onPeerGone, startOp } from './lookup';
 import { handOff, mergeRecords, onPeerGoneFromStores, recordsIn, sendRecords } from './storage';
 import type { Tx } from './tx';
 import type { Leaving, Msg, Op, Peer, PeerState, Watch } from './types';
@@ -37,16 +38,22 @@ export function init(tx: Tx, succs: readonly Peer[], pred: Peer | null): void {
   if (tx.s.phase !== 'idle') return tx.log({ ev: 'bad-input', reason: `init while ${tx.s.phase}` });
   const self = tx.s.self;
   const list = successorList(self, succs.length > 0 ? succs : [self], tx.s.cfg.replicas);
-  tx.set({ phase: 'member', ready: true, succs: list, pred: pred ?? self });
-  tx.log({ ev: 'created' });
+  // Without a known predecessor a peer of a larger ring serves nothing until one rectifies it:
+  // taking itself as predecessor would claim the whole ring.
+  tx.set({ phase: 'member', ready: true, succs: list, pred: pred ?? (same(list[0], self) ? self : null) });
+  tx.log({ ev: 'initialized', succ: list[0] });
   startTimers(tx);
 }
 
-export function join(tx: Tx, via: string, startLookup: (bootstrap: Peer) => void): void {
+export function join(tx: Tx, via: string): void {
   if (tx.s.phase !== 'idle') return tx.log({ ev: 'bad-input', reason: `join while ${tx.s.phase}` });
-  tx.set({ phase: 'joining' });
-  // The bootstrap peer is known only by address; the lookup takes any answer from it.
-  startLookup({ id: tx.s.self.id, k: tx.s.self.k, addr: via });
+  tx.set({ phase: 'joining', bootstrap: via });
+  startOp(tx, 'join', 0, tx.s.self, null, null, bootstrapPeer(tx.s, via));
+}
+
+/** The bootstrap peer is known only by address; the lookup takes any answer from it. */
+function bootstrapPeer(s: PeerState, via: string): Peer {
+  return { id: s.self.id, k: s.self.k, addr: via };
 }
 
 /** The join lookup found our successor and its list. */
@@ -74,7 +81,8 @@ function retryJoinLater(tx: Tx, op: Op): void {
 
 export function joinFailed(tx: Tx, reason: string): void {
   tx.log({ ev: 'join-failed', reason });
-  stop(tx, `join failed: ${reason}`);
+  // A member re-joining after losing every neighbour keeps going alone; a newcomer gives up.
+  if (tx.s.phase === 'joining') stop(tx, `join failed: ${reason}`);
 }
 
 function stop(tx: Tx, reason: string): void {
@@ -117,8 +125,12 @@ export function onState(tx: Tx, from: Peer, msg: Extract<Msg, { t: 'state' }>): 
   tx.set({ stabilizing: 0 });
   const succ = s.succs[0];
   if (!same(succ, from)) return;
-  // A successor that is no member (restarted without its state, or leaving) is not our successor.
-  if (!msg.member) return declareGone(tx, succ, 'not-member');
+  // A successor that is no member is not our successor: a leaving one passes on its own list
+  // (as its leave-notice would, had it known about us); a restarted one has none.
+  if (!msg.member) {
+    adoptSuccessors(tx, [...s.succs.slice(1), ...msg.succs]);
+    return declareGone(tx, succ, 'not-member');
+  }
   const candidates = [succ, ...msg.succs];
   if (msg.pred && inOpen(msg.pred, s.self, succ)) candidates.unshift(msg.pred);
   adoptSuccessors(tx, candidates);
@@ -126,15 +138,24 @@ export function onState(tx: Tx, from: Peer, msg: Extract<Msg, { t: 'state' }>): 
   if (!same(head, succ)) tx.send(head, { t: 'rectify', ready: tx.s.ready });
 }
 
+/**
+ * Rebuilds the successor list from `candidates`, passing over peers this one declared gone:
+ * others may still list them for a while (a stale predecessor, a stale list), and taking them
+ * back would only lose another detection period. A re-probe answer takes one back (onPong).
+ */
 function adoptSuccessors(tx: Tx, candidates: readonly Peer[]): void {
-  const list = successorList(tx.s.self, candidates, tx.s.cfg.replicas);
+  const s = tx.s;
+  const live = s.lost.length === 0 ? candidates : candidates.filter((p) => !s.lost.some((l) => same(l.peer, p)));
+  const list = successorList(s.self, live, s.cfg.replicas);
   if (list.length > 0) tx.set({ succs: list });
 }
 
 /** Zave's rectify: adopt `from` as predecessor if we have none or it is closer. */
 export function onRectify(tx: Tx, from: Peer, msg: Extract<Msg, { t: 'rectify' }>): void {
+  if (!isMember(tx.s) || same(from, tx.s.self)) return;
+  // Only a live member rectifies: one we had declared gone is back.
+  if (tx.s.lost.some((l) => same(l.peer, from))) tx.set({ lost: tx.s.lost.filter((l) => !same(l.peer, from)) });
   const s = tx.s;
-  if (!isMember(s) || same(from, s.self)) return;
   const pred = s.pred;
   if (pred && same(pred, from)) {
     if (!msg.ready) handOff(tx, from, recordsIn(s, null, from));
@@ -182,7 +203,7 @@ export function onPong(tx: Tx, from: Peer, msg: Extract<Msg, { t: 'pong' }>): vo
     if (msg.member) setWatch(tx, { ...w, misses: 0, awaiting: false });
     return;
   }
-  if (!msg.member || !s.lost.some((l) => same(l.peer, from))) return;
+  if (!msg.member || !s.lost.some((l) => same(l.peer, from) && msg.nonce >= l.nonceFrom)) return;
   // A peer we had given up on answers: a healed partition. Taking it back as successor when it
   // is closer lets stabilize and rectify fold the two rings into one.
   tx.set({ lost: s.lost.filter((l) => !same(l.peer, from)) });
@@ -205,14 +226,32 @@ export function declareGone(tx: Tx, peer: Peer, how: 'missed-pings' | 'send-fail
   let succs = without(s.succs, peer);
   // Every successor gone (more failures than the list covers): fall back on the nearest peer
   // still known, else stand alone until a predecessor or a re-probe leads back to the ring.
-  if (succs.length === 0) succs = [nearestKnown({ ...s, fingers, succs: s.pred ? [s.pred] : [] }) ?? s.self];
+  const nearest = succs.length === 0 ? nearestKnown({ ...s, fingers, succs: s.pred && !same(s.pred, peer) ? [s.pred] : [] }) : undefined;
+  if (succs.length === 0) succs = [nearest ?? s.self];
   const watch = new Map(s.watch);
   watch.delete(peer.id);
-  const lost = [...s.lost.filter((l) => !same(l.peer, peer)), { peer, until: tx.now + s.cfg.lostTtl }].slice(-LOST_MAX);
-  tx.set({ succs, fingers, watch, lost, pred: s.pred && same(s.pred, peer) ? null : s.pred });
+  tx.set({ succs, fingers, watch, pred: s.pred && same(s.pred, peer) ? null : s.pred });
+  markLost(tx, peer);
   tx.log({ ev: 'peer-gone', peer, how });
   onPeerGone(tx, peer);
   onPeerGoneFromStores(tx, peer.id);
+  // Left knowing nobody (a joiner whose only successor went away): find the ring again.
+  if (same(tx.s.succs[0], s.self) && tx.s.pred === null && s.bootstrap !== null) rejoin(tx, s.bootstrap);
+}
+
+function rejoin(tx: Tx, via: string): void {
+  for (const op of tx.s.ops.values()) if (op.purpose === 'join') return;
+  startOp(tx, 'join', 0, tx.s.self, null, null, bootstrapPeer(tx.s, via));
+}
+
+/**
+ * Remembers a peer as gone (declared so, or left): stale views that still list it are not
+ * followed back to it, and it is re-probed for a while in case it was only cut off.
+ */
+function markLost(tx: Tx, peer: Peer): void {
+  const s = tx.s;
+  const entry = { peer, until: tx.now + s.cfg.lostTtl, nonceFrom: s.nextRid };
+  tx.set({ lost: [...s.lost.filter((l) => !same(l.peer, peer)), entry].slice(-LOST_MAX) });
 }
 
 function nearestKnown(s: PeerState): Peer | undefined {
@@ -274,7 +313,7 @@ function handTo(tx: Tx, heir: Peer): void {
   sendRecords(tx, heir, records.slice(0, -1), (batch) => ({ t: 'replicate', rid: 0, records: batch }));
   tx.send(heir, { t: 'leave', rid: l.rid, pred: s.pred && !same(s.pred, s.self) ? s.pred : null, records: records.slice(-1) });
   if (records.length > 0) tx.log({ ev: 'records-moved', to: heir, count: records.length, why: 'leave' });
-  tx.timer('leave', 2 * s.cfg.rpcTimeout);
+  tx.timer('leave', timeoutFor(s.cfg, records.reduce((n, r) => n + r.value.length, 0), 2));
 }
 
 export function onLeaveAck(tx: Tx, from: Peer, msg: Extract<Msg, { t: 'leave-ack' }>): void {
@@ -351,6 +390,7 @@ function spliceOut(tx: Tx, gone: Peer): void {
   if (succs.length === 0) succs = [s.self];
   const fingers = s.fingers.map((f) => (f !== null && same(f, gone) ? null : f));
   tx.set({ succs, fingers, pred: s.pred && same(s.pred, gone) ? null : s.pred });
+  markLost(tx, gone);
   onPeerGone(tx, gone);
   onPeerGoneFromStores(tx, gone.id);
 }

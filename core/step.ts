@@ -27,6 +27,7 @@ export function initState(cfg: Config, self: Peer): PeerState {
     stores: new Map(),
     stabilizing: 0,
     sweptAfter: '',
+    bootstrap: null,
     leaving: null,
     nextRid: 1,
   };
@@ -43,7 +44,7 @@ export function step(state: PeerState, input: Input, now: number): StepResult {
       m.init(tx, input.succs, input.pred);
       break;
     case 'join':
-      m.join(tx, input.via, (bootstrap) => startOp(tx, 'join', 0, state.self, null, null, bootstrap));
+      m.join(tx, input.via);
       break;
     case 'deliver':
       deliver(tx, input.from, input.msg);

@@ -4,6 +4,7 @@
  * periodically it sends each replica a digest (names and versions) and the replica asks for what
  * it lacks. That one mechanism tops replicas up after joins, leaves and failures alike.
  */
+import { timeoutFor } from './config';
 import { inOpenClosed, same } from './id';
 import { isPrimary } from './ring';
 import { finishPut, startOp } from './lookup';
@@ -65,7 +66,7 @@ export function acceptStore(tx: Tx, key: Key, value: Uint8Array, client: Peer, c
   stores.set(rid, { rid, client, clientRid, version, waiting: targets.map((p) => p.id), holders });
   tx.set({ stores });
   for (const p of targets) tx.send(p, { t: 'replicate', rid, records: [rec] });
-  tx.timer('rpc', s.cfg.rpcTimeout, rid * 1024);
+  tx.timer('rpc', timeoutFor(s.cfg, value.length), rid * 1024);
   return 'ok';
 }
 

@@ -33,8 +33,10 @@ export interface Config {
   readonly stabilizeInterval: number;
   readonly fixFingersInterval: number;
   readonly replicateInterval: number;
-  /** Per-hop and per-RPC timeout. */
+  /** Per-hop and per-RPC timeout for small messages. */
   readonly rpcTimeout: number;
+  /** Bytes per ms that timeouts allow for on top of rpcTimeout when a message carries records. */
+  readonly transferRate: number;
   /** Attempts of a whole client operation (lookup plus final RPC) before giving up. */
   readonly opAttempts: number;
   /** How long a peer declared gone is re-probed, so that rings split by a partition re-merge. */
@@ -115,6 +117,7 @@ export type Reply =
 
 export type LogEvent =
   | { readonly ev: 'created' }
+  | { readonly ev: 'initialized'; readonly succ: Peer }
   | { readonly ev: 'joined'; readonly succ: Peer }
   | { readonly ev: 'join-failed'; readonly reason: string }
   | { readonly ev: 'successor'; readonly succ: Peer | null; readonly was: Peer | null }
@@ -149,6 +152,8 @@ export interface Watch {
 export interface Lost {
   readonly peer: Peer;
   readonly until: number;
+  /** Only a pong to a ping with at least this nonce is news: earlier ones predate the loss. */
+  readonly nonceFrom: number;
 }
 
 /** An outstanding client operation or maintenance lookup, driven from this peer. */
@@ -215,6 +220,8 @@ export interface PeerState {
   readonly stores: ReadonlyMap<number, PendingStore>;
   /** rid of the outstanding stabilize query, 0 when none. */
   readonly stabilizing: number;
+  /** Address this peer joined through, to find the ring again if it is ever left knowing nobody. */
+  readonly bootstrap: string | null;
   /** Name of the record the last misplaced-record sweep looked at; the next starts after it. */
   readonly sweptAfter: string;
   readonly leaving: Leaving | null;

@@ -8,10 +8,15 @@
  *   + 2 * stabilizeInterval     successor lists (and so replica sets) are repaired,
  *   + replicateInterval         the next replication round tops the copies up,
  *   + 2 * rpcTimeout            the stabilize query and the replica transfer may each time out once.
+ * And Zave's own failure assumption, under which her invariants are proved: no departure may
+ * leave a live peer with no live entry in its successor list. With r >= 2 the neighbour rule
+ * above implies it for ring members; it matters for r = 1, and for a peer that has just joined
+ * with a list copied from a peer that is leaving.
  * A partition longer than failure detection makes each side declare the other gone, so the
  * guarantees after such a run are conditional too; it is reported as `partitioned`.
  */
 import type { Config } from '../core/types';
+import { participates, type PeerView } from './invariants';
 
 export interface Member {
   readonly self: { readonly id: string };
@@ -58,6 +63,17 @@ export class FaultLog {
     this.departures.push({ at, id, kill: kind === 'kill' });
     while (this.departures[0].at < start) this.departures.shift();
     if (this.assumptionHeld && this.neighboursGone(start)) this.assumptionHeld = false;
+  }
+
+  /** After a departure: does some live participating peer have no live successor left? */
+  checkStranding(peers: readonly PeerView[], liveAt: (addr: string) => boolean): void {
+    if (!this.assumptionHeld) return;
+    for (const v of peers) {
+      if (participates(v) && !v.state.succs.some((p) => liveAt(p.addr))) {
+        this.assumptionHeld = false;
+        return;
+      }
+    }
   }
 
   cut(at: number, until: number): void {

@@ -83,3 +83,18 @@ test('a partition longer than failure detection is reported', (t) => {
   t.true(partitioned);
   t.deepEqual(report.invariants.violations, []);
 });
+
+test('a join that copies a one-entry list naming a leaving peer is outside Zave\'s failure assumption, and the stranded joiner finds the ring again', (t) => {
+  // Shrunk by the membership property: with r = 1 peer 05 joins through 04 and copies 04's list
+  // [c4] just as c4 leaves; when c4 stops, 05 has no live successor.
+  const scenario: Scenario = {
+    seed: '0', bits: 8, replicas: 1, initial: ['c4', '00', '04'], timing: {},
+    network: { latencyMin: 1, latencyMax: 2, loss: 0, duplicate: 0, streamFailure: 0, clockSkew: 0 },
+    ops: [{ at: 0, op: 'leave', id: 'c4' }, { at: 0, op: 'join', id: '05', via: '04' }],
+    faultsUntil: 1000, settleLimit: 120_000, useCodec: true,
+  };
+  const { report } = runScenario(scenario, { checkSafety: true });
+  t.false(report.faults.assumptionHeld);
+  t.not(report.settledAfterMs, null);
+  t.deepEqual(report.invariants.violations, []);
+});

@@ -91,6 +91,7 @@ function logFields(e: LogEvent): [string, string] {
     case 'left':
       return ['-', ''];
     case 'joined':
+    case 'initialized':
       return [e.succ.id, ''];
     case 'join-failed':
     case 'bad-input':

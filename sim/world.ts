@@ -154,6 +154,7 @@ export class World {
     peer.alive = false;
     this.changed = true;
     this.workload.abandon(peer.self.addr);
+    this.faults.checkStranding(this.peers, (addr) => this.byAddr.get(addr)?.alive === true);
   }
 
   command(peer: SimPeer, cmd: Command): void {
