@@ -7,6 +7,7 @@ const name = (p: Point | null): string => (p === null ? 'none' : decimalOf(p));
 export function describeEvent(e: LogEvent): string {
   switch (e.ev) {
     case 'created': return 'started the ring';
+    case 'initialized': return `started in the initial ring; successor ${name(e.succ)}`;
     case 'joined': return `joined the ring; successor ${name(e.succ)}`;
     case 'join-failed': return `join failed: ${e.reason}`;
     case 'successor': return `successor ${name(e.was)} -> ${name(e.succ)}`;

@@ -4,6 +4,9 @@ import { Command } from 'commander';
 import { simCommand } from './sim-command';
 import { replayCommand } from './replay-command';
 import { demoCommand } from './demo-command';
+import { peerCommand, initCommand, joinCommand } from './peer-command';
+import { putCommand, getCommand, ringCommand } from './client-commands';
+import { launchCommand } from './launcher-command';
 
 const program = new Command('chord')
   .description('A Chord distributed hash table: simulated rings now, real peers over UDP and TCP')
@@ -11,6 +14,7 @@ const program = new Command('chord')
   .addCommand(simCommand())
   .addCommand(replayCommand())
   .addCommand(demoCommand());
+for (const real of [peerCommand(), initCommand(), joinCommand(), putCommand(), getCommand(), ringCommand(), launchCommand()]) program.addCommand(real);
 
 try {
   program.parse();

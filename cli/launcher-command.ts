@@ -1,0 +1,42 @@
+/**
+ * `chord launch` (what `npm start` is to run): the seed's ring of seven real peer processes on
+ * this machine, their lines prefixed in one terminal, and a console to drive them.
+ */
+import { Command } from 'commander';
+import { SEED_PORT_BASE } from '../runtime-node/address';
+import { Launcher, SEED_RING } from '../runtime-node/launcher';
+import { decimal, integer } from './parse';
+
+export function launchCommand(): Command {
+  return new Command('launch')
+    .description("start the seed's ring (peers 2, 4, 5, 8, 9, 14, 19) as real processes, with a console (type help); reads commands from a pipe too")
+    .option('--peers <ids>', 'IDs of the initial ring, comma-separated', ids, SEED_RING)
+    .option('--ping-interval <seconds>', "the peers' ping interval", decimal(0.01, 3600), 1)
+    .option('--replicas <r>', 'successor-list length and copies of each record', integer(1, 16), 3)
+    .option('--port-base <n>', 'peer N listens on port base + N', integer(1, 65_000), SEED_PORT_BASE)
+    .option('--no-color', 'plain prefixes even on a terminal')
+    .action(async (o: { peers: number[]; pingInterval: number; replicas: number; portBase: number; color: boolean }) => {
+      const launcher = new Launcher({
+        peers: o.peers, pingSeconds: o.pingInterval, replicas: o.replicas, portBase: o.portBase,
+        // The same program in the same way (ts-node's hooks included, when running from source).
+        chord: [process.execPath, ...process.execArgv, process.argv[1]],
+        input: process.stdin,
+        print: (line) => console.log(line),
+        color: o.color && (process.stdout.hasColors?.() ?? false),
+        readyMs: Math.max(10_000, 20 * o.pingInterval * 1000),
+      });
+      process.on('SIGINT', () => {
+        launcher.killAll();
+        process.exit(130);
+      });
+      process.on('SIGTERM', () => void launcher.stop(143));
+      await launcher.start();
+      process.exit(await launcher.done);
+    });
+}
+
+function ids(value: string): number[] {
+  const list = value.split(',').map((s) => integer(0, 255)(s.trim()));
+  if (list.length < 1) throw new Error('expected at least one peer ID');
+  return list;
+}

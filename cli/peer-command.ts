@@ -1,0 +1,175 @@
+/**
+ * `chord peer`, and the seed's own forms `chord init` and `chord join`: one real peer in this
+ * process. It prints one line per protocol event and reads commands from standard input.
+ * `quit` and SIGTERM leave gracefully (exit 0); Ctrl-C (SIGINT) stops at once without telling
+ * anyone (exit 130), like a crash, as in the seed. A failed start or join exits 1.
+ */
+import { Command } from 'commander';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import { decimalOf } from '../core/id';
+import { keyOf } from '../edge/key-id';
+import { SEED_PORT_BASE, seedPeer } from '../runtime-node/address';
+import { walkRing } from '../runtime-node/client';
+import { responseOf, stateInfo } from '../runtime-node/client-server';
+import { helpLines, runConsole, type ConsoleCommand } from '../runtime-node/console';
+import { startPeer, type PeerHandle, type Start } from '../runtime-node/peer-driver';
+import { describeEvent } from './describe';
+import { outcomeLine, ringLines, stateLines, valuePreview } from '../runtime-node/format';
+import { bigInteger, decimal, integer, peerRef, resolvePeerRef, type PeerRef } from './parse';
+
+interface PeerRun {
+  readonly bits: number;
+  readonly id?: bigint;
+  readonly host: string;
+  readonly port: number;
+  readonly start: Start;
+  readonly pingSeconds: number;
+  readonly replicas: number;
+}
+
+const SEED_BITS = 8;
+
+export function peerCommand(): Command {
+  const cmd: Command = new Command('peer')
+    .description('run one peer: start a ring, or --join one; prints protocol events, reads commands (type help)')
+    .option('--id <n>', 'peer ID, an integer below 2^bits (default: SHA-1 of the address)', bigInteger)
+    .option('--bits <m>', 'identifier bits (8 to 160)', integer(8, 160), SEED_BITS)
+    .option('--host <host>', 'address to listen on and to give to other peers', '127.0.0.1')
+    .option('--port <n>', 'UDP and TCP port (default: port base + ID with 8-bit IDs, else chosen by the system)', integer(0, 65_535))
+    .option('--join <peer>', 'join the ring of this peer: host:port, or a bare peer ID (127.0.0.1, port base + ID)', peerRef)
+    .option('--ping-interval <seconds>', 'how often to ping neighbours; the other timings follow', decimal(0.01, 3600), 1)
+    .option('--replicas <r>', 'successor-list length and copies of each record', integer(1, 16), 3)
+    .option('--port-base <n>', "port of peer 0 in the seed's scheme", integer(1, 65_535), SEED_PORT_BASE)
+    .action((o: { id?: bigint; bits: number; host: string; port?: number; join?: PeerRef; pingInterval: number; replicas: number; portBase: number }) => {
+      if (o.id !== undefined && o.id >= 1n << BigInt(o.bits)) cmd.error(`error: --id ${o.id} is not below 2^${o.bits}`);
+      const seedPort = o.bits === SEED_BITS && o.id !== undefined ? o.portBase + Number(o.id) : 0;
+      if (seedPort > 65_535) cmd.error(`error: port ${seedPort} (port base + ID) is above 65535; give --port`);
+      return runPeer({
+        bits: o.bits, id: o.id, host: o.host, port: o.port ?? seedPort, pingSeconds: o.pingInterval, replicas: o.replicas,
+        start: o.join ? { kind: 'join', via: resolvePeerRef(o.join, o.portBase) } : { kind: 'create' },
+      });
+    });
+  return cmd;
+}
+
+/** The flags both seed forms take besides their positional arguments. */
+function seedForm(name: string, description: string): Command {
+  return new Command(name)
+    .description(description)
+    .option('--replicas <r>', 'successor-list length and copies of each record', integer(1, 16), 3)
+    .option('--port-base <n>', 'port of peer 0 (the seed uses 12000)', integer(1, 65_000), SEED_PORT_BASE);
+}
+
+export function initCommand(): Command {
+  return seedForm('init', "the seed's form: start a peer of the initial ring, told its two successors")
+    .argument('<id>', 'peer ID (0 to 255)', integer(0, 255))
+    .argument('<succ1>', 'first successor ID', integer(0, 255))
+    .argument('<succ2>', 'second successor ID', integer(0, 255))
+    .argument('<ping-seconds>', 'ping interval in seconds', decimal(0.01, 3600))
+    .action((id: number, s1: number, s2: number, ping: number, o: { replicas: number; portBase: number }) => {
+      const succs = [s1, s2].map((s) => seedPeer(BigInt(s), SEED_BITS, o.portBase));
+      return runPeer({ ...seedRun(id, ping, o), start: { kind: 'init', succs } });
+    });
+}
+
+export function joinCommand(): Command {
+  return seedForm('join', "the seed's form: start a peer that joins the ring through a known peer")
+    .argument('<id>', 'new peer ID (0 to 255)', integer(0, 255))
+    .argument('<known-id>', 'ID of any peer in the ring', integer(0, 255))
+    .argument('<ping-seconds>', 'ping interval in seconds', decimal(0.01, 3600))
+    .action((id: number, known: number, ping: number, o: { replicas: number; portBase: number }) => {
+      const via = seedPeer(BigInt(known), SEED_BITS, o.portBase).addr;
+      return runPeer({ ...seedRun(id, ping, o), start: { kind: 'join', via } });
+    });
+}
+
+function seedRun(id: number, ping: number, o: { replicas: number; portBase: number }): Omit<PeerRun, 'start'> {
+  return { bits: SEED_BITS, id: BigInt(id), host: '127.0.0.1', port: o.portBase + id, pingSeconds: ping, replicas: o.replicas };
+}
+
+async function runPeer(o: PeerRun): Promise<void> {
+  // Events of the start itself come before the peer knows its address: hold them for the banner.
+  const early: string[] = [];
+  let print: (line: string) => void = (line) => early.push(line);
+  let peer: PeerHandle;
+  try {
+    peer = await startPeer({
+      bits: o.bits, id: o.id, host: o.host, port: o.port, start: o.start, replicas: o.replicas,
+      pingInterval: o.pingSeconds * 1000, onLog: (e) => print(describeEvent(e)),
+    });
+  } catch (e) {
+    console.error(`chord: ${(e as Error).message}`);
+    process.exitCode = 1;
+    return;
+  }
+  // Before the banner: whoever waits for it may signal at once.
+  process.on('SIGINT', () => {
+    console.log('interrupted: stopping at once, without leaving');
+    process.exit(130);
+  });
+  process.on('SIGTERM', () => void leave(peer));
+  print = (line) => console.log(line);
+  const via = o.start.kind === 'join' ? `, joining via ${o.start.via}` : '';
+  console.log(`peer ${decimalOf(peer.self)} at ${peer.self.addr} (UDP and TCP), ${o.bits}-bit IDs, r=${o.replicas}, ping every ${o.pingSeconds} s${via}; type help for commands`);
+  early.forEach(print);
+  const commands = peerConsole(peer);
+  runConsole({ input: process.stdin, commands, print, aliases: { put: 'store', get: 'request', exit: 'quit' } });
+  const info = await peer.stopped;
+  console.log(`stopped: ${info.reason}`);
+  process.exit(info.how === 'failed' ? 1 : 0);
+}
+
+async function leave(peer: PeerHandle): Promise<void> {
+  try {
+    await peer.leave();
+  } catch (e) {
+    console.log(`${(e as Error).message}; stopping anyway`);
+    await peer.close();
+  }
+}
+
+function peerConsole(peer: PeerHandle): Record<string, ConsoleCommand> {
+  const bits = peer.config.bits;
+  const keyId = (key: string) => decimalOf(keyOf(key, bits));
+  const commands: Record<string, ConsoleCommand> = {
+    store: {
+      args: '<key> [file]', help: 'store a file (or, without one, a short text) under key', minArgs: 1, maxArgs: 2,
+      run: async ([key, file]) => {
+        const value = file ? readFileSync(file) : Buffer.from(`record ${key}, stored through peer ${decimalOf(peer.self)}`);
+        const t0 = performance.now();
+        const reply = await peer.put(key, value);
+        console.log(outcomeLine({ key, size: value.length, ms: performance.now() - t0, response: responseOf(0, keyId(key), reply) }));
+      },
+    },
+    request: {
+      args: '<key> [out-file]', help: 'fetch the record of key; print it, or write it to out-file', minArgs: 1, maxArgs: 2,
+      run: async ([key, out]) => {
+        const t0 = performance.now();
+        const reply = await peer.get(key);
+        const size = reply.ok && reply.op === 'get' ? reply.rec.value.length : 0;
+        console.log(outcomeLine({ key, size, ms: performance.now() - t0, response: responseOf(0, keyId(key), reply) }));
+        if (!reply.ok || reply.op !== 'get') return;
+        if (out) writeFileSync(out, reply.rec.value);
+        else console.log(`  ${valuePreview(reply.rec.value)}`);
+      },
+    },
+    ring: {
+      args: '', help: 'walk the ring from this peer and print every peer', minArgs: 0, maxArgs: 0,
+      run: async () => console.log(ringLines(await walkRing(peer.self.addr, peer.config.rpcTimeout * 2)).join('\n')),
+    },
+    state: {
+      args: '', help: "this peer's successors, predecessor, fingers and records", minArgs: 0, maxArgs: 0,
+      run: () => console.log(stateLines(stateInfo(peer.state())).join('\n')),
+    },
+    quit: {
+      args: '', help: 'leave the ring gracefully (hand records over) and exit', minArgs: 0, maxArgs: 0,
+      run: () => leave(peer),
+    },
+    help: {
+      args: '', help: 'this list', minArgs: 0, maxArgs: 0,
+      run: () => console.log(['commands (any case):', ...helpLines(commands)].join('\n')),
+    },
+  };
+  return commands;
+}

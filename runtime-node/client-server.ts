@@ -1,0 +1,74 @@
+/**
+ * The peer's side of the client protocol: decodes requests from one outside client, turns puts
+ * and gets into the peer's commands, and answers from their replies. `state` is answered from
+ * the peer's current state, which is reading, not deciding.
+ */
+import type { Socket } from 'node:net';
+import { decimalOf } from '../core/id';
+import type { Config, Peer, PeerState, Reply } from '../core/types';
+import { keyOf } from '../edge/key-id';
+import { encodeResponse, decodeRequest, type ClientRequest, type ClientResponse, type PeerInfo, type PeerStateInfo } from './client-protocol';
+import { Connection } from './connection';
+import { MAX_VALUE_BYTES } from './framing';
+
+export interface ClientService {
+  readonly config: Config;
+  put(key: string, value: Uint8Array): Promise<Reply>;
+  get(key: string): Promise<Reply>;
+  state(): PeerState;
+}
+
+function peerInfo(p: Peer): PeerInfo {
+  return { id: decimalOf(p), addr: p.addr };
+}
+
+export function stateInfo(s: PeerState): PeerStateInfo {
+  const fingers: PeerInfo[] = [];
+  for (const f of s.fingers) {
+    if (f !== null && !fingers.some((g) => g.addr === f.addr)) fingers.push(peerInfo(f));
+  }
+  return {
+    self: peerInfo(s.self), bits: s.cfg.bits, replicas: s.cfg.replicas, phase: s.phase,
+    pred: s.pred ? peerInfo(s.pred) : null, succs: s.succs.map(peerInfo), fingers, records: s.records.size,
+  };
+}
+
+/** Serves one client connection until it closes; `problem` hears about broken requests. */
+export function serveClient(socket: Socket, early: Buffer, service: ClientService, problem: (reason: string) => void): void {
+  const from = `${socket.remoteAddress}:${socket.remotePort}`;
+  const conn = new Connection(socket, {
+    message: (bytes) => {
+      const decoded = decodeRequest(bytes);
+      if (!decoded.ok) return conn.fail(decoded.error);
+      void answer(service, decoded.value).then((response) => conn.send(encodeResponse(response)));
+    },
+    close: (error) => {
+      if (error !== null) problem(`client ${from}: ${error}; closed`);
+    },
+  });
+  conn.receive(early);
+}
+
+async function answer(service: ClientService, req: ClientRequest): Promise<ClientResponse> {
+  if (req.t === 'state') return { t: 'state', rid: req.rid, ...stateInfo(service.state()) };
+  const keyId = decimalOf(keyOf(req.key, service.config.bits));
+  const refuse = (error: string): ClientResponse => ({ t: 'error', rid: req.rid, code: 'bad-request', error, keyId, hops: 0 });
+  if (req.key === '') return refuse('the key is empty');
+  if (req.t === 'put' && req.value.length > MAX_VALUE_BYTES) return refuse(`a value of ${req.value.length} bytes exceeds the limit of ${MAX_VALUE_BYTES}`);
+  const reply = req.t === 'put' ? await service.put(req.key, req.value) : await service.get(req.key);
+  return responseOf(req.rid, keyId, reply);
+}
+
+/** A command's reply as the client protocol tells it. */
+export function responseOf(rid: number, keyId: string, reply: Reply): ClientResponse {
+  if (!reply.ok) {
+    // The core's reply for a key with no record; every other failure is the ring's.
+    const code = reply.error === 'not found' ? 'not-found' : 'failed';
+    return { t: 'error', rid, code, error: reply.error, keyId, hops: reply.hops };
+  }
+  switch (reply.op) {
+    case 'put': return { t: 'put-ok', rid, keyId, version: reply.version, holders: reply.holders.map(peerInfo), hops: reply.hops };
+    case 'get': return { t: 'get-ok', rid, keyId, version: reply.rec.version, holder: peerInfo(reply.holder), hops: reply.hops, value: reply.rec.value };
+    case 'leave': return { t: 'error', rid, code: 'bad-request', error: 'not a client operation', keyId, hops: 0 };
+  }
+}

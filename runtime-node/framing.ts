@@ -1,0 +1,124 @@
+/**
+ * Length-prefixed frames on a TCP stream, for peer-to-peer and client connections alike.
+ *
+ * A connection starts with a 4-byte preamble naming its protocol (so that peers and outside
+ * clients share one port), then carries messages. A message of any size up to the limit goes as
+ * one or more frames, each with a 9-byte header, all integers big-endian:
+ *   u32 chunk length (at most CHUNK_BYTES), u32 length of the whole message, u8 flags (bit 0:
+ *   last chunk), then the chunk.
+ * Repeating the message length in every frame lets the reader check each chunk against the
+ * message it continues, and tells a receiver the size of a large message from its first chunk
+ * (for a progress bar). The reader allocates a message's buffer once, when its first header has
+ * passed the limit check, and copies each chunk straight into it: no concatenation, so a 64 MiB
+ * record costs one allocation and one copy on arrival.
+ */
+
+/** The largest record value the runtime carries. */
+export const MAX_VALUE_BYTES = 64 * 1024 * 1024;
+/** Room for everything a message carries besides one record's value (key, addresses, lists). */
+export const MAX_MESSAGE_BYTES = MAX_VALUE_BYTES + 1024 * 1024;
+export const CHUNK_BYTES = 1024 * 1024;
+export const HEADER_BYTES = 9;
+const LAST = 1;
+
+export const PREAMBLE_BYTES = 4;
+/** Peer-to-peer stream carrying core codec messages. */
+export const PEER_PREAMBLE = Buffer.from('CHP1', 'ascii');
+/** Outside client carrying client-protocol messages. */
+export const CLIENT_PREAMBLE = Buffer.from('CHC1', 'ascii');
+
+/** The frames of one message, as views into it (nothing is copied). */
+export function toFrames(message: Uint8Array, chunkBytes: number = CHUNK_BYTES): Buffer[] {
+  const frames: Buffer[] = [];
+  for (let at = 0; at < message.length; at += chunkBytes) {
+    const end = Math.min(message.length, at + chunkBytes);
+    const header = Buffer.allocUnsafe(HEADER_BYTES);
+    header.writeUInt32BE(end - at, 0);
+    header.writeUInt32BE(message.length, 4);
+    header.writeUInt8(end === message.length ? LAST : 0, 8);
+    frames.push(header, Buffer.from(message.buffer, message.byteOffset + at, end - at));
+  }
+  return frames;
+}
+
+export interface FrameReaderEvents {
+  message(bytes: Buffer): void;
+  /** Bytes of the current message received so far, out of `total`; called once per chunk. */
+  progress?(received: number, total: number): void;
+}
+
+/**
+ * Incremental frame parser. `push` never throws: the first violation of the format or of the
+ * limit is returned as a reason, after which the reader refuses everything (the caller is meant
+ * to close the connection).
+ */
+export class FrameReader {
+  private readonly header = Buffer.alloc(HEADER_BYTES);
+  private headerFill = 0;
+  /** Bytes of the current chunk still to copy. */
+  private chunkLeft = 0;
+  private last = false;
+  private message: Buffer | null = null;
+  private filled = 0;
+  private failed: string | null = null;
+
+  constructor(
+    private readonly events: FrameReaderEvents,
+    private readonly maxMessage: number = MAX_MESSAGE_BYTES,
+    private readonly maxChunk: number = CHUNK_BYTES,
+  ) {}
+
+  push(data: Buffer): string | null {
+    let at = 0;
+    while (this.failed === null && at < data.length) {
+      if (this.chunkLeft === 0) {
+        const n = Math.min(HEADER_BYTES - this.headerFill, data.length - at);
+        data.copy(this.header, this.headerFill, at, at + n);
+        this.headerFill += n;
+        at += n;
+        if (this.headerFill < HEADER_BYTES) break;
+        this.headerFill = 0;
+        this.failed = this.startChunk();
+        continue;
+      }
+      const message = this.message as Buffer;
+      const n = Math.min(this.chunkLeft, data.length - at);
+      data.copy(message, this.filled, at, at + n);
+      this.filled += n;
+      this.chunkLeft -= n;
+      at += n;
+      if (this.chunkLeft === 0) this.finishChunk();
+    }
+    return this.failed;
+  }
+
+  private startChunk(): string | null {
+    const chunk = this.header.readUInt32BE(0);
+    const total = this.header.readUInt32BE(4);
+    const flags = this.header.readUInt8(8);
+    if (flags & ~LAST) return `bad frame flags ${flags}`;
+    if (total === 0) return 'empty message';
+    if (total > this.maxMessage) return `message of ${total} bytes exceeds the limit of ${this.maxMessage}`;
+    if (chunk === 0) return 'empty frame';
+    if (chunk > this.maxChunk) return `frame of ${chunk} bytes exceeds the limit of ${this.maxChunk}`;
+    if (this.message === null) {
+      this.message = Buffer.allocUnsafe(total);
+      this.filled = 0;
+    } else if (this.message.length !== total) {
+      return `frame claims a message of ${total} bytes inside one of ${this.message.length}`;
+    }
+    const end = this.filled + chunk;
+    this.last = (flags & LAST) !== 0;
+    if (end > total || this.last !== (end === total)) return `frame of ${chunk} bytes at ${this.filled} does not fit a message of ${total}`;
+    this.chunkLeft = chunk;
+    return null;
+  }
+
+  private finishChunk(): void {
+    const message = this.message as Buffer;
+    this.events.progress?.(this.filled, message.length);
+    if (!this.last) return;
+    this.message = null;
+    this.events.message(message);
+  }
+}

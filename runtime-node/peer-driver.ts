@@ -1,0 +1,230 @@
+/**
+ * One real peer: the core's `step` driven by sockets, timers and commands. The driver decides
+ * nothing about the protocol. It turns datagrams, stream messages, timer fires, failed sends and
+ * client commands into inputs, feeds them to `step` one at a time with the monotonic clock as
+ * `now`, and carries out the effects: sends on UDP or TCP, (re-)arms timers, answers commands,
+ * reports log events, and closes down when the core says it has stopped.
+ */
+import { performance } from 'node:perf_hooks';
+import { validateConfig } from '../core/config';
+import { decode, encode } from '../core/codec';
+import { pointOfBigInt } from '../core/id';
+import { initState, step } from '../core/step';
+import type { Channel, Command, Config, Effect, Input, LogEvent, Msg, Peer, PeerState, Reply, TimerName } from '../core/types';
+import { keyOf } from '../edge/key-id';
+import { serveClient, type ClientService } from './client-server';
+import { MAX_MESSAGE_BYTES } from './framing';
+import { runtimeConfig, DEFAULT_PING_MS } from './timing';
+import { Transport } from './transport';
+
+export type Start =
+  | { readonly kind: 'create' }
+  /** The seed's init: a member of a ring whose successors are given. */
+  | { readonly kind: 'init'; readonly succs: readonly Peer[]; readonly pred?: Peer | null }
+  | { readonly kind: 'join'; readonly via: string };
+
+export interface PeerOptions {
+  readonly bits: number;
+  readonly start: Start;
+  readonly replicas?: number;
+  /** Milliseconds; the other timings follow from it (timing.ts). */
+  readonly pingInterval?: number;
+  readonly config?: Partial<Config>;
+  readonly host?: string;
+  /** 0 (the default) lets the system choose. */
+  readonly port?: number;
+  /** Defaults to the SHA-1 of the peer's address, as Chord does. */
+  readonly id?: bigint;
+  readonly onLog?: (event: LogEvent) => void;
+}
+
+export interface StopInfo {
+  readonly reason: string;
+  /** left: a graceful leave; failed: the core gave up (a failed join); closed: close() or kill. */
+  readonly how: 'left' | 'failed' | 'closed';
+}
+
+export interface PeerHandle extends ClientService {
+  readonly self: Peer;
+  /** Settles once the peer has stopped and its sockets are closed. */
+  readonly stopped: Promise<StopInfo>;
+  /** Graceful leave: records to the successor, neighbours told; settles when stopped. */
+  leave(): Promise<StopInfo>;
+  /** Abrupt stop, as if the process were killed: nothing is sent, sockets just close. */
+  close(): Promise<StopInfo>;
+}
+
+/** What an undelivered stream message was, for the core's send-failed input. */
+interface Outgoing {
+  readonly to: Peer;
+  readonly msg: Msg;
+}
+
+export async function startPeer(o: PeerOptions): Promise<PeerHandle> {
+  const cfg = runtimeConfig(o.bits, o.replicas ?? 3, o.pingInterval ?? DEFAULT_PING_MS, o.config);
+  const errors = validateConfig(cfg);
+  if (errors.length > 0) throw new Error(errors.join('; '));
+  if (o.id !== undefined && (o.id < 0n || o.id >= 1n << BigInt(o.bits))) throw new Error(`peer ID ${o.id} is outside the ${o.bits}-bit identifier space`);
+  const driver = new Driver(cfg, o.onLog ?? (() => undefined));
+  await driver.listen(o.host ?? '127.0.0.1', o.port ?? 0, o.id);
+  driver.feed(startInput(o.start));
+  return driver.handle();
+}
+
+function startInput(start: Start): Input {
+  if (start.kind === 'init') return { kind: 'init', succs: start.succs, pred: start.pred ?? null };
+  return start;
+}
+
+class Driver {
+  private state!: PeerState;
+  private transport!: Transport<Outgoing>;
+  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly queue: Input[] = [];
+  private busy = false;
+  private readonly waiting = new Map<number, { op: Command['op']; resolve: (r: Reply) => void }>();
+  private nextRid = 1;
+  private failed = false;
+  private stopping: Promise<StopInfo> | null = null;
+  private resolveStopped!: (info: StopInfo) => void;
+  private readonly stopped = new Promise<StopInfo>((resolve) => (this.resolveStopped = resolve));
+  private handleOnce: PeerHandle | null = null;
+
+  constructor(
+    private readonly cfg: Config,
+    private readonly onLog: (event: LogEvent) => void,
+  ) {}
+
+  async listen(host: string, port: number, id: bigint | undefined): Promise<void> {
+    this.transport = await Transport.listen<Outgoing>({ host, port, connectTimeout: this.cfg.rpcTimeout }, {
+      datagram: (bytes, from) => {
+        const d = decode(bytes, this.cfg.bits, MAX_MESSAGE_BYTES);
+        if (d.ok) this.feed({ kind: 'deliver', from: d.from, msg: d.msg, channel: 'dgram' });
+        else this.problem(`UDP from ${from}: ${d.error}; dropped`);
+      },
+      streamMessage: (bytes) => {
+        const d = decode(bytes, this.cfg.bits, MAX_MESSAGE_BYTES);
+        if (!d.ok) return d.error;
+        this.feed({ kind: 'deliver', from: d.from, msg: d.msg, channel: 'stream' });
+        return null;
+      },
+      client: (socket, early) => serveClient(socket, early, this.handle(), (reason) => this.problem(reason)),
+      undelivered: (out) => this.feed({ kind: 'send-failed', to: out.to, msg: out.msg }),
+      problem: (reason) => this.problem(reason),
+    });
+    // No socket event can come before this line: it runs in the same microtask chain as the bind.
+    const addr = this.transport.addr;
+    const point = id === undefined ? keyOf(addr, this.cfg.bits) : pointOfBigInt(id, this.cfg.bits);
+    this.state = initState(this.cfg, { id: point.id, k: point.k, addr });
+  }
+
+  handle(): PeerHandle {
+    this.handleOnce ??= {
+      self: this.state.self,
+      config: this.cfg,
+      stopped: this.stopped,
+      state: () => this.state,
+      put: (key, value) => this.command((rid) => ({ op: 'put', rid, key: keyOf(key, this.cfg.bits), value })),
+      get: (key) => this.command((rid) => ({ op: 'get', rid, key: keyOf(key, this.cfg.bits) })),
+      leave: async () => {
+        const reply = await this.command((rid) => ({ op: 'leave', rid }));
+        if (!reply.ok && reply.error !== STOPPED) throw new Error(`cannot leave: ${reply.error}`);
+        return this.stopped;
+      },
+      close: () => this.shutdown('closed', 'closed', false),
+    };
+    return this.handleOnce;
+  }
+
+  /** Runs inputs through `step` one at a time, also those that arrive while effects execute. */
+  feed(input: Input): void {
+    if (this.stopping) return;
+    this.queue.push(input);
+    if (this.busy) return;
+    this.busy = true;
+    try {
+      for (let next = this.queue.shift(); next !== undefined; next = this.queue.shift()) {
+        const { state, effects } = step(this.state, next, performance.now());
+        this.state = state;
+        for (const e of effects) this.execute(e);
+      }
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  private command(make: (rid: number) => Command): Promise<Reply> {
+    const cmd = make(this.nextRid++);
+    if (this.stopping) return Promise.resolve(stoppedReply(cmd.op));
+    return new Promise((resolve) => {
+      this.waiting.set(cmd.rid, { op: cmd.op, resolve });
+      this.feed({ kind: 'command', cmd });
+    });
+  }
+
+  private execute(e: Effect): void {
+    switch (e.kind) {
+      case 'send':
+        return this.send(e.to, e.msg, e.channel);
+      case 'timer':
+        return this.arm(e.name, e.arg, e.delay);
+      case 'reply': {
+        const w = this.waiting.get(e.rid);
+        this.waiting.delete(e.rid);
+        return w?.resolve(e.reply);
+      }
+      case 'log':
+        if (e.event.ev === 'join-failed') this.failed = true;
+        return this.onLog(e.event);
+      case 'stopped':
+        void this.shutdown(e.reason, this.failed ? 'failed' : 'left', true);
+        return;
+    }
+  }
+
+  private send(to: Peer, msg: Msg, channel: Channel): void {
+    let bytes: Uint8Array;
+    try {
+      bytes = encode(this.state.self, msg);
+    } catch (err) {
+      return this.problem(`cannot encode ${msg.t} for ${to.addr}: ${(err as Error).message}`);
+    }
+    if (channel === 'stream') return this.transport.sendStream(to.addr, bytes, { to, msg });
+    const error = this.transport.sendDatagram(to.addr, bytes);
+    if (error !== null) this.problem(`UDP to ${to.addr}: ${error}; dropped`);
+  }
+
+  private arm(name: TimerName, arg: number, delay: number): void {
+    const key = `${name}:${arg}`;
+    clearTimeout(this.timers.get(key));
+    this.timers.set(key, setTimeout(() => {
+      this.timers.delete(key);
+      this.feed({ kind: 'timer', name, arg });
+    }, delay));
+  }
+
+  private problem(reason: string): void {
+    this.onLog({ ev: 'bad-input', reason });
+  }
+
+  private shutdown(reason: string, how: StopInfo['how'], flush: boolean): Promise<StopInfo> {
+    this.stopping ??= (async () => {
+      for (const t of this.timers.values()) clearTimeout(t);
+      this.timers.clear();
+      this.queue.length = 0;
+      for (const w of this.waiting.values()) w.resolve(stoppedReply(w.op));
+      this.waiting.clear();
+      await this.transport.close(flush);
+      const info = { reason, how };
+      this.resolveStopped(info);
+      return info;
+    })();
+    return this.stopping;
+  }
+}
+
+const STOPPED = 'peer stopped';
+
+function stoppedReply(op: Command['op']): Reply {
+  return { ok: false, op, error: STOPPED, hops: 0 };
+}
