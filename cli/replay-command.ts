@@ -2,7 +2,8 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
-import { PROPERTIES, checkChurn } from '../properties/ring-properties';
+import { PROPERTIES, churnProblem } from '../properties/ring-properties';
+import { runScenario } from '../sim/run';
 import type { Scenario } from '../sim/scenario';
 import { integer } from './parse';
 import { summary } from './sim-command';
@@ -18,14 +19,11 @@ export function replayCommand(): Command {
     .action((o: { property: string; seed?: number; path?: string; scenario?: string; trace: boolean }) => {
       const scenario = o.scenario ? readScenario(o.scenario) : fromProperty(o.property, o.seed, o.path);
       const trace = o.trace ? (line: string) => console.log(line) : undefined;
-      try {
-        const result = checkChurn(scenario, trace);
-        console.log(summary(result.report));
-        console.log('the property holds for this scenario');
-      } catch (e) {
-        console.log(`the property fails: ${(e as Error).message}`);
-        process.exitCode = 1;
-      }
+      const result = runScenario(scenario, { checkSafety: true, trace });
+      console.log(summary(result.report));
+      const problem = churnProblem(result);
+      console.log(problem === null ? 'the property holds for this scenario' : `the property fails: ${problem}`);
+      if (problem !== null) process.exitCode = 1;
     });
 }
 

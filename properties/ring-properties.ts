@@ -16,15 +16,21 @@ const SAFETY = new Set(['AtLeastOneRing', 'AtMostOneRing', 'OrderedRing', 'Conne
  */
 export function checkChurn(s: Scenario, trace?: (line: string) => void): SimResult {
   const result = runScenario(s, { checkSafety: true, trace });
+  const problem = churnProblem(result);
+  if (problem !== null) throw new Error(problem);
+  return result;
+}
+
+/** Why a run breaks the churn property, or null if it holds. */
+export function churnProblem(result: SimResult): string | null {
   const r = result.report;
   const broken = r.invariants.violations.filter((v) => SAFETY.has(v.invariant));
-  if (broken.length > 0) throw new Error(`safety violated: ${describe(broken)}`);
-  if (r.faults.assumptionHeld) {
-    const atRest = r.invariants.violations.filter((v) => !SAFETY.has(v.invariant));
-    if (atRest.length > 0) throw new Error(`not ideal at quiescence: ${describe(atRest)}`);
-    if (r.records.lost > 0) throw new Error(`${r.records.lost} of ${r.records.acknowledged} acknowledged records lost`);
-  }
-  return result;
+  if (broken.length > 0) return `safety violated: ${describe(broken)}`;
+  if (!r.faults.assumptionHeld) return null;
+  const atRest = r.invariants.violations.filter((v) => !SAFETY.has(v.invariant));
+  if (atRest.length > 0) return `not ideal at quiescence: ${describe(atRest)}`;
+  if (r.records.lost > 0) return `${r.records.lost} of ${r.records.acknowledged} acknowledged records lost`;
+  return null;
 }
 
 /** The same scenario run twice gives the same trace hash and the same report. */
