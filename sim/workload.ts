@@ -78,6 +78,8 @@ export class Workload {
   lost = 0;
   /** Data-check reads not answered yet. */
   checking = 0;
+  /** Records with an acknowledged value when the data check began (liveness probes come later). */
+  acknowledged = 0;
   /** A partition outlasted failure detection: conflicting writes may have been merged. */
   splitBrain = false;
   /** Gets answered "not found" for an acknowledged record. */
@@ -179,6 +181,7 @@ export class Workload {
     const reads: CheckRead[] = [];
     for (const [name, fate] of this.records) {
       if (fate.acked === null) continue;
+      this.acknowledged++;
       this.checking++;
       if (readers.length === 0) {
         this.checked(name, null);
@@ -188,12 +191,6 @@ export class Workload {
       reads.push({ peer, rid: this.request('check', peer, name, null), key: fate.key });
     }
     return reads;
-  }
-
-  get acknowledged(): number {
-    let n = 0;
-    for (const fate of this.records.values()) if (fate.acked !== null) n++;
-    return n;
   }
 
   /** Ends the run: what is still outstanding will never be answered. */
