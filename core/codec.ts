@@ -26,11 +26,6 @@ import type { DigestEntry, FetchStatus, Key, Msg, MsgType, Peer, Rec, StoreStatu
 export const WIRE_VERSION = 1;
 export const DEFAULT_MAX_BYTES = 1 << 20;
 
-export interface Envelope {
-  readonly from: Peer;
-  readonly msg: Msg;
-}
-
 export type Decoded =
   | { readonly ok: true; readonly from: Peer; readonly msg: Msg }
   | { readonly ok: false; readonly error: string };

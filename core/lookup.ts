@@ -8,7 +8,7 @@ import { timeoutFor } from './config';
 import { same, type Point } from './id';
 import { closestPreceding, isPrimary, successorAnswers } from './ring';
 import type { Tx } from './tx';
-import type { Key, Msg, Op, Peer } from './types';
+import type { Key, Msg, Op, Peer, StoreStatus } from './types';
 import { fingerFound } from './fingers';
 import { joinFound, joinFailed } from './membership';
 import { acceptStore, serveFetch, sweepFound } from './storage';
@@ -125,16 +125,32 @@ export function onHopFailed(tx: Tx, rid: number, seq: number | null): void {
 /** The peer that `op` is waiting on is gone: move on without waiting for the timeout. */
 export function onPeerGone(tx: Tx, gone: Point): void {
   for (const op of tx.s.ops.values()) {
-    const waitingOn = op.stage === 'route' ? op.candidates[0] : op.stage === 'final' ? op.holders[0] : undefined;
-    if (waitingOn && same(waitingOn, gone)) onHopFailed(tx, op.rid, null);
+    const peer = waitingOn(op);
+    if (peer && same(peer, gone)) onHopFailed(tx, op.rid, null);
   }
 }
 
-export function onStored(tx: Tx, msg: Extract<Msg, { t: 'stored' }>): void {
+export function onStored(tx: Tx, from: Peer, msg: Extract<Msg, { t: 'stored' }>): void {
   const op = tx.s.ops.get(msg.rid);
-  if (!op || op.stage !== 'final' || op.purpose !== 'put') return;
+  if (!op || op.stage !== 'final' || op.purpose !== 'put' || !same(op.holders[0], from)) return;
   if (msg.status !== 'ok') return attemptFailed(tx, op, msg.status);
   finishPut(tx, op.rid, msg.version, msg.holders);
+}
+
+/** This peer, as primary of its own put, could not get the record onto its replicas. */
+export function storeRefused(tx: Tx, rid: number, status: StoreStatus): void {
+  const op = tx.s.ops.get(rid);
+  if (op) attemptFailed(tx, op, status);
+}
+
+/** A send to `to` failed: if `rid`'s op is still waiting on that peer, move on now. */
+export function onSendFailed(tx: Tx, to: Peer, rid: number): void {
+  const op = tx.s.ops.get(rid);
+  if (op && waitingOn(op) !== undefined && same(waitingOn(op) as Peer, to)) onHopFailed(tx, rid, null);
+}
+
+function waitingOn(op: Op): Peer | undefined {
+  return op.stage === 'route' ? op.candidates[0] : op.stage === 'final' ? op.holders[0] : undefined;
 }
 
 /** Completes a put: called for remote acknowledgements and for puts this peer was primary for. */
@@ -147,7 +163,7 @@ export function finishPut(tx: Tx, rid: number, version: number, holders: readonl
 
 export function onFetched(tx: Tx, from: Peer, msg: Extract<Msg, { t: 'fetched' }>): void {
   const op = tx.s.ops.get(msg.rid);
-  if (!op || op.stage !== 'final' || op.purpose !== 'get') return;
+  if (!op || op.stage !== 'final' || op.purpose !== 'get' || !same(op.holders[0], from)) return;
   if (msg.status === 'found' && msg.rec) return finishGet(tx, op, msg.rec, from);
   if (msg.status === 'missing') return failOp(tx, op, 'not found');
   attemptFailed(tx, op, msg.status);
@@ -172,6 +188,11 @@ export function onRetry(tx: Tx, rid: number): void {
   // A joining peer has no routing state: it can only ask its bootstrap peer again.
   if (op.bootstrap) return ask(tx, op, [op.bootstrap]);
   routeLocally(tx, op);
+}
+
+/** The peer stops: every client request still under way gets its answer now. */
+export function failClientOps(tx: Tx, why: string): void {
+  for (const op of tx.s.ops.values()) if (op.purpose === 'put' || op.purpose === 'get') failOp(tx, op, why);
 }
 
 function failOp(tx: Tx, op: Op, why: string): void {

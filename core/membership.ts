@@ -7,7 +7,7 @@
 import { timeoutFor } from './config';
 import { inOpen, same } from './id';
 import { closestPreceding, successorList, without } from './ring';
-import { onPeerGone, startOp } from './lookup';
+import { failClientOps, onPeerGone, startOp } from './lookup';
 import { handOff, mergeRecords, onPeerGoneFromStores, recordsIn, sendRecords } from './storage';
 import type { Tx } from './tx';
 import type { Leaving, Msg, Op, Peer, PeerState, Watch } from './types';
@@ -62,6 +62,8 @@ export function joinFound(tx: Tx, op: Op, list: readonly Peer[]): void {
   const succ = list[0];
   if (same(succ, self)) {
     if (succ.addr !== self.addr) return joinFailed(tx, `duplicate peer ID: ${self.id} is already held by ${succ.addr}`);
+    // A member re-joining that finds itself is back in the ring already: nothing left to do.
+    if (tx.s.phase !== 'joining') return;
     // The ring still lists a former incarnation of this peer: wait until it is declared gone.
     tx.log({ ev: 'bad-input', reason: 'the ring still lists this peer; retrying the join' });
     return retryJoinLater(tx, op);
@@ -86,6 +88,7 @@ export function joinFailed(tx: Tx, reason: string): void {
 }
 
 function stop(tx: Tx, reason: string): void {
+  failClientOps(tx, 'peer stopped');
   tx.set({ phase: 'stopped' });
   tx.effects.push({ kind: 'stopped', reason });
 }
@@ -152,7 +155,8 @@ function adoptSuccessors(tx: Tx, candidates: readonly Peer[]): void {
 
 /** Zave's rectify: adopt `from` as predecessor if we have none or it is closer. */
 export function onRectify(tx: Tx, from: Peer, msg: Extract<Msg, { t: 'rectify' }>): void {
-  if (!isMember(tx.s) || same(from, tx.s.self)) return;
+  // A leaving peer has handed its predecessor to its heir: adopting another would be unknown there.
+  if (tx.s.phase !== 'member' || same(from, tx.s.self)) return;
   // Only a live member rectifies: one we had declared gone is back.
   if (tx.s.lost.some((l) => same(l.peer, from))) tx.set({ lost: tx.s.lost.filter((l) => !same(l.peer, from)) });
   const s = tx.s;
@@ -302,7 +306,8 @@ export function leave(tx: Tx, clientRid: number): void {
   const notifyPred = pred !== null && (alone || !same(pred, heirs[0]));
   if (notifyPred) tx.send(pred, { t: 'leave-notice', rid, succs: s.succs });
   tx.set({ phase: 'leaving', leaving: { rid, clientRid, heirs, heir: 0, heirAcked: alone, predAcked: !notifyPred } });
-  if (!alone) handTo(tx, heirs[0]);
+  if (alone) tx.timer('leave', timeoutFor(s.cfg, 0, 2));
+  else handTo(tx, heirs[0]);
   afterLeaveProgress(tx);
 }
 
@@ -310,8 +315,8 @@ function handTo(tx: Tx, heir: Peer): void {
   const s = tx.s;
   const l = s.leaving as Leaving;
   const records = [...s.records.values()];
-  sendRecords(tx, heir, records.slice(0, -1), (batch) => ({ t: 'replicate', rid: 0, records: batch }));
-  tx.send(heir, { t: 'leave', rid: l.rid, pred: s.pred && !same(s.pred, s.self) ? s.pred : null, records: records.slice(-1) });
+  const pred = s.pred && !same(s.pred, s.self) ? s.pred : null;
+  sendRecords(tx, heir, records, (batch) => ({ t: 'leave', rid: l.rid, pred, records: batch }));
   if (records.length > 0) tx.log({ ev: 'records-moved', to: heir, count: records.length, why: 'leave' });
   tx.timer('leave', timeoutFor(s.cfg, records.reduce((n, r) => n + r.value.length, 0), 2));
 }

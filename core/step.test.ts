@@ -148,7 +148,85 @@ test('rectify from a closer peer makes it the predecessor and hands it its recor
     deliver(peer(6), { t: 'rectify', ready: false }),
   ]);
   t.is(state.pred?.addr, 'p6');
-  const moved = sends(effects, 'replicate').filter((e) => e.to.addr === 'p6').flatMap((e) => (e.msg as Extract<Msg, { t: 'replicate' }>).records.map((r) => r.key.name));
+  const toP6 = effects.filter((e) => e.kind === 'send' && e.to.addr === 'p6' && (e.msg.t === 'replicate' || e.msg.t === 'handoff'));
+  const moved = toP6.flatMap((e) => (e.kind === 'send' && (e.msg.t === 'replicate' || e.msg.t === 'handoff') ? e.msg.records.map((r) => r.key.name) : []));
   t.deepEqual(moved.sort(), ['5', '6']);
-  t.is(sends(effects, 'handoff')[0].to.addr, 'p6');
+  // The marker that makes p6 ready comes last, after every record.
+  const last = toP6[toP6.length - 1];
+  t.is(last.kind === 'send' ? last.msg.t : undefined, 'handoff');
+});
+
+const replies = (effects: readonly Effect[]) => effects.flatMap((e) => (e.kind === 'reply' ? [e] : []));
+
+/** Peer 9 of a ring 5 → 9 → 14 → 19, primary for (5, 9], takes a store from client 2. */
+function storeAtPrimary(): { state: PeerState; effects: Effect[]; inputs: Input[]; replicateRid: number } {
+  const key = { ...pointOfBigInt(7n, BITS), name: '7' };
+  const inputs: Input[] = [
+    { kind: 'init', succs: [peer(14), peer(19)], pred: peer(5) },
+    deliver(peer(2), { t: 'store', rid: 41, key, value: enc('v') }),
+  ];
+  const { state, effects } = drive(peer(9), inputs);
+  const replicas = sends(effects, 'replicate');
+  return { state, effects, inputs, replicateRid: (replicas[0].msg as Extract<Msg, { t: 'replicate' }>).rid };
+}
+
+test('a store is acknowledged once every replica confirms it', (t) => {
+  const { inputs, replicateRid } = storeAtPrimary();
+  const { effects } = drive(peer(9), [...inputs, deliver(peer(14), { t: 'replicated', rid: replicateRid }), deliver(peer(19), { t: 'replicated', rid: replicateRid })]);
+  t.deepEqual(sends(effects, 'stored').map((e) => e.msg), [{ t: 'stored', rid: 41, status: 'ok', version: 1, holders: [peer(9), peer(14), peer(19)] }]);
+});
+
+test('a store is not acknowledged when a replica does not confirm in time or cannot be reached', (t) => {
+  const { effects: first, inputs, replicateRid } = storeAtPrimary();
+  t.deepEqual(sends(first, 'replicate').map((e) => e.to.addr), ['p14', 'p19']);
+  const confirmed = deliver(peer(14), { t: 'replicated', rid: replicateRid });
+  const failures: Input[] = [
+    { kind: 'timer', name: 'rpc', arg: replicateRid * 1024 },
+    { kind: 'send-failed', to: peer(19), msg: { t: 'replicate', rid: replicateRid, records: [] } },
+  ];
+  for (const failure of failures) {
+    const { effects } = drive(peer(9), [...inputs, confirmed, failure, deliver(peer(19), { t: 'replicated', rid: replicateRid })]);
+    t.deepEqual(sends(effects, 'stored').map((e) => (e.msg as Extract<Msg, { t: 'stored' }>).status), ['not-ready'], failure.kind);
+  }
+});
+
+test('a replica declared gone shrinks the set the store waits for', (t) => {
+  const { inputs, replicateRid } = storeAtPrimary();
+  const { effects } = drive(peer(9), [...inputs, deliver(peer(14), { t: 'replicated', rid: replicateRid }), deliver(peer(19), { t: 'leave-notice', rid: 3, succs: [peer(2)] })]);
+  t.deepEqual(sends(effects, 'stored').map((e) => (e.msg as Extract<Msg, { t: 'stored' }>).status), ['ok']);
+});
+
+test('a peer that stops answers every client request still under way', (t) => {
+  const key = { ...pointOfBigInt(100n, BITS), name: '100' };
+  const start: Input[] = [
+    { kind: 'init', succs: [peer(8), peer(9), peer(14)], pred: peer(4) },
+    { kind: 'command', cmd: { op: 'get', rid: 7, key } },
+    { kind: 'command', cmd: { op: 'leave', rid: 8 } },
+  ];
+  const leaveRid = (sends(drive(peer(5), start).effects, 'leave')[0].msg as Extract<Msg, { t: 'leave' }>).rid;
+  const { state, effects } = drive(peer(5), [...start, deliver(peer(8), { t: 'leave-ack', rid: leaveRid }), deliver(peer(4), { t: 'leave-ack', rid: leaveRid })]);
+  t.is(state.phase, 'stopped');
+  t.like(replies(effects).find((e) => e.rid === 7)?.reply, { ok: false, op: 'get', error: 'peer stopped' });
+  t.like(replies(effects).find((e) => e.rid === 8)?.reply, { ok: true, op: 'leave' });
+});
+
+test('a leave with no successor to hand to still ends when the predecessor never answers', (t) => {
+  const start: Input[] = [{ kind: 'init', succs: [], pred: peer(4) }, { kind: 'command', cmd: { op: 'leave', rid: 8 } }];
+  const first = drive(peer(5), start);
+  t.is(first.state.phase, 'leaving');
+  t.is(sends(first.effects, 'leave-notice')[0].to.addr, 'p4');
+  t.truthy(first.effects.find((e) => e.kind === 'timer' && e.name === 'leave'));
+  const { state, effects } = drive(peer(5), [...start, { kind: 'timer', name: 'leave', arg: 0 }]);
+  t.is(state.phase, 'stopped');
+  t.like(replies(effects).find((e) => e.rid === 8)?.reply, { ok: true, op: 'leave' });
+});
+
+test('a leaving peer keeps the predecessor it handed to its heir', (t) => {
+  const { state } = drive(peer(5), [
+    { kind: 'init', succs: [peer(8), peer(9), peer(14)], pred: peer(2) },
+    { kind: 'command', cmd: { op: 'leave', rid: 8 } },
+    deliver(peer(4), { t: 'rectify', ready: true }),
+  ]);
+  t.is(state.phase, 'leaving');
+  t.is(state.pred?.addr, 'p2');
 });

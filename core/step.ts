@@ -3,7 +3,7 @@
  * but `now`, no randomness, and the input state is never mutated (see Tx).
  */
 import { onFixFingersTimer } from './fingers';
-import { onFetched, onFound, onHopFailed, onRetry, onStored, startOp } from './lookup';
+import { onFetched, onFound, onHopFailed, onRetry, onSendFailed, onStored, startOp } from './lookup';
 import * as m from './membership';
 import * as st from './storage';
 import { Tx } from './tx';
@@ -75,7 +75,7 @@ function onTimer(tx: Tx, name: Extract<Input, { kind: 'timer' }>['name'], arg: n
       return st.onReplicateTimer(tx);
     case 'rpc':
       // Either a lookup hop (rid*1024 + seq) or a store waiting on its replicas (rid*1024).
-      if (tx.s.stores.has(Math.floor(arg / 1024))) return st.onReplicaDone(tx, Math.floor(arg / 1024), null);
+      if (tx.s.stores.has(Math.floor(arg / 1024))) return st.onReplicaFailed(tx, Math.floor(arg / 1024));
       return onHopFailed(tx, Math.floor(arg / 1024), arg % 1024);
     case 'retry':
       return onRetry(tx, arg);
@@ -95,7 +95,8 @@ function command(tx: Tx, cmd: Extract<Input, { kind: 'command' }>['cmd']): void 
 
 function deliver(tx: Tx, from: Peer, msg: Msg): void {
   if (from.id.length !== tx.s.self.id.length) return tx.log({ ev: 'bad-input', reason: `message from another identifier space (${from.addr})` });
-  m.heardFrom(tx, from);
+  // A pong from a peer that says it is no member (restarted, or leaving) is no sign of life.
+  if (msg.t !== 'pong' || msg.member) m.heardFrom(tx, from);
   switch (msg.t) {
     case 'ping': return m.onPing(tx, from, msg);
     case 'pong': return m.onPong(tx, from, msg);
@@ -106,7 +107,7 @@ function deliver(tx: Tx, from: Peer, msg: Msg): void {
     case 'rectify': return m.onRectify(tx, from, msg);
     case 'handoff': return st.onHandoff(tx, msg);
     case 'store': return st.onStore(tx, from, msg);
-    case 'stored': return onStored(tx, msg);
+    case 'stored': return onStored(tx, from, msg);
     case 'fetch': return st.onFetch(tx, from, msg);
     case 'fetched': return onFetched(tx, from, msg);
     case 'replicate': return st.onReplicate(tx, from, msg);
@@ -142,12 +143,12 @@ function sendFailed(tx: Tx, to: Peer, msg: Msg): void {
     case 'find':
     case 'store':
     case 'fetch':
-      return onHopFailed(tx, msg.rid, null);
+      return onSendFailed(tx, to, msg.rid);
     case 'get-state':
       if (tx.s.stabilizing === msg.rid) tx.set({ stabilizing: 0 });
       return;
     case 'replicate':
-      if (msg.rid !== 0) st.onReplicaDone(tx, msg.rid, to.id);
+      if (msg.rid !== 0) st.onReplicaFailed(tx, msg.rid);
       return;
     case 'leave':
       return m.onLeaveStalled(tx, to);

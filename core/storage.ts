@@ -7,7 +7,7 @@
 import { timeoutFor } from './config';
 import { inOpenClosed, same } from './id';
 import { isPrimary } from './ring';
-import { finishPut, startOp } from './lookup';
+import { finishPut, startOp, storeRefused } from './lookup';
 import type { Tx } from './tx';
 import type { DigestEntry, FetchStatus, Key, Msg, Peer, PeerState, Rec, StoreStatus } from './types';
 
@@ -81,13 +81,13 @@ export function onStore(tx: Tx, from: Peer, msg: Extract<Msg, { t: 'store' }>): 
 }
 
 /**
- * A replica acknowledged, or will never (it is gone, or the wait timed out: `from` null).
- * Replicas that do not answer in time are topped up by the digest rounds later.
+ * A replica acknowledged, or is gone (declared so: the replica set is smaller now, and the
+ * digest rounds top it up once the ring has repaired).
  */
-export function onReplicaDone(tx: Tx, rid: number, from: string | null): void {
+export function onReplicaDone(tx: Tx, rid: number, from: string): void {
   const pending = tx.s.stores.get(rid);
   if (!pending) return;
-  const waiting = from === null ? [] : pending.waiting.filter((id) => id !== from);
+  const waiting = pending.waiting.filter((id) => id !== from);
   const stores = new Map(tx.s.stores);
   if (waiting.length > 0) {
     stores.set(rid, { ...pending, waiting });
@@ -97,6 +97,21 @@ export function onReplicaDone(tx: Tx, rid: number, from: string | null): void {
   stores.delete(rid);
   tx.set({ stores });
   completeStore(tx, pending.client, pending.clientRid, pending.version, pending.holders);
+}
+
+/**
+ * A replica did not confirm in time, or the send to it failed: the record is not known to be
+ * on r peers, so the store is not acknowledged. The client retries; the copy made here stays,
+ * an outcome the client must treat as unknown.
+ */
+export function onReplicaFailed(tx: Tx, rid: number): void {
+  const pending = tx.s.stores.get(rid);
+  if (!pending) return;
+  const stores = new Map(tx.s.stores);
+  stores.delete(rid);
+  tx.set({ stores });
+  if (same(pending.client, tx.s.self)) storeRefused(tx, pending.clientRid, 'not-ready');
+  else tx.send(pending.client, { t: 'stored', rid: pending.clientRid, status: 'not-ready', version: 0, holders: [] });
 }
 
 export function onPeerGoneFromStores(tx: Tx, gone: string): void {
@@ -189,24 +204,31 @@ export function onWant(tx: Tx, from: Peer, msg: Extract<Msg, { t: 'want' }>): vo
     const rec = tx.s.records.get(name);
     if (rec) records.push(rec);
   }
-  sendRecords(tx, from, records, (batch) => ({ t: 'replicate', rid: 0, records: batch }));
+  sendRecords(tx, from, records);
   if (records.length > 0) tx.log({ ev: 'records-moved', to: from, count: records.length, why: 'replica' });
 }
 
-/** Sends `records` in batches small enough for one message each. */
-export function sendRecords(tx: Tx, to: Peer, records: readonly Rec[], wrap: (batch: Rec[]) => Msg): void {
+const replicate = (batch: Rec[]): Msg => ({ t: 'replicate', rid: 0, records: batch });
+
+/**
+ * Sends `records` in batches small enough for one message each. With `end`, the last batch
+ * (empty if there are no records) goes in the message it builds: a marker that arrives after
+ * everything before it on the stream.
+ */
+export function sendRecords(tx: Tx, to: Peer, records: readonly Rec[], end?: (batch: Rec[]) => Msg): void {
   let batch: Rec[] = [];
   let bytes = 0;
   for (const rec of records) {
     if (batch.length > 0 && (batch.length >= BATCH_ENTRIES || bytes + rec.value.length > BATCH_BYTES)) {
-      tx.send(to, wrap(batch));
+      tx.send(to, replicate(batch));
       batch = [];
       bytes = 0;
     }
     batch.push(rec);
     bytes += rec.value.length;
   }
-  if (batch.length > 0) tx.send(to, wrap(batch));
+  if (end) tx.send(to, end(batch));
+  else if (batch.length > 0) tx.send(to, replicate(batch));
 }
 
 /** Records in (from, to] clockwise: what a new predecessor `to` takes over from us. */
@@ -220,10 +242,9 @@ export function recordsIn(s: PeerState, from: Peer | null, to: Peer): Rec[] {
   return out;
 }
 
-/** Hands a new predecessor its records in batches, then the marker that makes it ready. */
+/** Hands a new predecessor its records in batches, the last in the marker that makes it ready. */
 export function handOff(tx: Tx, to: Peer, records: readonly Rec[]): void {
-  sendRecords(tx, to, records, (batch) => ({ t: 'replicate', rid: 0, records: batch }));
-  tx.send(to, { t: 'handoff', records: [] });
+  sendRecords(tx, to, records, (batch) => ({ t: 'handoff', records: batch }));
   if (records.length > 0) tx.log({ ev: 'records-moved', to, count: records.length, why: 'join' });
 }
 
