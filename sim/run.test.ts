@@ -33,7 +33,8 @@ function scenario(extra: Partial<Scenario> = {}): Scenario {
 test('the seed ring survives a kill and a leave with every record readable', (t) => {
   const { report, partitioned } = runScenario(scenario(), { checkSafety: true });
   t.deepEqual(report.invariants.violations, []);
-  t.true(report.invariants.checked > 1000);
+  // Safety is checked after every event that changes a successor list, a phase or liveness.
+  t.true(report.invariants.checked > 100);
   t.is(report.lookups.issued, 18);
   t.is(report.lookups.succeeded, 18);
   t.deepEqual(report.records, { acknowledged: 6, readable: 6, lost: 0 });

@@ -93,7 +93,7 @@ export class World {
   private readonly clocks: Rng;
   private readonly opts: WorldOptions;
   private nextInc = 1;
-  /** Some peer's state or liveness changed during the current event. */
+  /** Some peer's liveness, phase or successor list changed during the current event. */
   private changed = false;
   private safetyFindings = 0;
 
@@ -221,9 +221,11 @@ export class World {
   }
 
   private input(peer: SimPeer, input: Input): void {
-    const result = step(peer.state, input, peer.localTime(this.now));
+    const before = peer.state;
+    const result = step(before, input, peer.localTime(this.now));
     peer.state = result.state;
-    this.changed = true;
+    // The safety invariants read only liveness, phases and successor lists.
+    if (result.state.succs !== before.succs || result.state.phase !== before.phase) this.changed = true;
     for (const e of result.effects) this.effect(peer, e);
   }
 
