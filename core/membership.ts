@@ -176,12 +176,12 @@ export function onPingTimer(tx: Tx): void {
   if (!isMember(tx.s)) return;
   const { missLimit } = tx.s.cfg;
   for (const w of tx.s.watch.values()) {
-    if (!w.awaiting) continue;
+    if (!w.awaiting || w.failed) continue;
     if (w.misses + 1 >= missLimit) declareGone(tx, w.peer, 'missed-pings');
     else setWatch(tx, { ...w, misses: w.misses + 1 });
   }
   for (const w of tx.s.watch.values()) {
-    setWatch(tx, { ...w, awaiting: true });
+    setWatch(tx, { ...w, awaiting: true, failed: false });
     tx.send(w.peer, { t: 'ping', nonce: tx.rid() }, 'dgram');
   }
   const lost = tx.s.lost.filter((l) => l.until > tx.now);
@@ -204,7 +204,7 @@ export function onPong(tx: Tx, from: Peer, msg: Extract<Msg, { t: 'pong' }>): vo
   if (!isMember(s)) return;
   const w = s.watch.get(from.id);
   if (w) {
-    if (msg.member) setWatch(tx, { ...w, misses: 0, awaiting: false });
+    if (msg.member) setWatch(tx, { ...w, misses: 0, awaiting: false, failed: false });
     return;
   }
   if (!msg.member || !s.lost.some((l) => same(l.peer, from) && msg.nonce >= l.nonceFrom)) return;
@@ -219,7 +219,7 @@ export function onPong(tx: Tx, from: Peer, msg: Extract<Msg, { t: 'pong' }>): vo
 /** Any sign of life from a watched peer counts as an answered ping. */
 export function heardFrom(tx: Tx, from: Peer): void {
   const w = tx.s.watch.get(from.id);
-  if (w && (w.awaiting || w.misses > 0)) setWatch(tx, { ...w, misses: 0, awaiting: false });
+  if (w && (w.awaiting || w.misses > 0)) setWatch(tx, { ...w, misses: 0, awaiting: false, failed: false });
 }
 
 /** `peer` is gone: drop it everywhere, fall back on what is left, remember it for re-probing. */
@@ -270,7 +270,7 @@ export function refreshWatch(tx: Tx): void {
   const watch = new Map<string, Watch>();
   for (const p of wanted) {
     if (same(p, s.self) || watch.has(p.id)) continue;
-    watch.set(p.id, s.watch.get(p.id) ?? { peer: p, misses: 0, awaiting: false });
+    watch.set(p.id, s.watch.get(p.id) ?? { peer: p, misses: 0, awaiting: false, failed: false });
   }
   tx.set({ watch });
 }

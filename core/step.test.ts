@@ -230,3 +230,15 @@ test('a leaving peer keeps the predecessor it handed to its heir', (t) => {
   t.is(state.phase, 'leaving');
   t.is(state.pred?.addr, 'p2');
 });
+
+test('failed sends to a neighbour count one missed round at most, so only missLimit rounds declare it gone', (t) => {
+  const start: Input = { kind: 'init', succs: [peer(8), peer(9), peer(14)], pred: peer(4) };
+  const failure: Input = { kind: 'send-failed', to: peer(8), msg: { t: 'get-state', rid: 1 } };
+  const gone = (effects: readonly Effect[]) => effects.some((e) => e.kind === 'log' && e.event.ev === 'peer-gone' && e.event.peer.addr === 'p8');
+  const burst = drive(peer(5), [start, ...Array<Input>(cfg.missLimit * 2).fill(failure)]);
+  t.false(gone(burst.effects));
+  t.is(burst.state.succs[0].addr, 'p8');
+  const rounds: Input[] = [start];
+  for (let i = 0; i < cfg.missLimit; i++) rounds.push(failure, { kind: 'timer', name: 'ping', arg: 0 });
+  t.true(gone(drive(peer(5), rounds).effects));
+});

@@ -129,15 +129,17 @@ function onFind(tx: Tx, from: Peer, msg: Extract<Msg, { t: 'find' }>): void {
 }
 
 /**
- * A stream send failed (connection refused or reset): it counts as a missed ping, lookups move
- * on at once, and whatever waited on an answer stops waiting. A lost hand-off needs nothing:
- * the new predecessor's next rectify says it is not ready, which sends the hand-off again.
+ * A stream send failed (connection refused or reset): it counts as this ping round's miss at
+ * once, lookups move on at once, and whatever waited on an answer stops waiting. Counting at
+ * most one miss a round keeps a burst of failures on one connection from declaring a live
+ * peer gone faster than missed pings could. A lost hand-off needs nothing: the new
+ * predecessor's next rectify says it is not ready, which sends the hand-off again.
  */
 function sendFailed(tx: Tx, to: Peer, msg: Msg): void {
   const w = tx.s.watch.get(to.id);
-  if (w) {
+  if (w && !w.failed) {
     if (w.misses + 1 >= tx.s.cfg.missLimit) m.declareGone(tx, w.peer, 'send-failed');
-    else tx.set({ watch: new Map(tx.s.watch).set(to.id, { ...w, misses: w.misses + 1, awaiting: true }) });
+    else tx.set({ watch: new Map(tx.s.watch).set(to.id, { ...w, misses: w.misses + 1, awaiting: true, failed: true }) });
   }
   switch (msg.t) {
     case 'find':

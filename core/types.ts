@@ -142,11 +142,15 @@ export interface StepResult {
   readonly effects: readonly Effect[];
 }
 
-/** Liveness bookkeeping for one monitored neighbour. */
+/** Liveness bookkeeping for one monitored neighbour, by ping rounds. */
 export interface Watch {
   readonly peer: Peer;
+  /** Rounds in a row without a sign of life. */
   readonly misses: number;
+  /** This round's ping is unanswered. */
   readonly awaiting: boolean;
+  /** A send to it failed this round, already counted as this round's miss. */
+  readonly failed: boolean;
 }
 
 export interface Lost {
