@@ -146,7 +146,8 @@ export function storeRefused(tx: Tx, rid: number, status: StoreStatus): void {
 /** A send to `to` failed: if `rid`'s op is still waiting on that peer, move on now. */
 export function onSendFailed(tx: Tx, to: Peer, rid: number): void {
   const op = tx.s.ops.get(rid);
-  if (op && waitingOn(op) !== undefined && same(waitingOn(op) as Peer, to)) onHopFailed(tx, rid, null);
+  const peer = op && waitingOn(op);
+  if (peer && same(peer, to)) onHopFailed(tx, rid, null);
 }
 
 function waitingOn(op: Op): Peer | undefined {
