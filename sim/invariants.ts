@@ -27,7 +27,7 @@ export interface Acked {
 /** A broken run tends to break everywhere at once; the first few findings say enough. */
 export const MAX_FINDINGS = 10;
 
-class Findings {
+export class Findings {
   readonly list: Finding[] = [];
 
   get full(): boolean {

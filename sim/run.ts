@@ -10,6 +10,7 @@ import { cmp } from '../core/id';
 import type { Config } from '../core/types';
 import { idealRingViolations, replicaUnrest, replicaViolations } from './invariants';
 import { repairWindow } from './faults';
+import { routingViolations } from './routing';
 import { scheduleScenario } from './ops';
 import type { SimPeer } from './peer';
 import type { RunReport } from './report';
@@ -40,6 +41,7 @@ export function runScenario(s: Scenario, opts: RunOptions = {}): SimResult {
   const at = world.now;
   world.checks.record(world.checks.counted(idealRingViolations(world.peers)), at);
   world.checks.record(world.checks.counted(replicaViolations(world.peers, world.workload.ackedRecords(), s.replicas)), at);
+  world.checks.record(world.checks.counted(routingViolations(world.peers, world.workload.routes)), at);
   const wallMs = performance.now() - wallStart;
   return { report: report(world, s, settledAfterMs, wallMs), partitioned: world.faults.partitioned };
 }

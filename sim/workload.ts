@@ -17,6 +17,7 @@
 import type { Key, Reply } from '../core/types';
 import { keyOf } from '../edge/key-id';
 import type { Acked } from './invariants';
+import type { Route } from './routing';
 
 export interface Request {
   readonly kind: 'put' | 'get' | 'leave' | 'check' | 'probe-put' | 'probe-get';
@@ -87,6 +88,8 @@ export class Workload {
   /** Liveness probes not answered yet, and the ones that failed. */
   probing = 0;
   readonly stuck: string[] = [];
+  /** The liveness probes' lookups, made on the ideal ring, for the routing check. */
+  readonly routes: Route[] = [];
   /** Lost records, for the report's violations: name and why. */
   readonly losses: { readonly name: string; readonly why: string }[] = [];
   private readonly hops: number[] = [];
@@ -154,7 +157,10 @@ export class Workload {
     const what = `${req.kind === 'probe-put' ? 'put' : 'get'} of "${req.name}" through ${req.peer} at rest`;
     if (reply === null || !reply.ok) {
       this.stuck.push(`${what} failed: ${reply === null ? 'no answer' : reply.error}`);
-    } else if (reply.op === 'put') {
+      return;
+    }
+    if (reply.op === 'put' || reply.op === 'get') this.routes.push({ op: reply.op, peer: req.peer, key: fate.key, hops: reply.hops });
+    if (reply.op === 'put') {
       fate.readBack = null;
       fate.acked = req.value;
       fate.ackedVersion = reply.version;
