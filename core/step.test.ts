@@ -1,30 +1,10 @@
 import test from 'ava';
 import fc from 'fast-check';
-import { defaultConfig } from './config';
 import { pointOfBigInt } from './id';
 import { initState, step } from './step';
-import type { Effect, Input, Msg, Peer, PeerState } from './types';
+import type { Effect, Input, Msg, PeerState } from './types';
 import { keyArb, msgArb, valueArb } from '../properties/message-arbitrary';
-
-const BITS = 8;
-const cfg = defaultConfig(BITS, 3);
-const peer = (n: number): Peer => ({ ...pointOfBigInt(BigInt(n), BITS), addr: `p${n}` });
-const enc = (s: string) => new TextEncoder().encode(s);
-
-/** Runs inputs in order from a fresh state; returns the last state and every effect. */
-function drive(self: Peer, inputs: readonly Input[], now = 0): { state: PeerState; effects: Effect[] } {
-  let state = initState(cfg, self);
-  const effects: Effect[] = [];
-  for (const input of inputs) {
-    const r = step(state, input, now);
-    state = r.state;
-    effects.push(...r.effects);
-  }
-  return { state, effects };
-}
-
-const sends = (effects: readonly Effect[], t: Msg['t']) => effects.filter((e): e is Extract<Effect, { kind: 'send' }> => e.kind === 'send' && e.msg.t === t);
-const deliver = (from: Peer, msg: Msg): Input => ({ kind: 'deliver', from, msg, channel: 'stream' });
+import { BITS, cfg, deliver, drive, enc, peer, replies, sends } from './testing/drive';
 
 /** Structural snapshot that sees inside Maps and byte arrays. */
 function snapshot(v: unknown): string {
@@ -155,8 +135,6 @@ test('rectify from a closer peer makes it the predecessor and hands it its recor
   const last = toP6[toP6.length - 1];
   t.is(last.kind === 'send' ? last.msg.t : undefined, 'handoff');
 });
-
-const replies = (effects: readonly Effect[]) => effects.flatMap((e) => (e.kind === 'reply' ? [e] : []));
 
 /** Peer 9 of a ring 5 → 9 → 14 → 19, primary for (5, 9], takes a store from client 2. */
 function storeAtPrimary(): { state: PeerState; effects: Effect[]; inputs: Input[]; replicateRid: number } {

@@ -1,0 +1,272 @@
+/**
+ * Membership, one peer at a time: starting, stabilize and rectify, failure detection and
+ * re-probing, graceful leaves. Peer 5 of the seed's ring 2, 4, 5, 8, 9, 14, 19 unless said.
+ */
+import test from 'ava';
+import type { Input, Msg, Peer } from './types';
+import { addrs, cfg, deliver, drive, driveThen, key, logs, peer, rec, replies, sends, timers, type Timed } from './testing/drive';
+
+const SEED: Input = { kind: 'init', succs: [peer(8), peer(9), peer(14)], pred: peer(4) };
+const ping: Input = { kind: 'timer', name: 'ping', arg: 0 };
+const stabilize: Input = { kind: 'timer', name: 'stabilize', arg: 0 };
+const pong = (from: Peer, nonce = 0, member = true) => deliver(from, { t: 'pong', nonce, member });
+const leaveNotice = (from: Peer, succs: readonly Peer[], rid = 3) => deliver(from, { t: 'leave-notice', rid, succs });
+const leaveCmd = (rid = 1): Input => ({ kind: 'command', cmd: { op: 'leave', rid } });
+
+/** missLimit ping rounds in which every watched peer but `silent` answers. */
+function silentRounds(silent: readonly number[], answering: readonly number[]): Input[] {
+  const rounds: Input[] = [];
+  for (let i = 0; i < cfg.missLimit; i++) rounds.push(ping, ...answering.filter((n) => !silent.includes(n)).map((n) => pong(peer(n))));
+  return rounds.concat(ping);
+}
+
+/** The stabilize query peer 5 sends to its successor, and the answer `state` builds. */
+function stabilizeRid(inputs: readonly Timed[]): number {
+  return sends(drive(peer(5), [...inputs, stabilize]).effects, 'get-state').slice(-1)[0].msg.rid;
+}
+
+test('a peer started twice refuses the second start and says why', (t) => {
+  const { state, effects } = drive(peer(5), [{ kind: 'create' }, { kind: 'create' }, SEED, { kind: 'join', via: 'p4' }]);
+  t.deepEqual(logs(effects, 'bad-input').map((e) => e.reason), ['create while member', 'init while member', 'join while member']);
+  t.is(logs(effects, 'created').length, 1);
+  t.deepEqual(addrs(state.succs), ['p5']);
+  t.is(state.bootstrap, null);
+});
+
+test('init without successors is a ring of one; with successors but no predecessor it serves nothing yet', (t) => {
+  const alone = drive(peer(5), [{ kind: 'init', succs: [], pred: null }]);
+  t.deepEqual(addrs(alone.state.succs), ['p5']);
+  t.is(alone.state.pred?.addr, 'p5');
+  t.deepEqual(logs(alone.effects, 'initialized').map((e) => e.succ.addr), ['p5']);
+  const partOfRing = drive(peer(5), [{ kind: 'init', succs: [peer(8)], pred: null }]);
+  t.deepEqual(addrs(partOfRing.state.succs), ['p8']);
+  t.is(partOfRing.state.pred, null);
+});
+
+test('the watch set is the successors and the predecessor, never the peer itself, fresh entries unsuspected', (t) => {
+  const { state } = drive(peer(5), [SEED]);
+  t.deepEqual([...state.watch.keys()].sort(), [peer(4), peer(8), peer(9), peer(14)].map((p) => p.id).sort());
+  t.deepEqual(state.watch.get(peer(8).id), { peer: peer(8), misses: 0, awaiting: false, failed: false });
+  t.is(drive(peer(5), [{ kind: 'create' }]).state.watch.size, 0);
+});
+
+test('get-state is answered with the predecessor and list, and a leaving peer answers as no member', (t) => {
+  const query = deliver(peer(4), { t: 'get-state', rid: 7 });
+  t.deepEqual(sends(drive(peer(5), [SEED, query]).effects, 'state').map((s) => s.msg), [
+    { t: 'state', rid: 7, member: true, pred: peer(4), succs: [peer(8), peer(9), peer(14)] },
+  ]);
+  t.false(sends(drive(peer(5), [SEED, leaveCmd(), query]).effects, 'state')[0].msg.member);
+});
+
+test('stabilize adopts the successor\'s closer predecessor and rectifies it at once', (t) => {
+  const rid = stabilizeRid([SEED]);
+  const answer = (from: Peer, r: number): Input => deliver(from, { t: 'state', rid: r, member: true, pred: peer(7), succs: [peer(9), peer(14), peer(19)] });
+  const { state, effects } = driveThen(peer(5), [SEED], [stabilize, answer(peer(8), rid)]);
+  t.deepEqual(addrs(state.succs), ['p7', 'p8', 'p9']);
+  t.is(state.stabilizing, 0);
+  t.deepEqual(sends(effects, 'rectify').map((s) => s.to.addr), ['p8', 'p7']);
+  t.deepEqual(logs(effects, 'successor').map((e) => addrs([e.succ, e.was])), [['p7', 'p8']]);
+  // A stale answer, or one from a peer that is not the successor, changes nothing.
+  t.deepEqual(addrs(drive(peer(5), [SEED, stabilize, answer(peer(8), rid + 1)]).state.succs), ['p8', 'p9', 'p14']);
+  t.deepEqual(addrs(drive(peer(5), [SEED, stabilize, answer(peer(9), rid)]).state.succs), ['p8', 'p9', 'p14']);
+});
+
+test('a successor that answers stabilize as no member is replaced by its own list', (t) => {
+  const start: Input = { kind: 'init', succs: [peer(8)], pred: peer(4) };
+  const rid = stabilizeRid([start]);
+  const { state, effects } = drive(peer(5), [start, stabilize, deliver(peer(8), { t: 'state', rid, member: false, pred: peer(5), succs: [peer(9), peer(14), peer(19)] })]);
+  t.deepEqual(addrs(state.succs), ['p9', 'p14', 'p19']);
+  t.deepEqual(logs(effects, 'peer-gone').map((e) => [e.peer.addr, e.how]), [['p8', 'not-member']]);
+});
+
+test('a peer declared gone is not taken back from a stale view, only from its own answer to a re-probe', (t) => {
+  const left = [SEED, leaveNotice(peer(8), [peer(9), peer(14), peer(19)])];
+  const rid = stabilizeRid(left);
+  const stale = drive(peer(5), [...left, stabilize, deliver(peer(9), { t: 'state', rid, member: true, pred: peer(8), succs: [peer(14), peer(19), peer(2)] })]);
+  t.deepEqual(addrs(stale.state.succs), ['p9', 'p14', 'p19']);
+  // The re-probe: pings go to lost peers too, and an answer to one of them brings the peer back.
+  const probe = sends(drive(peer(5), [...left, ping]).effects, 'ping').find((s) => s.to.addr === 'p8');
+  t.truthy(probe);
+  const back = drive(peer(5), [...left, ping, pong(peer(8), probe?.msg.nonce)]);
+  t.deepEqual(addrs(back.state.succs), ['p8', 'p9', 'p14']);
+  t.deepEqual(back.state.lost, []);
+  t.deepEqual(logs(back.effects, 'peer-back').map((e) => e.peer.addr), ['p8']);
+  // A pong sent before it was declared gone, or from a peer that is no member, is no answer.
+  t.deepEqual(addrs(drive(peer(5), [...left, ping, pong(peer(8), 0)]).state.succs), ['p9', 'p14', 'p19']);
+  t.deepEqual(addrs(drive(peer(5), [...left, ping, pong(peer(8), probe?.msg.nonce, false)]).state.succs), ['p9', 'p14', 'p19']);
+});
+
+test('a lost peer that is back but farther than the successor is not made successor', (t) => {
+  const left = [SEED, leaveNotice(peer(14), [peer(19), peer(2)])];
+  const probe = sends(drive(peer(5), [...left, ping]).effects, 'ping').find((s) => s.to.addr === 'p14');
+  const { state } = drive(peer(5), [...left, ping, pong(peer(14), probe?.msg.nonce)]);
+  t.deepEqual(addrs(state.succs), ['p8', 'p9', 'p19']);
+  t.deepEqual(state.lost, []);
+});
+
+test('lost peers are re-probed for lostTtl, then forgotten', (t) => {
+  const left: Timed[] = [SEED, leaveNotice(peer(8), [peer(9), peer(14), peer(19)])];
+  const probed = (at: number) => sends(drive(peer(5), [...left, [at, ping]]).effects, 'ping').some((s) => s.to.addr === 'p8');
+  t.true(probed(cfg.lostTtl - 1));
+  t.false(probed(cfg.lostTtl));
+  t.deepEqual(drive(peer(5), [...left, [cfg.lostTtl, ping]]).state.lost, []);
+});
+
+test('at most eight lost peers are remembered, each once, the oldest forgotten first', (t) => {
+  const notices = [20, 30, 40, 50, 60, 70, 80, 90, 100].map((n) => leaveNotice(peer(n), []));
+  const { state } = drive(peer(5), [SEED, leaveNotice(peer(20), []), ...notices]);
+  t.deepEqual(state.lost.map((l) => l.peer.addr), ['p30', 'p40', 'p50', 'p60', 'p70', 'p80', 'p90', 'p100']);
+});
+
+test('rectify: a closer peer becomes predecessor, a farther one is ignored, a lost one is back', (t) => {
+  const farther = drive(peer(5), [SEED, deliver(peer(2), { t: 'rectify', ready: true })]);
+  t.is(farther.state.pred?.addr, 'p4');
+  t.deepEqual(sends(farther.effects, 'handoff'), []);
+  const predLeft = [SEED, leaveNotice(peer(4), [peer(5)])];
+  t.is(drive(peer(5), predLeft).state.pred, null);
+  const back = driveThen(peer(5), [SEED], [predLeft[1], deliver(peer(4), { t: 'rectify', ready: true })]);
+  t.is(back.state.pred?.addr, 'p4');
+  t.deepEqual(back.state.lost, []);
+  t.deepEqual(logs(back.effects, 'predecessor').map((e) => addrs([e.pred, e.was])), [[null, 'p4'], ['p4', null]]);
+});
+
+test('the predecessor that says it is not ready is sent its hand-off again, a ready one is not', (t) => {
+  const handoffs = (ready: boolean) => sends(drive(peer(5), [SEED, deliver(peer(4), { t: 'rectify', ready })]).effects, 'handoff');
+  t.deepEqual(handoffs(false).map((s) => s.to.addr), ['p4']);
+  t.deepEqual(handoffs(true), []);
+});
+
+test('a new predecessor takes only the records between the old one and itself', (t) => {
+  const { effects } = drive(peer(9), [
+    { kind: 'init', succs: [peer(14)], pred: peer(4) },
+    deliver(peer(14), { t: 'replicate', rid: 0, records: [rec(3), rec(5), rec(6), rec(8)] }),
+    deliver(peer(6), { t: 'rectify', ready: false }),
+  ]);
+  const moved = [...sends(effects, 'handoff'), ...sends(effects, 'replicate').filter((s) => s.to.addr === 'p6')].flatMap((s) => s.msg.records.map((r) => r.key.name));
+  t.deepEqual(moved.sort(), ['5', '6']);
+  t.deepEqual(logs(effects, 'records-moved').map((e) => [e.to.addr, e.count, e.why]), [['p6', 2, 'join']]);
+});
+
+test('any message from a watched peer counts as its answer to the last ping', (t) => {
+  const find = deliver(peer(8), { t: 'find', rid: 99, target: key(100) });
+  const rounds: Input[] = [SEED];
+  for (let i = 0; i <= cfg.missLimit; i++) rounds.push(ping, find, pong(peer(9)), pong(peer(14)), pong(peer(4)));
+  const { state, effects } = drive(peer(5), rounds);
+  t.deepEqual(logs(effects, 'peer-gone'), []);
+  t.deepEqual(state.watch.get(peer(8).id), { peer: peer(8), misses: 0, awaiting: false, failed: false });
+});
+
+test('when every successor is gone the nearest peer still known takes over, and the predecessor stays', (t) => {
+  const start: Input = { kind: 'init', succs: [peer(8)], pred: peer(4) };
+  const { state, effects } = drive(peer(5), [start, ...silentRounds([8], [8, 4])]);
+  t.deepEqual(logs(effects, 'peer-gone').map((e) => [e.peer.addr, e.how]), [['p8', 'missed-pings']]);
+  t.deepEqual(addrs(state.succs), ['p4']);
+  t.is(state.pred?.addr, 'p4');
+  t.false(state.watch.has(peer(8).id));
+});
+
+test('a silent predecessor is dropped, and the successors stay', (t) => {
+  const { state } = drive(peer(5), [SEED, ...silentRounds([4], [8, 9, 14, 4])]);
+  t.is(state.pred, null);
+  t.deepEqual(addrs(state.succs), ['p8', 'p9', 'p14']);
+});
+
+test('a joiner left knowing nobody joins again through its bootstrap peer', (t) => {
+  const joining = drive(peer(5), [{ kind: 'join', via: 'p4' }]);
+  const rid = sends(joining.effects, 'find')[0].msg.rid;
+  const joined: Input[] = [{ kind: 'join', via: 'p4' }, deliver(peer(4), { t: 'found', rid, done: true, peers: [peer(8)] })];
+  const before = sends(drive(peer(5), joined).effects, 'find').length;
+  const { state, effects } = drive(peer(5), [...joined, ...silentRounds([8], [8])]);
+  t.deepEqual(addrs(state.succs), ['p5']);
+  t.is(state.pred, null);
+  t.deepEqual(sends(effects, 'find').slice(before).map((s) => s.to.addr), ['p4']);
+});
+
+test('only a member can leave', (t) => {
+  const { effects } = drive(peer(5), [leaveCmd(4)]);
+  t.deepEqual(replies(effects), [{ rid: 4, reply: { ok: false, op: 'leave', error: 'cannot leave while idle', hops: 0 } }]);
+});
+
+test('a leave hands the records to the successor and tells the predecessor, then stops once both acknowledge', (t) => {
+  const start: Input[] = [SEED, deliver(peer(8), { t: 'replicate', rid: 0, records: [rec(3), rec(5)] }), leaveCmd()];
+  const { state, effects } = drive(peer(5), start);
+  t.is(state.phase, 'leaving');
+  const [leaveMsg] = sends(effects, 'leave');
+  t.is(leaveMsg.to.addr, 'p8');
+  t.deepEqual(leaveMsg.msg.records.map((r) => r.key.name).sort(), ['3', '5']);
+  t.deepEqual(leaveMsg.msg.pred, peer(4));
+  t.deepEqual(sends(effects, 'leave-notice').map((s) => [s.to.addr, addrs(s.msg.succs)]), [['p4', ['p8', 'p9', 'p14']]]);
+  t.deepEqual(logs(effects, 'records-moved').map((e) => [e.to.addr, e.count, e.why]), [['p8', 2, 'leave']]);
+  // The leave timer allows for the bytes handed over, twice (there and the answer back).
+  t.deepEqual(timers(effects, 'leave').map((e) => e.delay), [cfg.rpcTimeout + (2 * 4) / cfg.transferRate]);
+  const rid = leaveMsg.msg.rid;
+  const heirOnly = drive(peer(5), [...start, deliver(peer(8), { t: 'leave-ack', rid })]);
+  t.is(heirOnly.state.phase, 'leaving');
+  t.is(drive(peer(5), [...start, deliver(peer(8), { t: 'leave-ack', rid: rid + 1 }), deliver(peer(4), { t: 'leave-ack', rid })]).state.phase, 'leaving');
+  const done = drive(peer(5), [...start, deliver(peer(8), { t: 'leave-ack', rid }), deliver(peer(4), { t: 'leave-ack', rid })]);
+  t.is(done.state.phase, 'stopped');
+  t.deepEqual(done.effects.filter((e) => e.kind === 'stopped'), [{ kind: 'stopped', reason: 'left the ring' }]);
+  t.is(logs(done.effects, 'left').length, 1);
+});
+
+test('in a ring of two the leaver tells its one neighbour once, by handing it everything', (t) => {
+  const { effects } = drive(peer(5), [{ kind: 'init', succs: [peer(8)], pred: peer(8) }, leaveCmd()]);
+  t.deepEqual(sends(effects, 'leave-notice'), []);
+  t.deepEqual(sends(effects, 'leave').map((s) => s.to.addr), ['p8']);
+});
+
+test('a lone peer leaves at once', (t) => {
+  const { state, effects } = drive(peer(5), [{ kind: 'create' }, leaveCmd(6)]);
+  t.is(state.phase, 'stopped');
+  t.deepEqual(effects.filter((e) => e.kind === 'send'), []);
+  t.like(replies(effects)[0], { rid: 6, reply: { ok: true, op: 'leave' } });
+});
+
+test('a leave with no successor sends nothing but the notice to the predecessor', (t) => {
+  const { effects } = drive(peer(5), [{ kind: 'init', succs: [], pred: peer(4) }, leaveCmd()]);
+  t.deepEqual(effects.flatMap((e) => (e.kind === 'send' ? [[e.to.addr, e.msg.t]] : [])), [['p4', 'leave-notice']]);
+});
+
+test('an heir that does not acknowledge in time is passed over for the next successor', (t) => {
+  const start: Input[] = [SEED, leaveCmd()];
+  const rid = sends(drive(peer(5), start).effects, 'leave')[0].msg.rid;
+  const stalled = drive(peer(5), [...start, { kind: 'timer', name: 'leave', arg: 0 }]);
+  t.deepEqual(sends(stalled.effects, 'leave').map((s) => s.to.addr), ['p8', 'p9']);
+  // A failure report about the heir already passed over changes nothing.
+  const stale: Input = { kind: 'send-failed', to: peer(8), msg: { t: 'leave', rid, pred: null, records: [] } };
+  t.deepEqual(sends(drive(peer(5), [...start, { kind: 'timer', name: 'leave', arg: 0 }, stale]).effects, 'leave').map((s) => s.to.addr), ['p8', 'p9']);
+  // The last successor failing too ends the leave: nobody is left to hand to.
+  const timeout: Input = { kind: 'timer', name: 'leave', arg: 0 };
+  t.is(drive(peer(5), [...start, timeout, timeout, timeout]).state.phase, 'stopped');
+});
+
+test('a predecessor that cannot be told does not hold the leave up', (t) => {
+  const start: Input[] = [SEED, leaveCmd()];
+  const rid = sends(drive(peer(5), start).effects, 'leave')[0].msg.rid;
+  const failed: Input = { kind: 'send-failed', to: peer(4), msg: { t: 'leave-notice', rid, succs: [] } };
+  t.is(drive(peer(5), [...start, failed]).state.phase, 'leaving');
+  t.is(drive(peer(5), [...start, failed, deliver(peer(8), { t: 'leave-ack', rid })]).state.phase, 'stopped');
+});
+
+test('the successor of a leaving peer takes its records and its predecessor, and acknowledges', (t) => {
+  const msg: Msg = { t: 'leave', rid: 12, pred: peer(2), records: [rec(3), rec(4)] };
+  const { state, effects } = drive(peer(5), [SEED, deliver(peer(4), msg)]);
+  t.is(state.pred?.addr, 'p2');
+  t.deepEqual([...state.records.keys()].sort(), ['3', '4']);
+  t.deepEqual(logs(effects, 'records-received').map((e) => [e.from.addr, e.count, e.why]), [['p4', 2, 'leave']]);
+  t.deepEqual(sends(effects, 'leave-ack').map((s) => [s.to.addr, s.msg.rid]), [['p4', 12]]);
+  // A leave from a peer that is not its predecessor keeps the predecessor it has.
+  t.is(drive(peer(5), [SEED, deliver(peer(3), { ...msg, pred: peer(2) })]).state.pred?.addr, 'p4');
+});
+
+test('the predecessor of a leaving peer splices it out with the leaver\'s own successors', (t) => {
+  const { state, effects } = driveThen(peer(5), [SEED], [leaveNotice(peer(9), [peer(14), peer(19), peer(2)])]);
+  t.deepEqual(addrs(state.succs), ['p8', 'p14', 'p19']);
+  t.deepEqual(sends(effects, 'leave-ack').map((s) => s.to.addr), ['p9']);
+  t.deepEqual(logs(effects, 'successor'), [], 'the head did not change');
+  const head = driveThen(peer(5), [SEED], [leaveNotice(peer(8), [peer(9), peer(14), peer(19)])]);
+  t.deepEqual(addrs(head.state.succs), ['p9', 'p14', 'p19']);
+  t.deepEqual(logs(head.effects, 'successor').map((e) => addrs([e.succ, e.was])), [['p9', 'p8']]);
+  // A notice from a peer that is no successor only forgets it.
+  t.deepEqual(addrs(drive(peer(5), [SEED, leaveNotice(peer(19), [peer(2)])]).state.succs), ['p8', 'p9', 'p14']);
+});

@@ -1,0 +1,60 @@
+/**
+ * Helpers for the core's unit tests: drive one peer through inputs and pick effects apart.
+ * Kept out of the mutation run (stryker.config.json): it is test code.
+ */
+import { defaultConfig } from '../config';
+import { pointOfBigInt } from '../id';
+import { initState, step } from '../step';
+import type { Config, Effect, Input, Key, LogEvent, Msg, Peer, PeerState, Rec, Reply } from '../types';
+
+export const BITS = 8;
+export const cfg = defaultConfig(BITS, 3);
+export const peer = (n: number): Peer => ({ ...pointOfBigInt(BigInt(n), BITS), addr: `p${n}` });
+export const key = (n: number): Key => ({ ...pointOfBigInt(BigInt(n), BITS), name: String(n) });
+export const enc = (s: string) => new TextEncoder().encode(s);
+export const rec = (n: number, version = 1): Rec => ({ key: key(n), value: enc(`v${n}`), version, writer: peer(n).id });
+export const addrs = (ps: readonly (Peer | null)[]) => ps.map((p) => p?.addr ?? null);
+
+/** An input, or an input at a given time (ms); plain inputs happen at the time of the one before. */
+export type Timed = Input | readonly [number, Input];
+
+/** Runs inputs in order from a fresh state; returns the last state and every effect. */
+export function drive(self: Peer, inputs: readonly Timed[], config: Config = cfg): { state: PeerState; effects: Effect[] } {
+  let state = initState(config, self);
+  let now = 0;
+  const effects: Effect[] = [];
+  for (const timed of inputs) {
+    let input: Input;
+    if ('kind' in timed) input = timed;
+    else [now, input] = timed;
+    const r = step(state, input, now);
+    state = r.state;
+    effects.push(...r.effects);
+  }
+  return { state, effects };
+}
+
+export const deliver = (from: Peer, msg: Msg): Input => ({ kind: 'deliver', from, msg, channel: 'stream' });
+
+export function sends<T extends Msg['t']>(effects: readonly Effect[], t: T): { to: Peer; msg: Extract<Msg, { t: T }> }[] {
+  return effects.flatMap((e) => (e.kind === 'send' && e.msg.t === t ? [{ to: e.to, msg: e.msg as Extract<Msg, { t: T }> }] : []));
+}
+
+export function logs<T extends LogEvent['ev']>(effects: readonly Effect[], ev: T): Extract<LogEvent, { ev: T }>[] {
+  return effects.flatMap((e) => (e.kind === 'log' && e.event.ev === ev ? [e.event as Extract<LogEvent, { ev: T }>] : []));
+}
+
+export function replies(effects: readonly Effect[]): { rid: number; reply: Reply }[] {
+  return effects.flatMap((e) => (e.kind === 'reply' ? [{ rid: e.rid, reply: e.reply }] : []));
+}
+
+export function timers(effects: readonly Effect[], name: Extract<Effect, { kind: 'timer' }>['name']): Extract<Effect, { kind: 'timer' }>[] {
+  return effects.flatMap((e) => (e.kind === 'timer' && e.name === name ? [e] : []));
+}
+
+/** Like drive, but returns only the effects of `then`, the inputs after `before`. */
+export function driveThen(self: Peer, before: readonly Timed[], then: readonly Timed[]): { state: PeerState; effects: Effect[] } {
+  const skip = drive(self, before).effects.length;
+  const r = drive(self, [...before, ...then]);
+  return { state: r.state, effects: r.effects.slice(skip) };
+}
