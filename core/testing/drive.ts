@@ -53,8 +53,25 @@ export function timers(effects: readonly Effect[], name: Extract<Effect, { kind:
 }
 
 /** Like drive, but returns only the effects of `then`, the inputs after `before`. */
-export function driveThen(self: Peer, before: readonly Timed[], then: readonly Timed[]): { state: PeerState; effects: Effect[] } {
-  const skip = drive(self, before).effects.length;
-  const r = drive(self, [...before, ...then]);
+export function driveThen(self: Peer, before: readonly Timed[], then: readonly Timed[], config: Config = cfg): { state: PeerState; effects: Effect[] } {
+  const skip = drive(self, before, config).effects.length;
+  const r = drive(self, [...before, ...then], config);
   return { state: r.state, effects: r.effects.slice(skip) };
+}
+
+/**
+ * Drives `start`, then feeds back whatever `answer` makes of each effect (replies to sends,
+ * timers that fire), in order, until nothing is left or `limit` inputs have run.
+ */
+export function pump(self: Peer, start: readonly Input[], answer: (e: Effect) => readonly Input[], config: Config = cfg, limit = 500): { state: PeerState; effects: Effect[] } {
+  let state = initState(config, self);
+  const effects: Effect[] = [];
+  const queue = [...start];
+  for (let n = 0; n < limit && queue.length > 0; n++) {
+    const r = step(state, queue.shift() as Input, 0);
+    state = r.state;
+    effects.push(...r.effects);
+    for (const e of r.effects) queue.push(...answer(e));
+  }
+  return { state, effects };
 }

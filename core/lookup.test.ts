@@ -1,0 +1,132 @@
+/**
+ * Iterative lookups, one peer at a time: which peer is asked next, what a reply or a timeout
+ * does, how attempts are counted, and what the client is told. Peer 5 of the seed's ring
+ * 2, 4, 5, 8, 9, 14, 19 looks up key 100 unless said: it knows 8, 9 and 14, so it asks 14 first.
+ */
+import test from 'ava';
+import type { Effect, Input, Msg, Peer } from './types';
+import { cfg, deliver, drive, driveThen, enc, key, peer, pump, rec, replies, sends, timers } from './testing/drive';
+
+const SEED: Input = { kind: 'init', succs: [peer(8), peer(9), peer(14)], pred: peer(4) };
+const get = (n = 100, rid = 1): Input => ({ kind: 'command', cmd: { op: 'get', rid, key: key(n) } });
+const put = (n = 100, rid = 1): Input => ({ kind: 'command', cmd: { op: 'put', rid, key: key(n), value: enc('v') } });
+const found = (rid: number, done: boolean, peers: readonly Peer[]): Msg => ({ t: 'found', rid, done, peers });
+const fire = (e: Effect): Input[] => (e.kind === 'timer' && (e.name === 'rpc' || e.name === 'retry') ? [{ kind: 'timer', name: e.name, arg: e.arg }] : []);
+const asked = (effects: readonly Effect[]) => sends(effects, 'find').map((s) => s.to.addr);
+/** The request id of the last lookup `inputs` start. */
+const ridOf = (inputs: readonly Input[]) => sends(drive(peer(5), inputs).effects, 'find').slice(-1)[0].msg.rid;
+const once = { ...cfg, opAttempts: 1 };
+
+test('a lookup asks the known peer closest before the key, then the closer peers it is told of', (t) => {
+  const rid = ridOf([SEED, get()]);
+  const { effects } = driveThen(peer(5), [SEED, get()], [deliver(peer(14), found(rid, false, [peer(5), peer(9), peer(60), peer(40)]))]);
+  t.deepEqual(asked(effects), ['p60'], 'itself and peers it already had in mind are not asked again');
+  // Timeouts walk down the list: the new peers first, then the earlier candidates after 14.
+  const walk = pump(peer(5), [SEED, get(), deliver(peer(14), found(rid, false, [peer(60), peer(40)]))], fire, once);
+  t.deepEqual(asked(walk.effects), ['p14', 'p60', 'p40', 'p9', 'p8']);
+  t.like(replies(walk.effects)[0]?.reply, { ok: false, op: 'get', error: 'no answer', hops: 5 });
+});
+
+test('only the peer asked is listened to', (t) => {
+  const rid = ridOf([SEED, get()]);
+  const { state, effects } = driveThen(peer(5), [SEED, get()], [deliver(peer(9), found(rid, true, [peer(100), peer(101)]))]);
+  t.deepEqual(sends(effects, 'fetch'), []);
+  t.is(state.ops.get(rid)?.stage, 'route');
+});
+
+test('a done answer sends the request to the head of the successors it names', (t) => {
+  const rid = ridOf([SEED, get()]);
+  const { effects } = driveThen(peer(5), [SEED, get()], [deliver(peer(14), found(rid, true, [peer(100), peer(101)]))]);
+  t.deepEqual(sends(effects, 'fetch').map((s) => [s.to.addr, s.msg.key.name]), [['p100', '100']]);
+  // A "done" that names nobody is no answer: the lookup moves on to the next candidate.
+  const empty = driveThen(peer(5), [SEED, get()], [deliver(peer(14), found(rid, true, []))]);
+  t.deepEqual(asked(empty.effects), ['p9']);
+});
+
+test('an answer with nowhere left to go fails the attempt as "no route"', (t) => {
+  const start: Input[] = [{ kind: 'init', succs: [peer(8)], pred: peer(4) }, get()];
+  const { effects } = pump(peer(5), start, (e) => (e.kind === 'send' && e.msg.t === 'find' ? [deliver(peer(8), found(e.msg.rid, false, []))] : fire(e)), once);
+  t.like(replies(effects)[0]?.reply, { ok: false, error: 'no route', hops: 1 });
+});
+
+test('a lookup gives up after maxHops hops in one attempt', (t) => {
+  let next = 20;
+  const { effects } = pump(peer(5), [SEED, get()], (e) => (e.kind === 'send' && e.msg.t === 'find' ? [deliver(e.to, found(e.msg.rid, false, [peer(next++)]))] : []), { ...once, maxHops: 3 });
+  t.deepEqual(asked(effects), ['p14', 'p20', 'p21']);
+  t.like(replies(effects)[0]?.reply, { ok: false, error: 'too many hops', hops: 3 });
+});
+
+test('an operation is tried opAttempts times, each after a back-off of about one ping interval', (t) => {
+  const { effects } = pump(peer(5), [{ kind: 'init', succs: [peer(8)], pred: peer(4) }, get()], fire);
+  t.deepEqual(asked(effects), Array<string>(cfg.opAttempts).fill('p8'));
+  t.deepEqual(timers(effects, 'retry').map((e) => e.delay), Array<number>(cfg.opAttempts - 1).fill(Math.min(cfg.rpcTimeout, cfg.pingInterval)));
+  t.like(replies(effects)[0]?.reply, { ok: false, error: 'no answer', hops: cfg.opAttempts });
+});
+
+test('a holder that does not answer in time fails the attempt; a timer of an earlier stage is ignored', (t) => {
+  const rid = ridOf([SEED, put()]);
+  const start: Input[] = [SEED, put(), deliver(peer(14), found(rid, true, [peer(100)]))];
+  const first = drive(peer(5), start, once);
+  t.deepEqual(sends(first.effects, 'store').map((s) => s.to.addr), ['p100']);
+  const [hopTimer, storeTimer] = timers(first.effects, 'rpc');
+  const stale = driveThen(peer(5), start, [{ kind: 'timer', name: 'rpc', arg: hopTimer.arg }], once);
+  t.deepEqual(replies(stale.effects), []);
+  const late = driveThen(peer(5), start, [{ kind: 'timer', name: 'rpc', arg: storeTimer.arg }], once);
+  t.like(replies(late.effects)[0]?.reply, { ok: false, op: 'put', error: 'holder did not answer' });
+});
+
+test('a lookup waiting on a peer that is declared gone moves on at once; others keep waiting', (t) => {
+  const gone = driveThen(peer(5), [SEED, get()], [deliver(peer(14), { t: 'leave-notice', rid: 3, succs: [peer(19)] })]);
+  t.deepEqual(asked(gone.effects), ['p9']);
+  const unrelated = driveThen(peer(5), [SEED, get()], [deliver(peer(4), { t: 'leave', rid: 3, pred: null, records: [] })]);
+  t.deepEqual(asked(unrelated.effects), []);
+});
+
+test('a failed send moves a lookup on only when it is the send the lookup waits on', (t) => {
+  const rid = ridOf([SEED, get()]);
+  const other = driveThen(peer(5), [SEED, get()], [{ kind: 'send-failed', to: peer(9), msg: { t: 'find', rid, target: key(100) } }]);
+  t.deepEqual(asked(other.effects), []);
+  const waited = driveThen(peer(5), [SEED, get()], [{ kind: 'send-failed', to: peer(14), msg: { t: 'find', rid, target: key(100) } }]);
+  t.deepEqual(asked(waited.effects), ['p9']);
+});
+
+test('answers from a peer other than the holder, or for another operation, are ignored', (t) => {
+  const rid = ridOf([SEED, get()]);
+  const atHolder: Input[] = [SEED, get(), deliver(peer(14), found(rid, true, [peer(100)]))];
+  const record = rec(100);
+  t.deepEqual(replies(driveThen(peer(5), atHolder, [deliver(peer(101), { t: 'fetched', rid, status: 'found', rec: record })]).effects), []);
+  t.deepEqual(replies(driveThen(peer(5), atHolder, [deliver(peer(100), { t: 'stored', rid, status: 'ok', version: 1, holders: [] })]).effects), []);
+  t.deepEqual(replies(driveThen(peer(5), [SEED, get()], [deliver(peer(14), { t: 'fetched', rid, status: 'found', rec: record })]).effects), []);
+  const answer = driveThen(peer(5), atHolder, [deliver(peer(100), { t: 'fetched', rid, status: 'found', rec: record })]);
+  t.deepEqual(replies(answer.effects), [{ rid: 1, reply: { ok: true, op: 'get', rec: record, holder: peer(100), hops: 1 } }]);
+  const missing = driveThen(peer(5), atHolder, [deliver(peer(100), { t: 'fetched', rid, status: 'missing', rec: null })]);
+  t.deepEqual(replies(missing.effects), [{ rid: 1, reply: { ok: false, op: 'get', error: 'not found', hops: 1 } }]);
+});
+
+test('a peer serves a key it is primary for itself, and says so when the key is missing', (t) => {
+  const lone = drive(peer(5), [{ kind: 'create' }, put(77, 1), get(78, 2)]);
+  t.like(replies(lone.effects)[0], { rid: 1, reply: { ok: true, op: 'put', version: 1, hops: 0 } });
+  t.deepEqual(replies(lone.effects)[1], { rid: 2, reply: { ok: false, op: 'get', error: 'not found', hops: 0 } });
+  t.is(lone.state.ops.size, 0, 'nothing is left to retry');
+  t.deepEqual(timers(lone.effects, 'retry'), []);
+});
+
+test('a peer that learns it holds the key but is not ready yet does not send the request to itself', (t) => {
+  const rid = ridOf([{ kind: 'join', via: 'p4' }]);
+  const joined: Input[] = [{ kind: 'join', via: 'p4' }, deliver(peer(4), found(rid, true, [peer(8), peer(9), peer(14)]))];
+  const lookup = ridOf([...joined, get(5)]);
+  const { effects } = driveThen(peer(5), [...joined, get(5)], [deliver(peer(14), found(lookup, true, [peer(5), peer(8)]))]);
+  t.deepEqual(sends(effects, 'fetch'), []);
+  t.is(timers(effects, 'retry').length, 1);
+});
+
+test('a retry timer for an operation that is not waiting does nothing', (t) => {
+  const rid = ridOf([SEED, get()]);
+  t.deepEqual(driveThen(peer(5), [SEED, get()], [{ kind: 'timer', name: 'retry', arg: rid }]).effects, []);
+});
+
+test('a join whose bootstrap peer answers with no route ends as "bootstrap peer unreachable"', (t) => {
+  const { state, effects } = pump(peer(5), [{ kind: 'join', via: 'p4' }], (e) => (e.kind === 'send' && e.msg.t === 'find' ? [deliver(peer(4), found(e.msg.rid, false, []))] : fire(e)));
+  t.is(state.phase, 'stopped');
+  t.deepEqual(effects.flatMap((e) => (e.kind === 'log' && e.event.ev === 'join-failed' ? [e.event.reason] : [])), ['bootstrap peer unreachable']);
+});
