@@ -1,0 +1,142 @@
+/**
+ * Records and replicas, one peer at a time: where a store goes, when it is acknowledged, how
+ * copies are merged, the digest/want exchange, the sweep of misplaced copies, and batching.
+ * Peer 9 of the seed's ring 2, 4, 5, 8, 9, 14, 19 (primary for (5, 9]) unless said.
+ */
+import test from 'ava';
+import type { Input, Msg, Rec } from './types';
+import { cfg, deliver, drive, driveThen, enc, key, logs, peer, rec, sends } from './testing/drive';
+
+const AT9: Input = { kind: 'init', succs: [peer(14), peer(19)], pred: peer(5) };
+const replicate = (records: readonly Rec[]): Input => deliver(peer(14), { t: 'replicate', rid: 0, records });
+const store = (n: number, value = 'v', rid = 41): Input => deliver(peer(2), { t: 'store', rid, key: key(n), value: enc(value) });
+const replicateTimer: Input = { kind: 'timer', name: 'replicate', arg: 0 };
+const withWriter = (r: Rec, writer: string, version = r.version): Rec => ({ ...r, writer, version });
+
+test('merging keeps the newest copy of each record: higher version, then higher writer id', (t) => {
+  const base = rec(7, 2);
+  const { state, effects } = driveThen(peer(9), [AT9, replicate([base])], [
+    replicate([withWriter(base, '01', 1)]),
+    replicate([withWriter(base, '00', 2)]),
+    replicate([withWriter(base, 'ff', 2), rec(8, 1)]),
+  ]);
+  t.deepEqual(state.records.get('7'), withWriter(base, 'ff', 2));
+  t.deepEqual(logs(effects, 'records-received').map((e) => e.count), [2]);
+});
+
+test('a store at the primary goes to its r-1 replicas and is acknowledged with the holders and a new version', (t) => {
+  const first = drive(peer(9), [AT9, store(7)]);
+  const [a, b] = sends(first.effects, 'replicate');
+  t.deepEqual([a.to.addr, b.to.addr], ['p14', 'p19']);
+  t.deepEqual(a.msg.records, [{ key: key(7), value: enc('v'), version: 1, writer: peer(9).id }]);
+  t.deepEqual(sends(first.effects, 'stored'), [], 'not before the replicas confirm');
+  const rid = a.msg.rid;
+  const acked = driveThen(peer(9), [AT9, store(7)], [deliver(peer(14), { t: 'replicated', rid }), deliver(peer(14), { t: 'replicated', rid })]);
+  t.deepEqual(sends(acked.effects, 'stored'), [], 'one replica confirming twice is still one');
+  // A second store of the key gets the next version.
+  const again = drive(peer(9), [AT9, store(7), store(7, 'w', 42)]);
+  t.deepEqual(sends(again.effects, 'replicate').slice(-1)[0].msg.records.map((r) => r.version), [2]);
+});
+
+test('in a ring smaller than r the replicas stop at the primary itself', (t) => {
+  const two = drive(peer(9), [{ kind: 'init', succs: [peer(14), peer(9)], pred: peer(14) }, store(7)]);
+  t.deepEqual(sends(two.effects, 'replicate').map((s) => s.to.addr), ['p14']);
+  const one = drive(peer(9), [{ kind: 'init', succs: [], pred: null }, store(7)]);
+  t.deepEqual(sends(one.effects, 'replicate'), []);
+  t.deepEqual(sends(one.effects, 'stored').map((s) => s.msg), [{ t: 'stored', rid: 41, status: 'ok', version: 1, holders: [peer(9)] }]);
+  t.deepEqual(sends(drive(peer(9), [{ kind: 'init', succs: [peer(14)], pred: peer(5) }, store(7)], { ...cfg, replicas: 1 }).effects, 'stored').map((s) => s.msg.status), ['ok']);
+});
+
+test('a store or fetch at a peer that is not the primary, or not ready, is refused with the reason', (t) => {
+  const statuses = (inputs: Input[]) => sends(drive(peer(9), inputs).effects, 'stored').map((s) => s.msg);
+  t.deepEqual(statuses([AT9, store(12)]), [{ t: 'stored', rid: 41, status: 'not-responsible', version: 0, holders: [] }]);
+  const fetched = (inputs: Input[], n: number) => sends(drive(peer(9), [...inputs, deliver(peer(2), { t: 'fetch', rid: 3, key: key(n) })]).effects, 'fetched').map((s) => s.msg.status);
+  t.deepEqual(fetched([AT9], 12), ['not-responsible']);
+  t.deepEqual(fetched([AT9], 7), ['missing']);
+  t.deepEqual(fetched([AT9, store(7)], 7), ['found']);
+  // A joiner is not ready until its hand-off arrives.
+  const rid = sends(drive(peer(9), [{ kind: 'join', via: 'p4' }]).effects, 'find')[0].msg.rid;
+  const joined: Input[] = [{ kind: 'join', via: 'p4' }, deliver(peer(4), { t: 'found', rid, done: true, peers: [peer(14), peer(19)] }), deliver(peer(5), { t: 'rectify', ready: true })];
+  t.deepEqual(statuses([...joined, store(7)]).map((m) => m.status), ['not-ready']);
+  t.deepEqual(fetched(joined, 7), ['not-ready']);
+  t.deepEqual(fetched([...joined, deliver(peer(14), { t: 'handoff', records: [rec(7)] })], 7), ['found']);
+});
+
+test('a hand-off makes only a member ready', (t) => {
+  const { state } = drive(peer(9), [deliver(peer(14), { t: 'handoff', records: [rec(7)] })]);
+  t.false(state.ready);
+  t.is(state.records.size, 0);
+});
+
+test('each replication round sends each replica a digest of the records this peer is primary for', (t) => {
+  const { effects } = driveThen(peer(9), [AT9, replicate([rec(7), rec(9), rec(12)])], [replicateTimer]);
+  // Then the sweep offers 12, held here but not primary here, to its primary: 14, the
+  // successor, answers that lookup without a message.
+  t.deepEqual(sends(effects, 'digest').map((s) => [s.to.addr, s.msg.entries.map((e) => e.name).sort()]), [['p14', ['7', '9']], ['p19', ['7', '9']], ['p14', ['12']]]);
+  t.deepEqual(sends(effects, 'digest')[0].msg.entries.find((e) => e.name === '7'), { name: '7', version: 1, writer: peer(7).id });
+  // Without a predecessor it knows no range of its own.
+  t.deepEqual(sends(driveThen(peer(9), [{ kind: 'init', succs: [peer(14)], pred: null }, replicate([rec(7)])], [replicateTimer]).effects, 'digest'), []);
+});
+
+test('a digest is answered with the names this peer lacks or holds older', (t) => {
+  const digest: Msg = { t: 'digest', entries: [
+    { name: '6', version: 1, writer: peer(6).id },
+    { name: '7', version: 2, writer: peer(7).id },
+    { name: '8', version: 1, writer: peer(8).id },
+    { name: '9', version: 1, writer: '00' },
+  ] };
+  const { effects } = driveThen(peer(14), [AT9, replicate([rec(7), rec(8), rec(9)])], [deliver(peer(9), digest)]);
+  t.deepEqual(sends(effects, 'want').map((s) => [s.to.addr, s.msg.names]), [['p9', ['6', '7']]]);
+  t.deepEqual(sends(driveThen(peer(14), [AT9, replicate([rec(6)])], [deliver(peer(9), { t: 'digest', entries: [{ name: '6', version: 1, writer: peer(6).id }] })]).effects, 'want'), []);
+});
+
+test('a want is answered with the records held, and says how many moved', (t) => {
+  const { effects } = driveThen(peer(9), [AT9, replicate([rec(7), rec(8)])], [deliver(peer(14), { t: 'want', names: ['7', '3', '8'] })]);
+  t.deepEqual(sends(effects, 'replicate').map((s) => [s.to.addr, s.msg.rid, s.msg.records.map((r) => r.key.name)]), [['p14', 0, ['7', '8']]]);
+  t.deepEqual(logs(effects, 'records-moved').map((e) => [e.to.addr, e.count, e.why]), [['p14', 2, 'replica']]);
+  t.deepEqual(driveThen(peer(9), [AT9], [deliver(peer(14), { t: 'want', names: ['7'] })]).effects, []);
+});
+
+test('records travel in batches of at most 512 entries and 256 KiB', (t) => {
+  const many = Array.from({ length: 1100 }, (_, i) => ({ ...rec(7), key: { ...key(7), name: `k${i}` } }));
+  const { effects } = driveThen(peer(9), [AT9, replicate(many)], [deliver(peer(14), { t: 'want', names: many.map((r) => r.key.name) })]);
+  t.deepEqual(sends(effects, 'replicate').map((s) => s.msg.records.length), [512, 512, 76]);
+  const big = [0, 1, 2].map((i) => ({ ...rec(7), key: { ...key(7), name: `b${i}` }, value: new Uint8Array(100 * 1024) }));
+  const bytes = driveThen(peer(9), [AT9, replicate(big)], [deliver(peer(14), { t: 'want', names: ['b0', 'b1', 'b2'] })]);
+  t.deepEqual(sends(bytes.effects, 'replicate').map((s) => s.msg.records.length), [2, 1]);
+});
+
+test('a hand-off ends with its marker, which carries the last batch, or nothing', (t) => {
+  const empty = drive(peer(9), [AT9, deliver(peer(7), { t: 'rectify', ready: false })]);
+  t.deepEqual(sends(empty.effects, 'handoff').map((s) => s.msg.records), [[]]);
+  t.deepEqual(sends(empty.effects, 'replicate'), []);
+  t.deepEqual(logs(empty.effects, 'records-moved'), []);
+});
+
+test('a new predecessor with no known old one takes everything outside its successor\'s range', (t) => {
+  const start: Input[] = [{ kind: 'init', succs: [peer(14)], pred: null }, replicate([rec(3), rec(7), rec(9), rec(12)])];
+  const { effects } = driveThen(peer(9), start, [deliver(peer(7), { t: 'rectify', ready: false })]);
+  t.deepEqual(sends(effects, 'handoff').flatMap((s) => s.msg.records.map((r) => r.key.name)).sort(), ['12', '3', '7']);
+});
+
+test('the sweep looks up one record held without being primary a round, by name, in turn', (t) => {
+  const start: Input[] = [AT9, replicate([rec(20), rec(3), rec(7), rec(2)])];
+  const round1 = driveThen(peer(9), start, [replicateTimer]);
+  const [first] = sends(round1.effects, 'find');
+  t.is(first.msg.target.id, key(2).id, 'the first name in order among 2, 20 and 3 (7 is its own)');
+  t.is(round1.state.sweptAfter, '2');
+  const stillGoing = driveThen(peer(9), [...start, replicateTimer], [replicateTimer]);
+  t.deepEqual(sends(stillGoing.effects, 'find'), [], 'one sweep at a time');
+  // When it finds the primary, it offers that primary its copies in the primary's range.
+  const answered = driveThen(peer(9), [...start, replicateTimer], [deliver(first.to, { t: 'found', rid: first.msg.rid, done: true, peers: [peer(4), peer(5)] })]);
+  t.deepEqual(sends(answered.effects, 'digest').map((s) => [s.to.addr, s.msg.entries.map((e) => e.name).sort()]), [['p4', ['2', '20', '3']]]);
+  const next = driveThen(peer(9), [...start, replicateTimer, deliver(first.to, { t: 'found', rid: first.msg.rid, done: true, peers: [peer(4)] })], [replicateTimer]);
+  t.is(sends(next.effects, 'find')[0].msg.target.id, key(20).id);
+});
+
+test('a sweep that finds this peer is the primary offers nothing', (t) => {
+  const start: Input[] = [AT9, replicate([rec(2)]), replicateTimer];
+  const [first] = sends(drive(peer(9), start).effects, 'find');
+  const { effects } = driveThen(peer(9), start, [deliver(first.to, { t: 'found', rid: first.msg.rid, done: true, peers: [peer(9)] })]);
+  t.deepEqual(sends(effects, 'digest'), []);
+});
