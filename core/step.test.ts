@@ -220,3 +220,65 @@ test('failed sends to a neighbour count one missed round at most, so only missLi
   for (let i = 0; i < cfg.missLimit; i++) rounds.push(failure, { kind: 'timer', name: 'ping', arg: 0 });
   t.true(gone(drive(peer(5), rounds).effects));
 });
+
+test('a fresh state has one unknown finger per identifier bit', (t) => {
+  t.deepEqual(initState(cfg, peer(5)).fingers, Array<null>(BITS).fill(null));
+});
+
+test('a stopped peer ignores everything', (t) => {
+  const { state } = drive(peer(5), [{ kind: 'create' }, { kind: 'command', cmd: { op: 'leave', rid: 1 } }]);
+  t.is(state.phase, 'stopped');
+  const r = step(state, { kind: 'command', cmd: { op: 'get', rid: 2, key: { ...pointOfBigInt(7n, BITS), name: '7' } } }, 0);
+  t.is(r.state, state);
+  t.deepEqual(r.effects, []);
+});
+
+test('client requests to a peer that is no member, or for a key of another width, are refused with the reason', (t) => {
+  const key = { ...pointOfBigInt(7n, BITS), name: '7' };
+  t.deepEqual(replies(drive(peer(5), [{ kind: 'command', cmd: { op: 'get', rid: 3, key } }]).effects), [
+    { rid: 3, reply: { ok: false, op: 'get', error: 'peer is idle, not a ring member', hops: 0 } },
+  ]);
+  const wide = { ...pointOfBigInt(7n, 16), name: '7' };
+  t.deepEqual(replies(drive(peer(5), [{ kind: 'create' }, { kind: 'command', cmd: { op: 'put', rid: 4, key: wide, value: enc('v') } }]).effects), [
+    { rid: 4, reply: { ok: false, op: 'put', error: 'key is not in this ring\'s identifier space', hops: 0 } },
+  ]);
+});
+
+test('a message from a peer of another identifier width is logged and dropped', (t) => {
+  const stranger = { ...pointOfBigInt(4n, 16), addr: 'far' };
+  const { state, effects } = drive(peer(5), [{ kind: 'create' }, deliver(stranger, { t: 'rectify', ready: true })]);
+  t.is(state.pred?.addr, 'p5');
+  t.deepEqual(effects.flatMap((e) => (e.kind === 'log' && e.event.ev === 'bad-input' ? [e.event.reason] : [])), ['message from another identifier space (far)']);
+});
+
+test('a neighbour that answers pings as no member is declared gone like a silent one', (t) => {
+  const inputs: Input[] = [{ kind: 'init', succs: [peer(8), peer(9)], pred: peer(4) }];
+  for (let i = 0; i <= cfg.missLimit; i++) {
+    inputs.push({ kind: 'timer', name: 'ping', arg: 0 }, deliver(peer(8), { t: 'pong', nonce: 0, member: false }));
+    inputs.push(deliver(peer(9), { t: 'pong', nonce: 0, member: true }), deliver(peer(4), { t: 'pong', nonce: 0, member: true }));
+  }
+  t.deepEqual(drive(peer(5), inputs).state.succs.map((p) => p.addr), ['p9']);
+});
+
+test('a peer that has not joined answers a lookup with nothing; a leaving one still routes', (t) => {
+  const find: Msg = { t: 'find', rid: 6, target: pointOfBigInt(100n, BITS) };
+  t.deepEqual(sends(drive(peer(5), [{ kind: 'join', via: 'p4' }, deliver(peer(2), find)]).effects, 'found').map((s) => s.msg), [{ t: 'found', rid: 6, done: false, peers: [] }]);
+  const leaving = drive(peer(5), [{ kind: 'init', succs: [peer(8), peer(9), peer(14)], pred: peer(4) }, { kind: 'command', cmd: { op: 'leave', rid: 1 } }, deliver(peer(2), find)]);
+  t.deepEqual(sends(leaving.effects, 'found').map((s) => s.msg.peers.map((p) => p.addr)), [['p14', 'p9', 'p8']]);
+});
+
+test('a failed stabilize query ends that query, so the next round asks again', (t) => {
+  const start: Input[] = [{ kind: 'init', succs: [peer(8)], pred: peer(4) }, { kind: 'timer', name: 'stabilize', arg: 0 }];
+  const { state } = drive(peer(5), start);
+  const rid = state.stabilizing;
+  t.not(rid, 0);
+  t.is(drive(peer(5), [...start, { kind: 'send-failed', to: peer(8), msg: { t: 'get-state', rid } }]).state.stabilizing, 0);
+  t.is(drive(peer(5), [...start, { kind: 'send-failed', to: peer(8), msg: { t: 'get-state', rid: rid + 1 } }]).state.stabilizing, rid);
+});
+
+test('a hand-over the heir cannot receive goes to the next successor at once', (t) => {
+  const start: Input[] = [{ kind: 'init', succs: [peer(8), peer(9), peer(14)], pred: peer(4) }, { kind: 'command', cmd: { op: 'leave', rid: 1 } }];
+  const [first] = sends(drive(peer(5), start).effects, 'leave');
+  const { effects } = drive(peer(5), [...start, { kind: 'send-failed', to: peer(8), msg: first.msg }]);
+  t.deepEqual(sends(effects, 'leave').map((s) => s.to.addr), ['p8', 'p9']);
+});
