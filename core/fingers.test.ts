@@ -4,7 +4,7 @@
  */
 import test from 'ava';
 import type { Input, Peer } from './types';
-import { addrs, cfg, deliver, drive, driveThen, peer, sends, timers } from './testing/drive';
+import { addrs, cfg, deliver, drive, driveThen, key, peer, sends, timers } from './testing/drive';
 
 const SEED: Input = { kind: 'init', succs: [peer(8), peer(9), peer(14)], pred: peer(4) };
 const tick: Input = { kind: 'timer', name: 'fix-fingers', arg: 0 };
@@ -54,6 +54,9 @@ test('a lone peer is its own finger everywhere after one round', (t) => {
 
 test('one repair lookup at a time, and none before joining', (t) => {
   t.deepEqual(sends(driveThen(peer(5), [SEED, tick, tick], [tick]).effects, 'find'), []);
+  // Client lookups under way do not hold repair up.
+  const get: Input = { kind: 'command', cmd: { op: 'get', rid: 1, key: key(100) } };
+  t.deepEqual(sends(driveThen(peer(5), [SEED, tick, get], [tick]).effects, 'find').map((s) => s.msg.target.id), ['09']);
   const idle = drive(peer(5), [tick]);
   t.deepEqual(idle.effects.map((e) => e.kind), ['timer']);
 });
