@@ -57,10 +57,10 @@ test('a peer that joined within the window does not separate departed neighbours
 
 test('only partitions longer than failure detection count as partitioned', (t) => {
   const w = world();
-  w.log.cut(0, CFG.missLimit * CFG.pingInterval);
+  w.log.cut(0, CFG.missLimit * CFG.pingInterval, ['30']);
   t.true(w.log.everCut);
   t.false(w.log.partitioned);
-  w.log.cut(5000, 5001 + CFG.missLimit * CFG.pingInterval);
+  w.log.cut(5000, 5001 + CFG.missLimit * CFG.pingInterval, ['30']);
   t.true(w.log.partitioned);
 });
 
@@ -79,4 +79,33 @@ test('with r = 1 a lone graceful leave keeps the assumption; a kill, or two adja
   const kill = make();
   kill.log.depart('kill', '20', START);
   t.false(kill.log.assumptionHeld);
+});
+
+test('after a split, losing a side smaller than r, or r peers in a row of a side, within a repair window of the heal breaks the assumption', (t) => {
+  const HEAL = START + 4000;
+  // A side of two (r = 3) wiped out after the heal: its writes had only those two copies.
+  const small = world();
+  small.log.cut(START, HEAL, ['30', '70']);
+  depart(small, 3, HEAL + 1);
+  t.true(small.log.assumptionHeld, 'one of the two copies is left');
+  depart(small, 7, HEAL + WINDOW);
+  t.false(small.log.assumptionHeld);
+  // The same deaths after the rings had a repair window to merge and replicate are fine.
+  const late = world();
+  late.log.cut(START, HEAL, ['30', '70']);
+  depart(late, 3, HEAL + 1);
+  depart(late, 7, HEAL + WINDOW + 1);
+  t.true(late.log.assumptionHeld);
+  // On the large side (all but 30 and 50), three peers in a row of its own ring are r copies of
+  // its writes, though not neighbours on the whole ring.
+  const apart = world();
+  apart.log.cut(START, HEAL, ['30', '50']);
+  for (const i of [0, 2, 6]) depart(apart, i, HEAL + i);
+  t.true(apart.log.assumptionHeld, '10 and 40 stand between them');
+  const row = world();
+  row.log.cut(START, HEAL, ['30', '50']);
+  for (const i of [2, 4]) depart(row, i, HEAL + i);
+  t.true(row.log.assumptionHeld);
+  depart(row, 6, HEAL + 10);
+  t.false(row.log.assumptionHeld, '20, 40 and 60 are in a row on the large side: 30 and 50 are across the cut');
 });

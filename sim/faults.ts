@@ -12,8 +12,12 @@
  * leave a live peer with no live entry in its successor list. With r >= 2 the neighbour rule
  * above implies it for ring members; it matters for r = 1, and for a peer that has just joined
  * with a list copied from a peer that is leaving.
- * A partition longer than failure detection makes each side declare the other gone, so the
- * guarantees after such a run are conditional too; it is reported as `partitioned`.
+ * A partition longer than failure detection makes each side declare the other gone, and each
+ * side then runs as a ring of its own: a write acknowledged on a side has its r copies among that
+ * side's peers only, or as many as the side has when it is smaller than r. Until the rings have
+ * merged and replicated again (one repair window after the heal), killing r consecutive peers of
+ * a side, or all of a smaller side, can lose such a write just as r neighbours dying can in one
+ * ring; that too is outside the model. Such runs are reported as `partitioned`.
  */
 import type { Config } from '../core/types';
 import { participates, type PeerView } from './invariants';
@@ -41,6 +45,10 @@ export class FaultLog {
   partitioned = false;
   /** Some partition happened at all. */
   everCut = false;
+  /** Partitions that outlasted failure detection: when, until when, and each side's peers. */
+  private readonly splits: { readonly from: number; readonly healed: number; readonly sides: readonly (readonly string[])[] }[] = [];
+  /** When each peer was last killed. */
+  private readonly killedAt = new Map<string, number>();
   /** Departures within the last repair window, oldest first. */
   private readonly departures: { readonly at: number; readonly id: string; readonly kill: boolean }[] = [];
   private readonly window: number;
@@ -63,6 +71,10 @@ export class FaultLog {
     this.departures.push({ at, id, kill: kind === 'kill' });
     while (this.departures[0].at < start) this.departures.shift();
     if (this.assumptionHeld && this.neighboursGone(start)) this.assumptionHeld = false;
+    if (kind === 'kill') {
+      this.killedAt.set(id, at);
+      if (this.assumptionHeld && this.sideWiped(at)) this.assumptionHeld = false;
+    }
   }
 
   /** After a departure: does some live participating peer have no live successor left? */
@@ -76,9 +88,33 @@ export class FaultLog {
     }
   }
 
-  cut(at: number, until: number): void {
+  /** The network between `group` and everyone else is cut from `at` until `until`. */
+  cut(at: number, until: number, group: readonly string[]): void {
     this.everCut = true;
-    if (until - at > this.detection) this.partitioned = true;
+    if (until - at <= this.detection) return;
+    this.partitioned = true;
+    const inGroup = new Set(group);
+    const live = this.members.filter((m) => m.alive).map((m) => m.self.id).sort();
+    this.splits.push({ from: at, healed: until, sides: [live.filter((id) => inGroup.has(id)), live.filter((id) => !inGroup.has(id))] });
+  }
+
+  /**
+   * After a kill at `at`: has some side of a split, within a repair window of its heal, lost r
+   * consecutive peers of its own ring (all of them if it has fewer) since the split began?
+   */
+  private sideWiped(at: number): boolean {
+    for (const split of this.splits) {
+      if (at < split.from || at > split.healed + this.window) continue;
+      for (const side of split.sides) {
+        const need = Math.min(this.replicas, side.length);
+        let run = 0;
+        for (let i = 0; i < 2 * side.length && need > 0; i++) {
+          run = (this.killedAt.get(side[i % side.length]) ?? -Infinity) >= split.from ? run + 1 : 0;
+          if (run >= need) return true;
+        }
+      }
+    }
+    return false;
   }
 
   /**

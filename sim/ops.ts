@@ -106,7 +106,7 @@ function request(world: World, op: Extract<ScenarioOp, { op: 'put' | 'get' }>): 
 function partition(world: World, group: readonly string[], until: number): void {
   if (group.length === 0 || !(until > world.now)) return skip(world, '-', 'partition', 'empty group or already over');
   world.trace.op(world.now, '-', 'partition', `group=${group.join(',')} until=${until}`);
-  world.faults.cut(world.now, until);
+  world.faults.cut(world.now, until, group);
   world.workload.splitBrain = world.faults.partitioned;
   world.cut(group, until);
 }

@@ -99,3 +99,24 @@ test('a join that copies a one-entry list naming a leaving peer is outside Zave\
   t.not(report.settledAfterMs, null);
   t.deepEqual(report.invariants.violations, []);
 });
+
+test('a write acknowledged on a side smaller than r has only that side\'s copies: losing the side at the heal is outside the failure model, after a repair window it is not', (t) => {
+  // Shrunk by the churn property (FC_SEED=32, 1,500 runs): with r = 2, peer 01 is cut off alone
+  // past failure detection, acknowledges a put as a ring of one (one copy), and is killed 21 ms
+  // after the heal, before the rings merge: the record is gone with its only holder.
+  const at = (kill: number): Scenario => ({
+    seed: '0', bits: 8, replicas: 2, initial: ['00', '02', '01'], timing: {},
+    network: { latencyMin: 1, latencyMax: 38, loss: 0, duplicate: 0, streamFailure: 0, clockSkew: 0.00002 },
+    ops: [{ at: 0, op: 'partition', group: ['01'], until: 2080 }, { at: 0, op: 'put', via: '01', key: 'alpha', value: 'v0' }, { at: kill, op: 'kill', id: '01' }],
+    faultsUntil: kill + 1000, settleLimit: 120_000, useCodec: true,
+  });
+  const early = runScenario(at(2101), { checkSafety: true }).report;
+  t.false(early.faults.assumptionHeld);
+  t.is(early.records.lost, 1);
+  t.deepEqual(early.invariants.violations.filter((v) => v.invariant !== 'Data'), []);
+  // A repair window after the heal the merged ring holds the record on two peers.
+  const late = runScenario(at(2080 + 5300 + 1), { checkSafety: true }).report;
+  t.true(late.faults.assumptionHeld);
+  t.deepEqual(late.records, { acknowledged: 1, readable: 1, lost: 0 });
+  t.deepEqual(late.invariants.violations, []);
+});
