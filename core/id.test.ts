@@ -1,6 +1,6 @@
 import test from 'ava';
 import fc from 'fast-check';
-import { cmp, fingerStart, inOpen, inOpenClosed, isCanonicalHex, pointOfBigInt, bigIntOf, decimalOf } from './id';
+import { cmp, fingerStart, inOpen, inOpenClosed, isCanonicalHex, pointOfBigInt, pointOfHex, bigIntOf, decimalOf } from './id';
 
 const BITS = [8, 13, 52, 53, 64, 160];
 
@@ -38,4 +38,13 @@ test('finger starts and conversions', (t) => {
   t.false(isCanonicalHex('400', 10));
   t.true(isCanonicalHex('3ff', 10));
   t.false(isCanonicalHex('0ff', 8));
+});
+
+test('a point carries its top 52 bits as k, and only canonical lowercase hex of the right width is an identifier', (t) => {
+  const long = 'f'.repeat(13) + '0123456789abcdef0123456789';
+  t.is(pointOfHex(long).k, 0xfffffffffffff);
+  t.is(pointOfHex('00000000000000').k, 0);
+  t.is(pointOfHex('0123456789abc').k, 0x0123456789abc);
+  t.false(isCanonicalHex('xf', 8));
+  t.false(isCanonicalHex('f ', 8));
 });
