@@ -192,6 +192,19 @@ test('strings keep their exact code points, a leading BOM included', (t) => {
   t.deepEqual(decode(encode(ME, msg), 8), { ok: true, from: ME, msg });
 });
 
+test('characters at each UTF-8 width boundary take exactly their bytes', (t) => {
+  // The codec sizes a message before writing it, so a width counted wrong either truncates the
+  // string or leaves a gap; each edge is where a 1, 2, 3 or 4-byte form begins or ends.
+  const edges = ['\u007f', '\u0080', '\u07ff', '\u0800', '\ud7ff', '\ue000', '\uffff', '\u{10000}', '\u{10ffff}'];
+  for (const c of edges) {
+    const names = [c, `a${c}b`];
+    const bytes = encode(ME, { t: 'want', names });
+    const alone = encode(ME, { t: 'want', names: [] });
+    t.is(bytes.length - alone.length, 2 * 2 + 2 + 2 * new TextEncoder().encode(c).length, c);
+    t.deepEqual(decode(bytes, 8), { ok: true, from: ME, msg: { t: 'want', names } }, c);
+  }
+});
+
 test('any UTF-16 string arrives as its UTF-8 form: lone surrogates as U+FFFD', (t) => {
   const units = fc.string({ unit: fc.integer({ min: 0, max: 0xffff }).map((c) => String.fromCharCode(c)), maxLength: 40 });
   fc.assert(
@@ -232,9 +245,12 @@ test('numbers must be non-negative safe integers', (t) => {
 });
 
 test('unknown status code', (t) => {
-  const bytes = encode(ME, { t: 'fetched', rid: 1, status: 'missing', rec: null });
-  bytes[bytes.length - 2] = 9;
-  t.regex(error(decode(bytes, 8)), /^unknown fetch status code 9 at byte \d+$/);
+  const fetched = encode(ME, { t: 'fetched', rid: 1, status: 'missing', rec: null });
+  fetched[fetched.length - 2] = 9;
+  t.regex(error(decode(fetched, 8)), /^unknown fetch status code 9 at byte \d+$/);
+  const stored = encode(ME, { t: 'stored', rid: 1, status: 'ok', version: 1, holders: [] });
+  stored[stored.length - 13] = 9; // the status byte, before the 8-byte version and the u32 count
+  t.regex(error(decode(stored, 8)), /^unknown store status code 9 at byte \d+$/);
 });
 
 test('a list count beyond the message is refused before any allocation', (t) => {
@@ -265,6 +281,9 @@ test('bad arguments are reported, not thrown', (t) => {
 });
 
 test('encode refuses a string too long for its length prefix', (t) => {
-  t.throws(() => encode(peer('2a', 'x'.repeat(0x10000)), PING), { instanceOf: RangeError });
+  t.throws(() => encode(peer('2a', 'x'.repeat(0x10000)), PING), {
+    instanceOf: RangeError,
+    message: 'a string of 65536 UTF-8 bytes does not fit a length limit of 65535',
+  });
   t.true(decode(encode(peer('2a', 'x'.repeat(0xffff)), PING), 8).ok);
 });
