@@ -270,3 +270,150 @@ test('the predecessor of a leaving peer splices it out with the leaver\'s own su
   // A notice from a peer that is no successor only forgets it.
   t.deepEqual(addrs(drive(peer(5), [SEED, leaveNotice(peer(19), [peer(2)])]).state.succs), ['p8', 'p9', 'p14']);
 });
+
+test('a watched peer is declared gone at its missLimit-th silent round, not before', (t) => {
+  const rounds = silentRounds([8], [8, 9, 14, 4]);
+  const before = drive(peer(5), [SEED, ...rounds.slice(0, -1)]);
+  t.deepEqual(logs(before.effects, 'peer-gone'), []);
+  t.like(before.state.watch.get(peer(8).id), { misses: cfg.missLimit - 1, awaiting: true });
+  t.deepEqual(logs(drive(peer(5), [SEED, ...rounds]).effects, 'peer-gone').map((e) => e.peer.addr), ['p8']);
+});
+
+test('a pong leaves its sender with no miss and no ping outstanding', (t) => {
+  const { state } = drive(peer(5), [SEED, ping, ping, pong(peer(8))]);
+  t.deepEqual(state.watch.get(peer(8).id), { peer: peer(8), misses: 0, awaiting: false, failed: false });
+  t.like(state.watch.get(peer(9).id), { misses: 1, awaiting: true });
+});
+
+test('with several peers lost, each comes back on its own and the others stay lost', (t) => {
+  const left: Input[] = [SEED, leaveNotice(peer(8), [peer(9), peer(14), peer(19)]), leaveNotice(peer(19), [peer(2)])];
+  const lostNow = (inputs: readonly Input[]) => drive(peer(5), inputs).state.lost.map((l) => l.peer.addr);
+  t.deepEqual(lostNow(left), ['p8', 'p19']);
+  t.deepEqual(lostNow([...left, deliver(peer(8), { t: 'rectify', ready: true })]), ['p19']);
+  const probe = sends(drive(peer(5), [...left, ping]).effects, 'ping').find((s) => s.to.addr === 'p8');
+  t.deepEqual(lostNow([...left, ping, pong(peer(8), probe?.msg.nonce)]), ['p19']);
+  // A stale view naming both is followed to neither.
+  const rid = stabilizeRid(left);
+  const stale = drive(peer(5), [...left, stabilize, deliver(peer(9), { t: 'state', rid, member: true, pred: peer(8), succs: [peer(14), peer(19), peer(2)] })]);
+  t.deepEqual(addrs(stale.state.succs), ['p9', 'p14', 'p2']);
+});
+
+test('a peer lost twice is remembered once, as lost most recently', (t) => {
+  const { state } = drive(peer(5), [SEED, leaveNotice(peer(20), []), leaveNotice(peer(30), []), leaveNotice(peer(20), [])]);
+  t.deepEqual(state.lost.map((l) => l.peer.addr), ['p30', 'p20']);
+});
+
+test('the first re-probe after a peer is lost already counts: its pong brings the peer back', (t) => {
+  const left: Input[] = [{ kind: 'init', succs: [peer(8)], pred: peer(8) }, leaveNotice(peer(8), [])];
+  const { state, effects } = drive(peer(5), [...left, ping]);
+  const [probe] = sends(effects, 'ping');
+  t.is(probe.msg.nonce, state.lost[0].nonceFrom, 'nothing else was asked since');
+  const back = drive(peer(5), [...left, ping, pong(peer(8), probe.msg.nonce)]);
+  t.deepEqual(back.state.lost, []);
+  t.deepEqual(logs(back.effects, 'peer-back').map((e) => e.peer.addr), ['p8']);
+});
+
+test('stabilize against a successor with no closer predecessor sends no second rectify', (t) => {
+  const rid = stabilizeRid([SEED]);
+  const { effects } = driveThen(peer(5), [SEED], [stabilize, deliver(peer(8), { t: 'state', rid, member: true, pred: peer(5), succs: [peer(9), peer(14), peer(19)] })]);
+  t.deepEqual(sends(effects, 'rectify').map((s) => s.to.addr), ['p8']);
+});
+
+test('neighbour changes are logged only for the neighbour that changed', (t) => {
+  const head = driveThen(peer(5), [SEED], [leaveNotice(peer(8), [peer(9), peer(14), peer(19)])]);
+  t.deepEqual(logs(head.effects, 'predecessor'), []);
+  const noPred: Input = { kind: 'init', succs: [peer(8), peer(9)], pred: null };
+  const orphan = driveThen(peer(5), [noPred], [leaveNotice(peer(8), [peer(9)])]);
+  t.is(logs(orphan.effects, 'successor').length, 1);
+  t.deepEqual(logs(orphan.effects, 'predecessor'), []);
+});
+
+test('a leave with nothing to hand over logs no records moved or received', (t) => {
+  t.deepEqual(logs(drive(peer(5), [SEED, leaveCmd()]).effects, 'records-moved'), []);
+  t.deepEqual(logs(drive(peer(5), [SEED, deliver(peer(4), { t: 'leave', rid: 12, pred: peer(2), records: [] })]).effects, 'records-received'), []);
+});
+
+test('a leave naming the leaver as its own predecessor leaves no predecessor', (t) => {
+  t.is(drive(peer(5), [SEED, deliver(peer(4), { t: 'leave', rid: 12, pred: peer(4), records: [] })]).state.pred, null);
+});
+
+test('a leave-ack from a peer that is neither heir nor predecessor does not finish the leave', (t) => {
+  const start: Input[] = [SEED, leaveCmd()];
+  const rid = sends(drive(peer(5), start).effects, 'leave')[0].msg.rid;
+  const stray = drive(peer(5), [...start, deliver(peer(8), { t: 'leave-ack', rid }), deliver(peer(19), { t: 'leave-ack', rid })]);
+  t.is(stray.state.phase, 'leaving');
+  const done = drive(peer(5), [...start, deliver(peer(8), { t: 'leave-ack', rid }), deliver(peer(4), { t: 'leave-ack', rid })]);
+  t.is(done.state.leaving, null);
+});
+
+test('a leaver is dropped from the fingers, and the other fingers stay', (t) => {
+  const tick: Input = { kind: 'timer', name: 'fix-fingers', arg: 0 };
+  const [find] = sends(drive(peer(5), [SEED, tick, tick]).effects, 'find');
+  const fingered = [SEED, tick, tick, deliver(find.to, { t: 'found', rid: find.msg.rid, done: true, peers: [peer(9)] })];
+  t.deepEqual(addrs(drive(peer(5), fingered).state.fingers.slice(0, 4)), ['p8', 'p8', 'p9', null]);
+  const { state } = drive(peer(5), [...fingered, leaveNotice(peer(8), [peer(9), peer(14), peer(19)])]);
+  t.deepEqual(addrs(state.fingers.slice(0, 4)), [null, null, 'p9', null]);
+});
+
+test('a joined peer whose predecessor dies but whose successors live does not join again', (t) => {
+  const rid = sends(drive(peer(5), [{ kind: 'join', via: 'p4' }]).effects, 'find')[0].msg.rid;
+  const joined: Input[] = [{ kind: 'join', via: 'p4' }, deliver(peer(4), { t: 'found', rid, done: true, peers: [peer(8), peer(9)] }), deliver(peer(4), { t: 'rectify', ready: true })];
+  const { state, effects } = driveThen(peer(5), joined, silentRounds([4], [8, 9, 4]));
+  t.is(state.pred, null);
+  t.deepEqual(sends(effects, 'find'), []);
+});
+
+/** Peer 5 joined through 4, then lost its one successor and asked 4 again: the re-join's query. */
+function rejoining(): { inputs: Input[]; rid: number } {
+  const rid = sends(drive(peer(5), [{ kind: 'join', via: 'p4' }]).effects, 'find')[0].msg.rid;
+  const inputs: Input[] = [{ kind: 'join', via: 'p4' }, deliver(peer(4), { t: 'found', rid, done: true, peers: [peer(8)] }), ...silentRounds([8], [8])];
+  const [again] = sends(driveThen(peer(5), inputs.slice(0, 2), inputs.slice(2)).effects, 'find');
+  return { inputs, rid: again.msg.rid };
+}
+
+test('a member re-joining that finds itself is back in the ring: nothing to retry', (t) => {
+  const { inputs, rid } = rejoining();
+  const { state, effects } = driveThen(peer(5), inputs, [deliver(peer(4), { t: 'found', rid, done: true, peers: [peer(5)] })]);
+  t.is(state.phase, 'member');
+  t.deepEqual(logs(effects, 'bad-input'), []);
+  t.deepEqual(timers(effects, 'retry'), []);
+});
+
+test('a member whose re-join fails keeps going alone, and a second loss starts no second re-join', (t) => {
+  const { inputs, rid } = rejoining();
+  const taken = { ...peer(5), addr: 'elsewhere' };
+  const { state, effects } = driveThen(peer(5), inputs, [deliver(peer(4), { t: 'found', rid, done: true, peers: [taken] })]);
+  t.is(state.phase, 'member');
+  t.deepEqual(logs(effects, 'join-failed').map((e) => e.reason), ['duplicate peer ID: 05 is already held by elsewhere']);
+  t.deepEqual(effects.filter((e) => e.kind === 'stopped'), []);
+  // Still re-joining: a predecessor found and lost meanwhile starts no second query.
+  const again = driveThen(peer(5), inputs, [deliver(peer(3), { t: 'rectify', ready: true }), ...silentRounds([3], [3])]);
+  t.deepEqual(logs(again.effects, 'peer-gone').map((e) => e.peer.addr), ['p3']);
+  t.deepEqual(sends(again.effects, 'find'), []);
+});
+
+test('a joiner the ring still lists at its own address waits a detection period and asks again', (t) => {
+  const join: Input = { kind: 'join', via: 'p4' };
+  const first = drive(peer(5), [join]);
+  const [find] = sends(first.effects, 'find');
+  const [rpc] = timers(first.effects, 'rpc');
+  const listed = [join, deliver(peer(4), { t: 'found', rid: find.msg.rid, done: true, peers: [peer(5)] })];
+  const { state, effects } = driveThen(peer(5), [join], listed.slice(1));
+  t.is(state.phase, 'joining');
+  t.deepEqual(logs(effects, 'bad-input').map((e) => e.reason), ['the ring still lists this peer; retrying the join']);
+  t.deepEqual(timers(effects, 'retry').map((e) => e.delay), [cfg.pingInterval * cfg.missLimit]);
+  // The retry asks the bootstrap peer again; the first query's timer, firing late, is stale.
+  const retried = [...listed, { kind: 'timer', name: 'retry', arg: find.msg.rid } as Input];
+  t.deepEqual(sends(driveThen(peer(5), listed, retried.slice(2)).effects, 'find').map((s) => s.to.addr), ['p4']);
+  const late = driveThen(peer(5), retried, [{ kind: 'timer', name: 'rpc', arg: rpc.arg }]);
+  t.deepEqual(late.effects, []);
+});
+
+test('a joiner left knowing nobody joins again even while a client lookup waits', (t) => {
+  const rid = sends(drive(peer(5), [{ kind: 'join', via: 'p4' }]).effects, 'find')[0].msg.rid;
+  const get: Input = { kind: 'command', cmd: { op: 'get', rid: 1, key: key(100) } };
+  const joined: Input[] = [{ kind: 'join', via: 'p4' }, deliver(peer(4), { t: 'found', rid, done: true, peers: [peer(8)] }), get];
+  const { state, effects } = driveThen(peer(5), joined, silentRounds([8], [8]));
+  t.true([...state.ops.values()].some((op) => op.purpose === 'get'));
+  t.deepEqual(sends(effects, 'find').map((s) => s.to.addr), ['p4']);
+});
