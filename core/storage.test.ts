@@ -5,7 +5,7 @@
  */
 import test from 'ava';
 import type { Input, Msg, Rec } from './types';
-import { cfg, deliver, drive, driveThen, enc, key, logs, peer, rec, sends } from './testing/drive';
+import { cfg, deliver, drive, driveThen, enc, key, logs, peer, rec, sends, timers } from './testing/drive';
 
 const AT9: Input = { kind: 'init', succs: [peer(14), peer(19)], pred: peer(5) };
 const replicate = (records: readonly Rec[]): Input => deliver(peer(14), { t: 'replicate', rid: 0, records });
@@ -139,4 +139,76 @@ test('a sweep that finds this peer is the primary offers nothing', (t) => {
   const [first] = sends(drive(peer(9), start).effects, 'find');
   const { effects } = driveThen(peer(9), start, [deliver(first.to, { t: 'found', rid: first.msg.rid, done: true, peers: [peer(9)] })]);
   t.deepEqual(sends(effects, 'digest'), []);
+});
+
+test('a lower version never replaces a higher one, whatever its writer', (t) => {
+  const { state } = drive(peer(9), [AT9, replicate([rec(7, 2)]), replicate([withWriter(rec(7), 'ff', 1)])]);
+  t.is(state.records.get('7')?.version, 2);
+});
+
+test('a leaving peer takes no store and serves no fetch: its records are on their way to its heir', (t) => {
+  const leaving: Input[] = [AT9, { kind: 'command', cmd: { op: 'leave', rid: 1 } }];
+  t.deepEqual(sends(drive(peer(9), [...leaving, store(7)]).effects, 'stored').map((s) => s.msg.status), ['not-responsible']);
+  const fetch = deliver(peer(2), { t: 'fetch', rid: 3, key: key(7) });
+  t.deepEqual(sends(drive(peer(9), [AT9, store(7), leaving[1], fetch]).effects, 'fetched').map((s) => s.msg.status), ['not-responsible']);
+});
+
+test('a store whose replicas do not all confirm in time is refused as not ready, once', (t) => {
+  const first = drive(peer(9), [AT9, store(7)]);
+  const [rpc] = timers(first.effects, 'rpc');
+  const fire: Input = { kind: 'timer', name: 'rpc', arg: rpc.arg };
+  const rid = sends(first.effects, 'replicate')[0].msg.rid;
+  const late = driveThen(peer(9), [AT9, store(7), deliver(peer(14), { t: 'replicated', rid })], [fire]);
+  t.deepEqual(sends(late.effects, 'stored').map((s) => s.msg.status), ['not-ready']);
+  // Once both confirm, the store is done: its timer firing later changes nothing.
+  const done = [AT9, store(7), deliver(peer(14), { t: 'replicated', rid }), deliver(peer(19), { t: 'replicated', rid })];
+  t.deepEqual(sends(drive(peer(9), done).effects, 'stored').map((s) => s.msg.status), ['ok']);
+  t.deepEqual(driveThen(peer(9), done, [fire]).effects, []);
+});
+
+test('replication rounds run only at a ready member that knows its predecessor', (t) => {
+  const traffic = (inputs: readonly Input[]) => driveThen(peer(9), inputs, [replicateTimer]).effects.filter((e) => e.kind === 'send').map((e) => (e.kind === 'send' ? e.msg.t : ''));
+  const held = replicate([rec(7), rec(12)]);
+  t.deepEqual(traffic([AT9, held]), ['digest', 'digest', 'digest'], 'two replicas, then the sweep of 12 answered by the successor');
+  t.deepEqual(traffic([AT9, held, { kind: 'command', cmd: { op: 'leave', rid: 1 } }]), []);
+  t.deepEqual(traffic([{ kind: 'init', succs: [peer(14)], pred: null }, held]), []);
+  const rid = sends(drive(peer(9), [{ kind: 'join', via: 'p4' }]).effects, 'find')[0].msg.rid;
+  const unready: Input[] = [{ kind: 'join', via: 'p4' }, deliver(peer(4), { t: 'found', rid, done: true, peers: [peer(14), peer(19)] }), deliver(peer(5), { t: 'rectify', ready: true }), held];
+  t.false(drive(peer(9), unready).state.ready);
+  t.deepEqual(traffic(unready), []);
+});
+
+test('a primary with nothing to offer sends no digest, and a full batch is not followed by an empty one', (t) => {
+  t.deepEqual(sends(driveThen(peer(9), [AT9], [replicateTimer]).effects, 'digest'), []);
+  const many = Array.from({ length: 513 }, (_, i) => ({ ...rec(7), key: { ...key(7), name: `k${i}` } }));
+  const digests = sends(driveThen(peer(9), [AT9, replicate(many)], [replicateTimer]).effects, 'digest');
+  t.deepEqual(digests.map((s) => [s.to.addr, s.msg.entries.length]), [['p14', 512], ['p14', 1], ['p19', 512], ['p19', 1]]);
+  t.is(new Set(digests.filter((s) => s.to.addr === 'p14').flatMap((s) => s.msg.entries.map((e) => e.name))).size, 513);
+});
+
+test('the sweep goes on while client lookups wait, and a peer holding only its own records sweeps nothing', (t) => {
+  const get: Input = { kind: 'command', cmd: { op: 'get', rid: 1, key: key(100) } };
+  const waiting = drive(peer(9), [AT9, replicate([rec(2)]), get]);
+  t.true([...waiting.state.ops.values()].some((op) => op.purpose === 'get'));
+  t.deepEqual(sends(driveThen(peer(9), [AT9, replicate([rec(2)]), get], [replicateTimer]).effects, 'find').map((s) => s.msg.target.id), [key(2).id]);
+  t.deepEqual(sends(driveThen(peer(9), [AT9, replicate([rec(7), rec(8)])], [replicateTimer]).effects, 'find'), []);
+});
+
+test('the sweep wraps around to the first name once every misplaced record has had its turn', (t) => {
+  // Held in the order 3, 2, 20: neither the first nor the last held is first by name.
+  let inputs: Input[] = [AT9, replicate([rec(3), rec(2), rec(20)])];
+  const swept: string[] = [];
+  for (let round = 0; round < 4; round++) {
+    const [find] = sends(driveThen(peer(9), inputs, [replicateTimer]).effects, 'find');
+    swept.push(find.msg.target.id);
+    inputs = [...inputs, replicateTimer, deliver(find.to, { t: 'found', rid: find.msg.rid, done: true, peers: [peer(4)] })];
+  }
+  t.deepEqual(swept, [key(2).id, key(20).id, key(3).id, key(2).id]);
+});
+
+test('a record bigger than a batch travels alone, and records filling a batch exactly travel together', (t) => {
+  const sized = (name: string, bytes: number): Rec => ({ ...rec(7), key: { ...key(7), name }, value: new Uint8Array(bytes) });
+  const batches = (records: Rec[]) => sends(driveThen(peer(9), [AT9, replicate(records)], [deliver(peer(14), { t: 'want', names: records.map((r) => r.key.name) })]).effects, 'replicate').map((s) => s.msg.records.length);
+  t.deepEqual(batches([sized('huge', 300 * 1024)]), [1]);
+  t.deepEqual(batches([sized('a', 128 * 1024), sized('b', 128 * 1024)]), [2]);
 });
