@@ -96,12 +96,14 @@ test('a peer declared gone is not taken back from a stale view, only from its ow
   t.deepEqual(addrs(drive(peer(5), [...left, ping, pong(peer(8), probe?.msg.nonce, false)]).state.succs), ['p9', 'p14', 'p19']);
 });
 
-test('a lost peer that is back but farther than the successor is not made successor', (t) => {
+test('a lost peer that is back but farther than the successor is not made successor but is sent a rectify', (t) => {
   const left = [SEED, leaveNotice(peer(14), [peer(19), peer(2)])];
   const probe = sends(drive(peer(5), [...left, ping]).effects, 'ping').find((s) => s.to.addr === 'p14');
-  const { state } = drive(peer(5), [...left, ping, pong(peer(14), probe?.msg.nonce)]);
+  const { state, effects } = driveThen(peer(5), [...left, ping], [pong(peer(14), probe?.msg.nonce)]);
   t.deepEqual(addrs(state.succs), ['p8', 'p9', 'p19']);
   t.deepEqual(state.lost, []);
+  // Offered as its predecessor instead: the returning peer may be in a ring of its own.
+  t.deepEqual(sends(effects, 'rectify').map((s) => [s.to.addr, s.msg.ready]), [['p14', true]]);
 });
 
 test('lost peers are re-probed for lostTtl, then forgotten', (t) => {
@@ -416,4 +418,12 @@ test('a joiner left knowing nobody joins again even while a client lookup waits'
   const { state, effects } = driveThen(peer(5), joined, silentRounds([8], [8]));
   t.true([...state.ops.values()].some((op) => op.purpose === 'get'));
   t.deepEqual(sends(effects, 'find').map((s) => s.to.addr), ['p4']);
+});
+
+test('a failure report about a leave at a lone leaver, which sent none, changes nothing', (t) => {
+  // Found by the purity property: a lone peer with a predecessor leaves with no heir at all.
+  const start: Input[] = [{ kind: 'create' }, deliver(peer(2), { t: 'rectify', ready: false }), leaveCmd(0)];
+  const { state, effects } = driveThen(peer(5), start, [{ kind: 'send-failed', to: peer(2), msg: { t: 'leave', rid: 0, pred: null, records: [] } }]);
+  t.is(state.phase, 'leaving');
+  t.deepEqual(effects, []);
 });

@@ -208,12 +208,16 @@ export function onPong(tx: Tx, from: Peer, msg: Extract<Msg, { t: 'pong' }>): vo
     return;
   }
   if (!msg.member || !s.lost.some((l) => same(l.peer, from) && msg.nonce >= l.nonceFrom)) return;
-  // A peer we had given up on answers: a healed partition. Taking it back as successor when it
-  // is closer lets stabilize and rectify fold the two rings into one.
+  // A peer we had given up on answers: a healed partition, after which each side may be a whole
+  // ring of its own. Taking it back as successor when it is closer, and else offering ourselves
+  // as its predecessor, gives the two rings a first link across; stabilize and rectify then
+  // fold them into one. Without the rectify, sides that each filled in their own arc (a peer
+  // joined meanwhile between us and the returning one) would never meet.
   tx.set({ lost: s.lost.filter((l) => !same(l.peer, from)) });
   tx.log({ ev: 'peer-back', peer: from });
   const succ = s.succs[0];
   if (same(succ, s.self) || inOpen(from, s.self, succ)) adoptSuccessors(tx, [from, ...s.succs]);
+  else tx.send(from, { t: 'rectify', ready: s.ready });
 }
 
 /** Any sign of life from a watched peer counts as an answered ping. */
@@ -337,7 +341,9 @@ export function onLeaveAck(tx: Tx, from: Peer, msg: Extract<Msg, { t: 'leave-ack
 export function onLeaveStalled(tx: Tx, failed: Peer | null): void {
   const l = tx.s.leaving;
   if (!l || tx.s.phase !== 'leaving') return;
-  if (failed !== null && !same(l.heirs[l.heir], failed)) return;
+  const heir = l.heirs[l.heir] as Peer | undefined;
+  // A lone leaver has no heir: a failure report can only be about someone else.
+  if (failed !== null && (heir === undefined || !same(heir, failed))) return;
   const next = l.heirs[l.heir + 1];
   if (!l.heirAcked && next) {
     tx.set({ leaving: { ...l, heir: l.heir + 1 } });
