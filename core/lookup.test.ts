@@ -130,3 +130,60 @@ test('a join whose bootstrap peer answers with no route ends as "bootstrap peer 
   t.is(state.phase, 'stopped');
   t.deepEqual(effects.flatMap((e) => (e.kind === 'log' && e.event.ev === 'join-failed' ? [e.event.reason] : [])), ['bootstrap peer unreachable']);
 });
+
+test('a timer from an earlier hop, firing once the request is at its holder, is ignored', (t) => {
+  const rid = ridOf([SEED, get()]);
+  const first = drive(peer(5), [SEED, get()]);
+  const [hop1] = timers(first.effects, 'rpc');
+  const atHolder: Input[] = [SEED, get(), deliver(peer(14), found(rid, false, [peer(60)])), deliver(peer(60), found(rid, true, [peer(100)]))];
+  t.deepEqual(sends(drive(peer(5), atHolder).effects, 'fetch').map((s) => s.to.addr), ['p100']);
+  t.deepEqual(driveThen(peer(5), atHolder, [{ kind: 'timer', name: 'rpc', arg: hop1.arg }], once).effects, []);
+});
+
+test('a timer from a failed attempt, firing during the next attempt, is ignored', (t) => {
+  const start: Input[] = [{ kind: 'init', succs: [peer(8)], pred: peer(4) }, get()];
+  const first = drive(peer(5), start);
+  const [hop1] = timers(first.effects, 'rpc');
+  const rid = sends(first.effects, 'find')[0].msg.rid;
+  const retried: Input[] = [...start, { kind: 'send-failed', to: peer(8), msg: { t: 'find', rid, target: key(100) } }, { kind: 'timer', name: 'retry', arg: rid }];
+  t.deepEqual(asked(drive(peer(5), retried).effects), ['p8', 'p8']);
+  t.deepEqual(driveThen(peer(5), retried, [{ kind: 'timer', name: 'rpc', arg: hop1.arg }]).effects, []);
+});
+
+test('a put that learns this peer is the primary but not ready yet is retried later', (t) => {
+  const rid = ridOf([{ kind: 'join', via: 'p4' }]);
+  const joined: Input[] = [{ kind: 'join', via: 'p4' }, deliver(peer(4), found(rid, true, [peer(8), peer(9), peer(14)]))];
+  const lookup = ridOf([...joined, put(5)]);
+  const { effects } = driveThen(peer(5), [...joined, put(5)], [deliver(peer(14), found(lookup, true, [peer(5), peer(8)]))]);
+  t.deepEqual(sends(effects, 'store'), []);
+  t.deepEqual(sends(effects, 'replicate'), []);
+  t.is(timers(effects, 'retry').length, 1);
+});
+
+test('a put at its own primary whose replica cannot be reached is refused, not left hanging', (t) => {
+  const start: Input[] = [SEED, put(5)];
+  const [replica] = sends(drive(peer(5), start, once).effects, 'replicate');
+  t.is(replica.to.addr, 'p8');
+  const { effects } = driveThen(peer(5), start, [{ kind: 'send-failed', to: peer(8), msg: replica.msg }], once);
+  t.like(replies(effects)[0]?.reply, { ok: false, op: 'put', error: 'not-ready' });
+});
+
+test('a request whose send to the holder fails moves on at once', (t) => {
+  const rid = ridOf([SEED, get()]);
+  const atHolder: Input[] = [SEED, get(), deliver(peer(14), found(rid, true, [peer(100)]))];
+  const { effects } = driveThen(peer(5), atHolder, [{ kind: 'send-failed', to: peer(100), msg: { t: 'fetch', rid, key: key(100) } }], once);
+  t.like(replies(effects)[0]?.reply, { ok: false, op: 'get', error: 'holder did not answer' });
+});
+
+test('a fetch answer for a put is ignored', (t) => {
+  const rid = ridOf([SEED, put()]);
+  const atHolder: Input[] = [SEED, put(), deliver(peer(14), found(rid, true, [peer(100)]))];
+  t.deepEqual(replies(driveThen(peer(5), atHolder, [deliver(peer(100), { t: 'fetched', rid, status: 'found', rec: rec(100) })]).effects), []);
+});
+
+test('a join that fails for another reason than an unreachable bootstrap peer says so', (t) => {
+  let next = 20;
+  const { state, effects } = pump(peer(5), [{ kind: 'join', via: 'p4' }], (e) => (e.kind === 'send' && e.msg.t === 'find' ? [deliver(e.to, found(e.msg.rid, false, [peer(next++)]))] : []), { ...once, maxHops: 3 });
+  t.is(state.phase, 'stopped');
+  t.deepEqual(effects.flatMap((e) => (e.kind === 'log' && e.event.ev === 'join-failed' ? [e.event.reason] : [])), ['too many hops']);
+});
