@@ -212,3 +212,9 @@ test('a record bigger than a batch travels alone, and records filling a batch ex
   t.deepEqual(batches([sized('huge', 300 * 1024)]), [1]);
   t.deepEqual(batches([sized('a', 128 * 1024), sized('b', 128 * 1024)]), [2]);
 });
+
+test('a fresh peer sweeps from the very first name, whatever the names are', (t) => {
+  const named = (n: number, name: string): Rec => ({ ...rec(n), key: { ...key(n), name } });
+  const { effects } = driveThen(peer(9), [AT9, replicate([named(2, 'zebra'), named(3, 'Apple')])], [replicateTimer]);
+  t.deepEqual(sends(effects, 'find').map((s) => s.msg.target.id), [key(3).id]);
+});
