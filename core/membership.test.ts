@@ -427,3 +427,14 @@ test('a failure report about a leave at a lone leaver, which sent none, changes 
   t.is(state.phase, 'leaving');
   t.deepEqual(effects, []);
 });
+
+test('a lost peer that rectifies is back, as if it had answered a re-probe', (t) => {
+  const closer = driveThen(peer(5), [SEED, leaveNotice(peer(8), [peer(9), peer(14), peer(19)])], [deliver(peer(8), { t: 'rectify', ready: true })]);
+  t.deepEqual(addrs(closer.state.succs), ['p8', 'p9', 'p14']);
+  t.deepEqual(logs(closer.effects, 'peer-back').map((e) => e.peer.addr), ['p8']);
+  t.deepEqual(sends(closer.effects, 'rectify'), []);
+  const farther = driveThen(peer(5), [SEED, leaveNotice(peer(14), [peer(19)])], [deliver(peer(14), { t: 'rectify', ready: true })]);
+  t.deepEqual(addrs(farther.state.succs), ['p8', 'p9', 'p19']);
+  t.deepEqual(sends(farther.effects, 'rectify').map((s) => s.to.addr), ['p14']);
+  t.deepEqual(farther.state.lost, []);
+});

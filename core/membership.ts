@@ -158,7 +158,7 @@ export function onRectify(tx: Tx, from: Peer, msg: Extract<Msg, { t: 'rectify' }
   // A leaving peer has handed its predecessor to its heir: adopting another would be unknown there.
   if (tx.s.phase !== 'member' || same(from, tx.s.self)) return;
   // Only a live member rectifies: one we had declared gone is back.
-  if (tx.s.lost.some((l) => same(l.peer, from))) tx.set({ lost: tx.s.lost.filter((l) => !same(l.peer, from)) });
+  if (tx.s.lost.some((l) => same(l.peer, from))) peerBack(tx, from);
   const s = tx.s;
   const pred = s.pred;
   if (pred && same(pred, from)) {
@@ -208,13 +208,21 @@ export function onPong(tx: Tx, from: Peer, msg: Extract<Msg, { t: 'pong' }>): vo
     return;
   }
   if (!msg.member || !s.lost.some((l) => same(l.peer, from) && msg.nonce >= l.nonceFrom)) return;
-  // A peer we had given up on answers: a healed partition, after which each side may be a whole
-  // ring of its own. Taking it back as successor when it is closer, and else offering ourselves
-  // as its predecessor, gives the two rings a first link across; stabilize and rectify then
-  // fold them into one. Without the rectify, sides that each filled in their own arc (a peer
-  // joined meanwhile between us and the returning one) would never meet.
-  tx.set({ lost: s.lost.filter((l) => !same(l.peer, from)) });
+  peerBack(tx, from);
+}
+
+/**
+ * A peer we had given up on answers a re-probe, or rectifies us: a healed partition, after which
+ * each side may be a whole ring of its own. Taking it back as successor when it is closer, and
+ * else offering ourselves as its predecessor, gives the two rings a link across; stabilize and
+ * rectify then fold them into one. Without the rectify, sides that each filled their own arc
+ * (a peer joined meanwhile between us and the returning one) would never meet; and a rectify
+ * must count as the peer's return, or it would end the re-probing that brings it back.
+ */
+function peerBack(tx: Tx, from: Peer): void {
+  tx.set({ lost: tx.s.lost.filter((l) => !same(l.peer, from)) });
   tx.log({ ev: 'peer-back', peer: from });
+  const s = tx.s;
   const succ = s.succs[0];
   if (same(succ, s.self) || inOpen(from, s.self, succ)) adoptSuccessors(tx, [from, ...s.succs]);
   else tx.send(from, { t: 'rectify', ready: s.ready });
