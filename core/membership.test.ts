@@ -438,3 +438,16 @@ test('a lost peer that rectifies is back, as if it had answered a re-probe', (t)
   t.deepEqual(sends(farther.effects, 'rectify').map((s) => s.to.addr), ['p14']);
   t.deepEqual(farther.state.lost, []);
 });
+
+test('the next heir\'s acknowledgement completes a leave that passed over the first', (t) => {
+  const start: Input[] = [SEED, leaveCmd()];
+  const rid = sends(drive(peer(5), start).effects, 'leave')[0].msg.rid;
+  const passedOver: Input[] = [...start, { kind: 'timer', name: 'leave', arg: 0 }, deliver(peer(4), { t: 'leave-ack', rid })];
+  t.is(drive(peer(5), passedOver).state.phase, 'leaving');
+  t.is(drive(peer(5), [...passedOver, deliver(peer(9), { t: 'leave-ack', rid })]).state.phase, 'stopped');
+});
+
+test('a message from a watched peer answers the ping it has outstanding, even before any miss', (t) => {
+  const find = deliver(peer(8), { t: 'find', rid: 99, target: key(100) });
+  t.deepEqual(drive(peer(5), [SEED, ping, find]).state.watch.get(peer(8).id), { peer: peer(8), misses: 0, awaiting: false, failed: false });
+});
