@@ -229,17 +229,45 @@ test('a leave with no successor sends nothing but the notice to the predecessor'
   t.deepEqual(effects.flatMap((e) => (e.kind === 'send' ? [[e.to.addr, e.msg.t]] : [])), [['p4', 'leave-notice']]);
 });
 
+/** `inputs`, then the last leave timer they set, firing. */
+function expireLeave(inputs: readonly Input[]): Input[] {
+  const [last] = timers(drive(peer(5), inputs).effects, 'leave').slice(-1);
+  return [...inputs, { kind: 'timer', name: 'leave', arg: last.arg }];
+}
+
 test('an heir that does not acknowledge in time is passed over for the next successor', (t) => {
   const start: Input[] = [SEED, leaveCmd()];
   const rid = sends(drive(peer(5), start).effects, 'leave')[0].msg.rid;
-  const stalled = drive(peer(5), [...start, { kind: 'timer', name: 'leave', arg: 0 }]);
-  t.deepEqual(sends(stalled.effects, 'leave').map((s) => s.to.addr), ['p8', 'p9']);
-  // A failure report about the heir already passed over changes nothing.
+  const [firstTimer] = timers(drive(peer(5), start).effects, 'leave');
+  const stalled = expireLeave(start);
+  t.deepEqual(sends(drive(peer(5), stalled).effects, 'leave').map((s) => s.to.addr), ['p8', 'p9']);
+  // A failure report about the heir already passed over, or its timer again, changes nothing.
   const stale: Input = { kind: 'send-failed', to: peer(8), msg: { t: 'leave', rid, pred: null, records: [] } };
-  t.deepEqual(sends(drive(peer(5), [...start, { kind: 'timer', name: 'leave', arg: 0 }, stale]).effects, 'leave').map((s) => s.to.addr), ['p8', 'p9']);
-  // The last successor failing too ends the leave: nobody is left to hand to.
-  const timeout: Input = { kind: 'timer', name: 'leave', arg: 0 };
-  t.is(drive(peer(5), [...start, timeout, timeout, timeout]).state.phase, 'stopped');
+  t.deepEqual(driveThen(peer(5), stalled, [stale]).effects, []);
+  t.deepEqual(driveThen(peer(5), stalled, [{ kind: 'timer', name: 'leave', arg: firstTimer.arg }]).effects, []);
+});
+
+test('when every heir fails the leaver pauses and goes over the list again, opAttempts rounds in all, then stops', (t) => {
+  let inputs: Input[] = [SEED, leaveCmd()];
+  for (let i = 0; i < 100 && drive(peer(5), inputs).state.phase === 'leaving'; i++) inputs = expireLeave(inputs);
+  const { state, effects } = drive(peer(5), inputs);
+  t.is(state.phase, 'stopped');
+  const round = ['p8', 'p9', 'p14'];
+  t.deepEqual(sends(effects, 'leave').map((s) => s.to.addr), Array.from({ length: cfg.opAttempts }, () => round).flat());
+  // A timer for each hand-off, and one for each pause between rounds.
+  t.is(timers(effects, 'leave').length, round.length * cfg.opAttempts + cfg.opAttempts - 1);
+});
+
+test('a leave whose one heir cannot be reached for a moment hands over on the next round', (t) => {
+  // Found by the churn property (r = 1): one failed send used to end the leave, records and all.
+  const start: Input[] = [{ kind: 'init', succs: [peer(8)], pred: peer(4) }, deliver(peer(8), { t: 'replicate', rid: 0, records: [rec(5)] }), leaveCmd()];
+  const [sent] = sends(drive(peer(5), start).effects, 'leave');
+  const failed = expireLeave([...start, { kind: 'send-failed', to: peer(8), msg: sent.msg }]);
+  const again = driveThen(peer(5), start, failed.slice(start.length));
+  t.is(again.state.phase, 'leaving');
+  t.deepEqual(sends(again.effects, 'leave').map((s) => [s.to.addr, s.msg.records.map((r) => r.key.name)]), [['p8', ['5']]]);
+  const rid = sent.msg.rid;
+  t.is(drive(peer(5), [...failed, deliver(peer(8), { t: 'leave-ack', rid }), deliver(peer(4), { t: 'leave-ack', rid })]).state.phase, 'stopped');
 });
 
 test('a predecessor that cannot be told does not hold the leave up', (t) => {
@@ -442,7 +470,7 @@ test('a lost peer that rectifies is back, as if it had answered a re-probe', (t)
 test('the next heir\'s acknowledgement completes a leave that passed over the first', (t) => {
   const start: Input[] = [SEED, leaveCmd()];
   const rid = sends(drive(peer(5), start).effects, 'leave')[0].msg.rid;
-  const passedOver: Input[] = [...start, { kind: 'timer', name: 'leave', arg: 0 }, deliver(peer(4), { t: 'leave-ack', rid })];
+  const passedOver: Input[] = [...expireLeave(start), deliver(peer(4), { t: 'leave-ack', rid })];
   t.is(drive(peer(5), passedOver).state.phase, 'leaving');
   t.is(drive(peer(5), [...passedOver, deliver(peer(9), { t: 'leave-ack', rid })]).state.phase, 'stopped');
 });

@@ -317,20 +317,24 @@ export function leave(tx: Tx, clientRid: number): void {
   const rid = tx.rid();
   const notifyPred = pred !== null && (alone || !same(pred, heirs[0]));
   if (notifyPred) tx.send(pred, { t: 'leave-notice', rid, succs: s.succs });
-  tx.set({ phase: 'leaving', leaving: { rid, clientRid, heirs, heir: 0, heirAcked: alone, predAcked: !notifyPred } });
-  if (alone) tx.timer('leave', timeoutFor(s.cfg, 0, 2));
-  else handTo(tx, heirs[0]);
+  tx.set({ phase: 'leaving', leaving: { rid, clientRid, heirs, heir: 0, round: 1, step: 0, heirAcked: alone, predAcked: !notifyPred } });
+  if (alone) tx.timer('leave', timeoutFor(s.cfg, 0, 2), 0);
+  else handTo(tx, 0);
   afterLeaveProgress(tx);
 }
 
-function handTo(tx: Tx, heir: Peer): void {
+/** Hands everything to `heirs[at]`; its acknowledgement, or the leave timer, comes next. */
+function handTo(tx: Tx, at: number): void {
   const s = tx.s;
   const l = s.leaving as Leaving;
+  const heir = l.heirs[at];
+  const step = l.step + 1;
+  tx.set({ leaving: { ...l, heir: at, step } });
   const records = [...s.records.values()];
   const pred = s.pred && !same(s.pred, s.self) ? s.pred : null;
   sendRecords(tx, heir, records, (batch) => ({ t: 'leave', rid: l.rid, pred, records: batch }));
   if (records.length > 0) tx.log({ ev: 'records-moved', to: heir, count: records.length, why: 'leave' });
-  tx.timer('leave', timeoutFor(s.cfg, records.reduce((n, r) => n + r.value.length, 0), 2));
+  tx.timer('leave', timeoutFor(s.cfg, records.reduce((n, r) => n + r.value.length, 0), 2), step);
 }
 
 export function onLeaveAck(tx: Tx, from: Peer, msg: Extract<Msg, { t: 'leave-ack' }>): void {
@@ -343,19 +347,24 @@ export function onLeaveAck(tx: Tx, from: Peer, msg: Extract<Msg, { t: 'leave-ack
 }
 
 /**
- * The heir did not acknowledge in time, or the send to `failed` failed: try the next successor,
- * else stop. A failure report about an earlier heir changes nothing.
+ * The heir did not acknowledge in time (the leave timer of hand-over step `step`), or the send
+ * to `failed` failed: try the next successor. When every one has failed, pause and go over the
+ * list again, up to opAttempts rounds, since a send can fail for a moment and stopping would
+ * take the records with it; then stop. A report about an earlier heir or step changes nothing.
  */
-export function onLeaveStalled(tx: Tx, failed: Peer | null): void {
+export function onLeaveStalled(tx: Tx, failed: Peer | null, step: number | null = null): void {
   const l = tx.s.leaving;
   if (!l || tx.s.phase !== 'leaving') return;
+  if (step !== null && step !== l.step) return;
   const heir = l.heirs[l.heir] as Peer | undefined;
-  // A lone leaver has no heir: a failure report can only be about someone else.
+  // A lone leaver, or one between rounds, has no heir: a failure report is about someone else.
   if (failed !== null && (heir === undefined || !same(heir, failed))) return;
-  const next = l.heirs[l.heir + 1];
-  if (!l.heirAcked && next) {
-    tx.set({ leaving: { ...l, heir: l.heir + 1 } });
-    return handTo(tx, next);
+  if (l.heirAcked) return finishLeave(tx);
+  if (l.heir + 1 < l.heirs.length) return handTo(tx, l.heir + 1);
+  if (l.heirs.length > 0 && l.round < tx.s.cfg.opAttempts) {
+    const pause = l.step + 1;
+    tx.set({ leaving: { ...l, heir: -1, round: l.round + 1, step: pause } });
+    return tx.timer('leave', Math.min(tx.s.cfg.rpcTimeout, tx.s.cfg.pingInterval), pause);
   }
   finishLeave(tx);
 }

@@ -80,7 +80,7 @@ function onTimer(tx: Tx, name: Extract<Input, { kind: 'timer' }>['name'], arg: n
     case 'retry':
       return onRetry(tx, arg);
     case 'leave':
-      return m.onLeaveStalled(tx, null);
+      return m.onLeaveStalled(tx, null, arg);
   }
 }
 

@@ -198,8 +198,12 @@ export interface Leaving {
   readonly clientRid: number;
   /** Who may take the records, in order: the successors when the leave began. */
   readonly heirs: readonly Peer[];
-  /** Index in heirs of the peer the records were last handed to. */
+  /** Index in heirs of the peer the records were last handed to; -1 between two rounds. */
   readonly heir: number;
+  /** Rounds over the heirs begun, from 1: a send can fail for a moment, so up to opAttempts. */
+  readonly round: number;
+  /** Hand-over steps so far (a hand-off or a pause); the leave timer carries it, so a stale one is known. */
+  readonly step: number;
   readonly heirAcked: boolean;
   readonly predAcked: boolean;
 }
