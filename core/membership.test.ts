@@ -479,3 +479,25 @@ test('a message from a watched peer answers the ping it has outstanding, even be
   const find = deliver(peer(8), { t: 'find', rid: 99, target: key(100) });
   t.deepEqual(drive(peer(5), [SEED, ping, find]).state.watch.get(peer(8).id), { peer: peer(8), misses: 0, awaiting: false, failed: false });
 });
+
+test('between rounds the leaver pauses about a ping interval, and a timer from before the pause is stale', (t) => {
+  const config = { ...cfg, rpcTimeout: 700, pingInterval: 300 };
+  const start: Input[] = [{ kind: 'init', succs: [peer(8)], pred: peer(4) }, leaveCmd()];
+  const first = drive(peer(5), start, config);
+  const [sent] = sends(first.effects, 'leave');
+  const [handOff] = timers(first.effects, 'leave');
+  const failed = driveThen(peer(5), start, [{ kind: 'send-failed', to: peer(8), msg: sent.msg }], config);
+  const [pause] = timers(failed.effects, 'leave');
+  t.is(pause.delay, 300);
+  const resumed: Input[] = [...start, { kind: 'send-failed', to: peer(8), msg: sent.msg }, { kind: 'timer', name: 'leave', arg: pause.arg }];
+  t.deepEqual(sends(driveThen(peer(5), start, resumed.slice(start.length), config).effects, 'leave').map((s) => s.to.addr), ['p8']);
+  t.deepEqual(driveThen(peer(5), resumed, [{ kind: 'timer', name: 'leave', arg: handOff.arg }], config).effects, []);
+});
+
+test('once the heir has acknowledged, the leave timer ends the leave without the predecessor\'s answer', (t) => {
+  const start: Input[] = [SEED, leaveCmd()];
+  const rid = sends(drive(peer(5), start).effects, 'leave')[0].msg.rid;
+  const { state, effects } = driveThen(peer(5), [...start, deliver(peer(8), { t: 'leave-ack', rid })], expireLeave([...start, deliver(peer(8), { t: 'leave-ack', rid })]).slice(-1));
+  t.is(state.phase, 'stopped');
+  t.deepEqual(sends(effects, 'leave'), []);
+});
