@@ -5,7 +5,7 @@
  */
 import test from 'ava';
 import type { Effect, Input, Msg, Peer } from './types';
-import { cfg, deliver, drive, driveThen, enc, key, peer, pump, rec, replies, sends, timers } from './testing/drive';
+import { cfg, deliver, drive, driveThen, enc, joined, key, peer, pump, rec, replies, sends, timers } from './testing/drive';
 
 const SEED: Input = { kind: 'init', succs: [peer(8), peer(9), peer(14)], pred: peer(4) };
 const get = (n = 100, rid = 1): Input => ({ kind: 'command', cmd: { op: 'get', rid, key: key(n) } });
@@ -111,11 +111,14 @@ test('a peer serves a key it is primary for itself, and says so when the key is 
   t.deepEqual(timers(lone.effects, 'retry'), []);
 });
 
+/** Peer 5, joined but not ready (no hand-off yet), runs `cmd` and 14 answers that 5 is the primary. */
+function atUnreadyPrimary(cmd: Input): { effects: Effect[] } {
+  const member = [...joined(peer(5), [peer(8), peer(9), peer(14)]), cmd];
+  return driveThen(peer(5), member, [deliver(peer(14), found(ridOf(member), true, [peer(5), peer(8)]))]);
+}
+
 test('a peer that learns it holds the key but is not ready yet does not send the request to itself', (t) => {
-  const rid = ridOf([{ kind: 'join', via: 'p4' }]);
-  const joined: Input[] = [{ kind: 'join', via: 'p4' }, deliver(peer(4), found(rid, true, [peer(8), peer(9), peer(14)]))];
-  const lookup = ridOf([...joined, get(5)]);
-  const { effects } = driveThen(peer(5), [...joined, get(5)], [deliver(peer(14), found(lookup, true, [peer(5), peer(8)]))]);
+  const { effects } = atUnreadyPrimary(get(5));
   t.deepEqual(sends(effects, 'fetch'), []);
   t.is(timers(effects, 'retry').length, 1);
 });
@@ -151,10 +154,7 @@ test('a timer from a failed attempt, firing during the next attempt, is ignored'
 });
 
 test('a put that learns this peer is the primary but not ready yet is retried later', (t) => {
-  const rid = ridOf([{ kind: 'join', via: 'p4' }]);
-  const joined: Input[] = [{ kind: 'join', via: 'p4' }, deliver(peer(4), found(rid, true, [peer(8), peer(9), peer(14)]))];
-  const lookup = ridOf([...joined, put(5)]);
-  const { effects } = driveThen(peer(5), [...joined, put(5)], [deliver(peer(14), found(lookup, true, [peer(5), peer(8)]))]);
+  const { effects } = atUnreadyPrimary(put(5));
   t.deepEqual(sends(effects, 'store'), []);
   t.deepEqual(sends(effects, 'replicate'), []);
   t.is(timers(effects, 'retry').length, 1);

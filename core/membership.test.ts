@@ -4,7 +4,7 @@
  */
 import test from 'ava';
 import type { Input, Msg, Peer } from './types';
-import { addrs, cfg, deliver, drive, driveThen, key, logs, peer, rec, replies, sends, timers, type Timed } from './testing/drive';
+import { addrs, cfg, deliver, drive, driveThen, joined, key, logs, peer, rec, replies, sends, timers, type Timed } from './testing/drive';
 
 const SEED: Input = { kind: 'init', succs: [peer(8), peer(9), peer(14)], pred: peer(4) };
 const ping: Input = { kind: 'timer', name: 'ping', arg: 0 };
@@ -174,11 +174,9 @@ test('a silent predecessor is dropped, and the successors stay', (t) => {
 });
 
 test('a joiner left knowing nobody joins again through its bootstrap peer', (t) => {
-  const joining = drive(peer(5), [{ kind: 'join', via: 'p4' }]);
-  const rid = sends(joining.effects, 'find')[0].msg.rid;
-  const joined: Input[] = [{ kind: 'join', via: 'p4' }, deliver(peer(4), { t: 'found', rid, done: true, peers: [peer(8)] })];
-  const before = sends(drive(peer(5), joined).effects, 'find').length;
-  const { state, effects } = drive(peer(5), [...joined, ...silentRounds([8], [8])]);
+  const member = joined(peer(5), [peer(8)]);
+  const before = sends(drive(peer(5), member).effects, 'find').length;
+  const { state, effects } = drive(peer(5), [...member, ...silentRounds([8], [8])]);
   t.deepEqual(addrs(state.succs), ['p5']);
   t.is(state.pred, null);
   t.deepEqual(sends(effects, 'find').slice(before).map((s) => s.to.addr), ['p4']);
@@ -386,17 +384,15 @@ test('a leaver is dropped from the fingers, and the other fingers stay', (t) => 
 });
 
 test('a joined peer whose predecessor dies but whose successors live does not join again', (t) => {
-  const rid = sends(drive(peer(5), [{ kind: 'join', via: 'p4' }]).effects, 'find')[0].msg.rid;
-  const joined: Input[] = [{ kind: 'join', via: 'p4' }, deliver(peer(4), { t: 'found', rid, done: true, peers: [peer(8), peer(9)] }), deliver(peer(4), { t: 'rectify', ready: true })];
-  const { state, effects } = driveThen(peer(5), joined, silentRounds([4], [8, 9, 4]));
+  const member = [...joined(peer(5), [peer(8), peer(9)]), deliver(peer(4), { t: 'rectify', ready: true })];
+  const { state, effects } = driveThen(peer(5), member, silentRounds([4], [8, 9, 4]));
   t.is(state.pred, null);
   t.deepEqual(sends(effects, 'find'), []);
 });
 
 /** Peer 5 joined through 4, then lost its one successor and asked 4 again: the re-join's query. */
 function rejoining(): { inputs: Input[]; rid: number } {
-  const rid = sends(drive(peer(5), [{ kind: 'join', via: 'p4' }]).effects, 'find')[0].msg.rid;
-  const inputs: Input[] = [{ kind: 'join', via: 'p4' }, deliver(peer(4), { t: 'found', rid, done: true, peers: [peer(8)] }), ...silentRounds([8], [8])];
+  const inputs: Input[] = [...joined(peer(5), [peer(8)]), ...silentRounds([8], [8])];
   const [again] = sends(driveThen(peer(5), inputs.slice(0, 2), inputs.slice(2)).effects, 'find');
   return { inputs, rid: again.msg.rid };
 }
@@ -440,10 +436,8 @@ test('a joiner the ring still lists at its own address waits a detection period 
 });
 
 test('a joiner left knowing nobody joins again even while a client lookup waits', (t) => {
-  const rid = sends(drive(peer(5), [{ kind: 'join', via: 'p4' }]).effects, 'find')[0].msg.rid;
   const get: Input = { kind: 'command', cmd: { op: 'get', rid: 1, key: key(100) } };
-  const joined: Input[] = [{ kind: 'join', via: 'p4' }, deliver(peer(4), { t: 'found', rid, done: true, peers: [peer(8)] }), get];
-  const { state, effects } = driveThen(peer(5), joined, silentRounds([8], [8]));
+  const { state, effects } = driveThen(peer(5), [...joined(peer(5), [peer(8)]), get], silentRounds([8], [8]));
   t.true([...state.ops.values()].some((op) => op.purpose === 'get'));
   t.deepEqual(sends(effects, 'find').map((s) => s.to.addr), ['p4']);
 });

@@ -5,13 +5,15 @@
  */
 import test from 'ava';
 import type { Input, Msg, Rec } from './types';
-import { cfg, deliver, drive, driveThen, enc, key, logs, peer, rec, sends, timers } from './testing/drive';
+import { cfg, deliver, drive, driveThen, enc, joined, key, logs, peer, rec, sends, timers } from './testing/drive';
 
 const AT9: Input = { kind: 'init', succs: [peer(14), peer(19)], pred: peer(5) };
 const replicate = (records: readonly Rec[]): Input => deliver(peer(14), { t: 'replicate', rid: 0, records });
 const store = (n: number, value = 'v', rid = 41): Input => deliver(peer(2), { t: 'store', rid, key: key(n), value: enc(value) });
 const replicateTimer: Input = { kind: 'timer', name: 'replicate', arg: 0 };
 const withWriter = (r: Rec, writer: string, version = r.version): Rec => ({ ...r, writer, version });
+/** Peer 9 joined and rectified by 5, but not ready: no hand-off has come yet. */
+const UNREADY: Input[] = [...joined(peer(9), [peer(14), peer(19)]), deliver(peer(5), { t: 'rectify', ready: true })];
 
 test('merging keeps the newest copy of each record: higher version, then higher writer id', (t) => {
   const base = rec(7, 2);
@@ -55,11 +57,9 @@ test('a store or fetch at a peer that is not the primary, or not ready, is refus
   t.deepEqual(fetched([AT9], 7), ['missing']);
   t.deepEqual(fetched([AT9, store(7)], 7), ['found']);
   // A joiner is not ready until its hand-off arrives.
-  const rid = sends(drive(peer(9), [{ kind: 'join', via: 'p4' }]).effects, 'find')[0].msg.rid;
-  const joined: Input[] = [{ kind: 'join', via: 'p4' }, deliver(peer(4), { t: 'found', rid, done: true, peers: [peer(14), peer(19)] }), deliver(peer(5), { t: 'rectify', ready: true })];
-  t.deepEqual(statuses([...joined, store(7)]).map((m) => m.status), ['not-ready']);
-  t.deepEqual(fetched(joined, 7), ['not-ready']);
-  t.deepEqual(fetched([...joined, deliver(peer(14), { t: 'handoff', records: [rec(7)] })], 7), ['found']);
+  t.deepEqual(statuses([...UNREADY, store(7)]).map((m) => m.status), ['not-ready']);
+  t.deepEqual(fetched(UNREADY, 7), ['not-ready']);
+  t.deepEqual(fetched([...UNREADY, deliver(peer(14), { t: 'handoff', records: [rec(7)] })], 7), ['found']);
 });
 
 test('a hand-off makes only a member ready', (t) => {
@@ -172,8 +172,7 @@ test('replication rounds run only at a ready member that knows its predecessor',
   t.deepEqual(traffic([AT9, held]), ['digest', 'digest', 'digest'], 'two replicas, then the sweep of 12 answered by the successor');
   t.deepEqual(traffic([AT9, held, { kind: 'command', cmd: { op: 'leave', rid: 1 } }]), []);
   t.deepEqual(traffic([{ kind: 'init', succs: [peer(14)], pred: null }, held]), []);
-  const rid = sends(drive(peer(9), [{ kind: 'join', via: 'p4' }]).effects, 'find')[0].msg.rid;
-  const unready: Input[] = [{ kind: 'join', via: 'p4' }, deliver(peer(4), { t: 'found', rid, done: true, peers: [peer(14), peer(19)] }), deliver(peer(5), { t: 'rectify', ready: true }), held];
+  const unready: Input[] = [...UNREADY, held];
   t.false(drive(peer(9), unready).state.ready);
   t.deepEqual(traffic(unready), []);
 });

@@ -52,6 +52,13 @@ export function timers(effects: readonly Effect[], name: Extract<Effect, { kind:
   return effects.flatMap((e) => (e.kind === 'timer' && e.name === name ? [e] : []));
 }
 
+/** The inputs that make `self` a member through the peer at p4, whose lookup found `succs`. */
+export function joined(self: Peer, succs: readonly Peer[]): Input[] {
+  const join: Input = { kind: 'join', via: 'p4' };
+  const [find] = sends(drive(self, [join]).effects, 'find');
+  return [join, deliver(peer(4), { t: 'found', rid: find.msg.rid, done: true, peers: succs })];
+}
+
 /** Like drive, but returns only the effects of `then`, the inputs after `before`. */
 export function driveThen(self: Peer, before: readonly Timed[], then: readonly Timed[], config: Config = cfg): { state: PeerState; effects: Effect[] } {
   const skip = drive(self, before, config).effects.length;
