@@ -3,7 +3,7 @@
  * re-probing, graceful leaves. Peer 5 of the seed's ring 2, 4, 5, 8, 9, 14, 19 unless said.
  */
 import test from 'ava';
-import type { Input, Msg, Peer } from './types';
+import type { Effect, Input, Msg, Peer, PeerState } from './types';
 import { addrs, cfg, deliver, drive, driveThen, joined, key, logs, peer, rec, replies, sends, timers, type Timed } from './testing/drive';
 
 const SEED: Input = { kind: 'init', succs: [peer(8), peer(9), peer(14)], pred: peer(4) };
@@ -199,11 +199,15 @@ test('a leave hands the records to the successor and tells the predecessor, then
   t.deepEqual(logs(effects, 'records-moved').map((e) => [e.to.addr, e.count, e.why]), [['p8', 2, 'leave']]);
   // The leave timer allows for the bytes handed over, twice (there and the answer back).
   t.deepEqual(timers(effects, 'leave').map((e) => e.delay), [cfg.rpcTimeout + (2 * 4) / cfg.transferRate]);
-  const rid = leaveMsg.msg.rid;
+  const { rid, noticeRid } = leaveRids(start);
+  t.not(rid, noticeRid);
   const heirOnly = drive(peer(5), [...start, deliver(peer(8), { t: 'leave-ack', rid })]);
   t.is(heirOnly.state.phase, 'leaving');
-  t.is(drive(peer(5), [...start, deliver(peer(8), { t: 'leave-ack', rid: rid + 1 }), deliver(peer(4), { t: 'leave-ack', rid })]).state.phase, 'leaving');
-  const done = drive(peer(5), [...start, deliver(peer(8), { t: 'leave-ack', rid }), deliver(peer(4), { t: 'leave-ack', rid })]);
+  const other = Math.max(rid, noticeRid) + 1;
+  t.is(drive(peer(5), [...start, deliver(peer(8), { t: 'leave-ack', rid: other }), deliver(peer(4), { t: 'leave-ack', rid: noticeRid })]).state.phase, 'leaving');
+  // The predecessor acknowledging the hand-over's rid has not acknowledged the notice.
+  t.is(drive(peer(5), [...start, deliver(peer(8), { t: 'leave-ack', rid }), deliver(peer(4), { t: 'leave-ack', rid })]).state.phase, 'leaving');
+  const done = drive(peer(5), [...start, deliver(peer(8), { t: 'leave-ack', rid }), deliver(peer(4), { t: 'leave-ack', rid: noticeRid })]);
   t.is(done.state.phase, 'stopped');
   t.deepEqual(done.effects.filter((e) => e.kind === 'stopped'), [{ kind: 'stopped', reason: 'left the ring' }]);
   t.is(logs(done.effects, 'left').length, 1);
@@ -222,15 +226,34 @@ test('a lone peer leaves at once', (t) => {
   t.like(replies(effects)[0], { rid: 6, reply: { ok: true, op: 'leave' } });
 });
 
-test('a leave with no successor sends nothing but the notice to the predecessor', (t) => {
-  const { effects } = drive(peer(5), [{ kind: 'init', succs: [], pred: peer(4) }, leaveCmd()]);
-  t.deepEqual(effects.flatMap((e) => (e.kind === 'send' ? [[e.to.addr, e.msg.t]] : [])), [['p4', 'leave-notice']]);
+test('a leave with no successor hands everything to the predecessor, and needs no notice', (t) => {
+  const start: Input[] = [{ kind: 'init', succs: [], pred: peer(4) }, deliver(peer(4), { t: 'replicate', rid: 0, records: [rec(5)] }), leaveCmd()];
+  const { effects } = driveThen(peer(5), start.slice(0, -1), start.slice(-1));
+  t.deepEqual(effects.flatMap((e) => (e.kind === 'send' ? [[e.to.addr, e.msg.t]] : [])), [['p4', 'leave']]);
+  t.deepEqual(sends(effects, 'leave')[0].msg.records.map((r) => r.key.name), ['5']);
+  t.is(drive(peer(5), [...start, deliver(peer(4), { t: 'leave-ack', rid: leaveRids(start).rid })]).state.phase, 'stopped');
 });
 
 /** `inputs`, then the last leave timer they set, firing. */
 function expireLeave(inputs: readonly Input[]): Input[] {
   const [last] = timers(drive(peer(5), inputs).effects, 'leave').slice(-1);
   return [...inputs, { kind: 'timer', name: 'leave', arg: last.arg }];
+}
+
+/** The rids of the hand-over to the heirs and of the notice to the predecessor (0 if none). */
+function leaveRids(inputs: readonly Input[]): { rid: number; noticeRid: number } {
+  const { effects } = drive(peer(5), inputs);
+  return { rid: sends(effects, 'leave')[0].msg.rid, noticeRid: sends(effects, 'leave-notice')[0]?.msg.rid ?? 0 };
+}
+
+/** Failure reports for every hand-over `inputs` sent, in order: each one moves the leave on. */
+function failEachHeir(inputs: readonly Input[], count: number): Input[] {
+  let out = [...inputs];
+  for (let i = 0; i < count; i++) {
+    const [sent] = sends(drive(peer(5), out).effects, 'leave').slice(-1);
+    out = [...out, { kind: 'send-failed', to: sent.to, msg: sent.msg }];
+  }
+  return out;
 }
 
 test('an heir that does not acknowledge in time is passed over for the next successor', (t) => {
@@ -245,27 +268,47 @@ test('an heir that does not acknowledge in time is passed over for the next succ
   t.deepEqual(driveThen(peer(5), stalled, [{ kind: 'timer', name: 'leave', arg: firstTimer.arg }]).effects, []);
 });
 
-test('when every heir fails the leaver pauses and goes over the list again, opAttempts rounds in all, then stops', (t) => {
-  let inputs: Input[] = [SEED, leaveCmd()];
+/** Lets every leave timer fire until peer 5 stops. */
+function expireAll(start: readonly Input[]): { state: PeerState; effects: Effect[] } {
+  let inputs = [...start];
   for (let i = 0; i < 100 && drive(peer(5), inputs).state.phase === 'leaving'; i++) inputs = expireLeave(inputs);
-  const { state, effects } = drive(peer(5), inputs);
+  return drive(peer(5), inputs);
+}
+
+test('when every heir fails the leaver pauses and goes over the list again, opAttempts rounds in all, then stops', (t) => {
+  const { state, effects } = expireAll([SEED, leaveCmd()]);
   t.is(state.phase, 'stopped');
-  const round = ['p8', 'p9', 'p14'];
+  const round = ['p8', 'p9', 'p14', 'p4'];
   t.deepEqual(sends(effects, 'leave').map((s) => s.to.addr), Array.from({ length: cfg.opAttempts }, () => round).flat());
   // A timer for each hand-off, and one for each pause between rounds.
   t.is(timers(effects, 'leave').length, round.length * cfg.opAttempts + cfg.opAttempts - 1);
+  const lone = expireAll([{ kind: 'init', succs: [], pred: peer(4) }, leaveCmd(8)]);
+  t.deepEqual(sends(lone.effects, 'leave').map((s) => s.to.addr), Array.from({ length: cfg.opAttempts }, () => 'p4'));
+  t.like(replies(lone.effects).find((e) => e.rid === 8)?.reply, { ok: true, op: 'leave' });
 });
 
-test('a leave whose one heir cannot be reached for a moment hands over on the next round', (t) => {
+test('a leave whose heirs cannot be reached for a moment hands over on the next round', (t) => {
   // Found by the churn property (r = 1): one failed send used to end the leave, records and all.
   const start: Input[] = [{ kind: 'init', succs: [peer(8)], pred: peer(4) }, deliver(peer(8), { t: 'replicate', rid: 0, records: [rec(5)] }), leaveCmd()];
-  const [sent] = sends(drive(peer(5), start).effects, 'leave');
-  const failed = expireLeave([...start, { kind: 'send-failed', to: peer(8), msg: sent.msg }]);
+  const failed = expireLeave(failEachHeir(start, 2));
   const again = driveThen(peer(5), start, failed.slice(start.length));
   t.is(again.state.phase, 'leaving');
-  t.deepEqual(sends(again.effects, 'leave').map((s) => [s.to.addr, s.msg.records.map((r) => r.key.name)]), [['p8', ['5']]]);
-  const rid = sent.msg.rid;
-  t.is(drive(peer(5), [...failed, deliver(peer(8), { t: 'leave-ack', rid }), deliver(peer(4), { t: 'leave-ack', rid })]).state.phase, 'stopped');
+  t.deepEqual(sends(again.effects, 'leave').map((s) => [s.to.addr, s.msg.records.map((r) => r.key.name)]), [['p4', ['5']], ['p8', ['5']]]);
+  const { rid, noticeRid } = leaveRids(start);
+  t.is(drive(peer(5), [...failed, deliver(peer(8), { t: 'leave-ack', rid }), deliver(peer(4), { t: 'leave-ack', rid: noticeRid })]).state.phase, 'stopped');
+});
+
+test('a leaver whose successors are all cut off hands its records to its predecessor', (t) => {
+  // Found by the churn property (r = 1): the one successor was behind a partition for longer
+  // than the leave's rounds, and the leaver stopped with the only copy.
+  const start: Input[] = [{ kind: 'init', succs: [peer(8)], pred: peer(4) }, deliver(peer(8), { t: 'replicate', rid: 0, records: [rec(5)] }), leaveCmd()];
+  const cut = failEachHeir(start, 1);
+  const handed = driveThen(peer(5), start, cut.slice(start.length));
+  t.deepEqual(sends(handed.effects, 'leave').map((s) => [s.to.addr, s.msg.records.map((r) => r.key.name)]), [['p4', ['5']]]);
+  const { rid, noticeRid } = leaveRids(start);
+  // The predecessor's answer to the notice is not an answer to the hand-over.
+  t.is(drive(peer(5), [...cut, deliver(peer(4), { t: 'leave-ack', rid: noticeRid })]).state.phase, 'leaving');
+  t.is(drive(peer(5), [...cut, deliver(peer(4), { t: 'leave-ack', rid: noticeRid }), deliver(peer(4), { t: 'leave-ack', rid })]).state.phase, 'stopped');
 });
 
 test('a predecessor that cannot be told does not hold the leave up', (t) => {
@@ -365,12 +408,21 @@ test('a leave naming the leaver as its own predecessor leaves no predecessor', (
   t.is(drive(peer(5), [SEED, deliver(peer(4), { t: 'leave', rid: 12, pred: peer(4), records: [] })]).state.pred, null);
 });
 
+test('a successor handing its records to us keeps our predecessor, never taking ourselves for it', (t) => {
+  const msg: Msg = { t: 'leave', rid: 12, pred: peer(5), records: [rec(7)] };
+  const known = drive(peer(5), [SEED, deliver(peer(8), msg)]);
+  t.is(known.state.pred?.addr, 'p4');
+  t.deepEqual([...known.state.records.keys()], ['7']);
+  t.deepEqual(addrs(known.state.succs), ['p9', 'p14']);
+  t.is(drive(peer(5), [{ kind: 'init', succs: [peer(8), peer(9)], pred: null }, deliver(peer(8), msg)]).state.pred, null);
+});
+
 test('a leave-ack from a peer that is neither heir nor predecessor does not finish the leave', (t) => {
   const start: Input[] = [SEED, leaveCmd()];
-  const rid = sends(drive(peer(5), start).effects, 'leave')[0].msg.rid;
-  const stray = drive(peer(5), [...start, deliver(peer(8), { t: 'leave-ack', rid }), deliver(peer(19), { t: 'leave-ack', rid })]);
+  const { rid, noticeRid } = leaveRids(start);
+  const stray = drive(peer(5), [...start, deliver(peer(8), { t: 'leave-ack', rid }), deliver(peer(19), { t: 'leave-ack', rid: noticeRid })]);
   t.is(stray.state.phase, 'leaving');
-  const done = drive(peer(5), [...start, deliver(peer(8), { t: 'leave-ack', rid }), deliver(peer(4), { t: 'leave-ack', rid })]);
+  const done = drive(peer(5), [...start, deliver(peer(8), { t: 'leave-ack', rid }), deliver(peer(4), { t: 'leave-ack', rid: noticeRid })]);
   t.is(done.state.leaving, null);
 });
 
@@ -442,10 +494,12 @@ test('a joiner left knowing nobody joins again even while a client lookup waits'
   t.deepEqual(sends(effects, 'find').map((s) => s.to.addr), ['p4']);
 });
 
-test('a failure report about a leave at a lone leaver, which sent none, changes nothing', (t) => {
-  // Found by the purity property: a lone peer with a predecessor leaves with no heir at all.
-  const start: Input[] = [{ kind: 'create' }, deliver(peer(2), { t: 'rectify', ready: false }), leaveCmd(0)];
-  const { state, effects } = driveThen(peer(5), start, [{ kind: 'send-failed', to: peer(2), msg: { t: 'leave', rid: 0, pred: null, records: [] } }]);
+test('a failure report about a leave between rounds, when there is no heir, changes nothing', (t) => {
+  // Found by the purity property: a report came when the leaver had no heir at all.
+  const start: Input[] = [{ kind: 'init', succs: [peer(8)], pred: peer(4) }, leaveCmd()];
+  const paused = failEachHeir(start, 2);
+  t.is(drive(peer(5), paused).state.leaving?.heir, -1);
+  const { state, effects } = driveThen(peer(5), paused, [{ kind: 'send-failed', to: peer(4), msg: { t: 'leave', rid: 0, pred: null, records: [] } }]);
   t.is(state.phase, 'leaving');
   t.deepEqual(effects, []);
 });
@@ -463,8 +517,8 @@ test('a lost peer that rectifies is back, as if it had answered a re-probe', (t)
 
 test('the next heir\'s acknowledgement completes a leave that passed over the first', (t) => {
   const start: Input[] = [SEED, leaveCmd()];
-  const rid = sends(drive(peer(5), start).effects, 'leave')[0].msg.rid;
-  const passedOver: Input[] = [...expireLeave(start), deliver(peer(4), { t: 'leave-ack', rid })];
+  const { rid, noticeRid } = leaveRids(start);
+  const passedOver: Input[] = [...expireLeave(start), deliver(peer(4), { t: 'leave-ack', rid: noticeRid })];
   t.is(drive(peer(5), passedOver).state.phase, 'leaving');
   t.is(drive(peer(5), [...passedOver, deliver(peer(9), { t: 'leave-ack', rid })]).state.phase, 'stopped');
 });
@@ -477,14 +531,12 @@ test('a message from a watched peer answers the ping it has outstanding, even be
 test('between rounds the leaver pauses about a ping interval, and a timer from before the pause is stale', (t) => {
   const config = { ...cfg, rpcTimeout: 700, pingInterval: 300 };
   const start: Input[] = [{ kind: 'init', succs: [peer(8)], pred: peer(4) }, leaveCmd()];
-  const first = drive(peer(5), start, config);
-  const [sent] = sends(first.effects, 'leave');
-  const [handOff] = timers(first.effects, 'leave');
-  const failed = driveThen(peer(5), start, [{ kind: 'send-failed', to: peer(8), msg: sent.msg }], config);
-  const [pause] = timers(failed.effects, 'leave');
+  const [handOff] = timers(drive(peer(5), start, config).effects, 'leave');
+  const paused = failEachHeir(start, 2);
+  const [pause] = timers(driveThen(peer(5), paused.slice(0, -1), paused.slice(-1), config).effects, 'leave');
   t.is(pause.delay, 300);
-  const resumed: Input[] = [...start, { kind: 'send-failed', to: peer(8), msg: sent.msg }, { kind: 'timer', name: 'leave', arg: pause.arg }];
-  t.deepEqual(sends(driveThen(peer(5), start, resumed.slice(start.length), config).effects, 'leave').map((s) => s.to.addr), ['p8']);
+  const resumed: Input[] = [...paused, { kind: 'timer', name: 'leave', arg: pause.arg }];
+  t.deepEqual(sends(driveThen(peer(5), paused, resumed.slice(paused.length), config).effects, 'leave').map((s) => s.to.addr), ['p8']);
   t.deepEqual(driveThen(peer(5), resumed, [{ kind: 'timer', name: 'leave', arg: handOff.arg }], config).effects, []);
 });
 

@@ -306,21 +306,26 @@ function samePeer(a: Peer | null, b: Peer | null): boolean {
 /**
  * Graceful leave: records and predecessor to the successor, successors to the predecessor. A
  * successor that does not acknowledge in time is passed over for the next one, so that records
- * are not dropped because one neighbour is unreachable.
+ * are not dropped because one neighbour is unreachable; the predecessor is the last heir, since
+ * with every successor cut off it is the only peer left that can keep the records (its sweep
+ * then offers them to their primary).
  */
 export function leave(tx: Tx, clientRid: number): void {
   const s = tx.s;
   if (s.phase !== 'member') return tx.reply(clientRid, { ok: false, op: 'leave', error: `cannot leave while ${s.phase}`, hops: 0 });
   const pred = s.pred && !same(s.pred, s.self) ? s.pred : null;
-  const heirs = s.succs.filter((p) => !same(p, s.self));
-  const alone = heirs.length === 0;
+  const succs = s.succs.filter((p) => !same(p, s.self));
+  const heirs = pred && !succs.some((p) => same(p, pred)) ? [...succs, pred] : succs;
   const rid = tx.rid();
-  const notifyPred = pred !== null && (alone || !same(pred, heirs[0]));
-  if (notifyPred) tx.send(pred, { t: 'leave-notice', rid, succs: s.succs });
-  tx.set({ phase: 'leaving', leaving: { rid, clientRid, heirs, heir: 0, round: 1, step: 0, heirAcked: alone, predAcked: !notifyPred } });
-  if (alone) tx.timer('leave', timeoutFor(s.cfg, 0, 2), 0);
+  // The predecessor acknowledges the notice and, as an heir, the records: apart by their rids.
+  let noticeRid = 0;
+  if (pred !== null && !same(pred, heirs[0])) {
+    noticeRid = tx.rid();
+    tx.send(pred, { t: 'leave-notice', rid: noticeRid, succs: s.succs });
+  }
+  tx.set({ phase: 'leaving', leaving: { rid, noticeRid, clientRid, heirs, heir: 0, round: 1, step: 0, heirAcked: false, predAcked: noticeRid === 0 } });
+  if (heirs.length === 0) finishLeave(tx);
   else handTo(tx, 0);
-  afterLeaveProgress(tx);
 }
 
 /** Hands everything to `heirs[at]`; its acknowledgement, or the leave timer, comes next. */
@@ -339,10 +344,10 @@ function handTo(tx: Tx, at: number): void {
 
 export function onLeaveAck(tx: Tx, from: Peer, msg: Extract<Msg, { t: 'leave-ack' }>): void {
   const l = tx.s.leaving;
-  if (!l || l.rid !== msg.rid) return;
+  if (!l) return;
   const heir = l.heirs[l.heir];
-  if (heir && same(heir, from)) tx.set({ leaving: { ...l, heirAcked: true } });
-  else if (tx.s.pred && same(tx.s.pred, from)) tx.set({ leaving: { ...l, predAcked: true } });
+  if (msg.rid === l.rid && heir && same(heir, from)) tx.set({ leaving: { ...l, heirAcked: true } });
+  else if (msg.rid === l.noticeRid && tx.s.pred && same(tx.s.pred, from)) tx.set({ leaving: { ...l, predAcked: true } });
   afterLeaveProgress(tx);
 }
 
@@ -357,11 +362,11 @@ export function onLeaveStalled(tx: Tx, failed: Peer | null, step: number | null 
   if (!l || tx.s.phase !== 'leaving') return;
   if (step !== null && step !== l.step) return;
   const heir = l.heirs[l.heir] as Peer | undefined;
-  // A lone leaver, or one between rounds, has no heir: a failure report is about someone else.
+  // Between rounds there is no heir: a failure report is then about an earlier one.
   if (failed !== null && (heir === undefined || !same(heir, failed))) return;
   if (l.heirAcked) return finishLeave(tx);
   if (l.heir + 1 < l.heirs.length) return handTo(tx, l.heir + 1);
-  if (l.heirs.length > 0 && l.round < tx.s.cfg.opAttempts) {
+  if (l.round < tx.s.cfg.opAttempts) {
     const pause = l.step + 1;
     tx.set({ leaving: { ...l, heir: -1, round: l.round + 1, step: pause } });
     return tx.timer('leave', Math.min(tx.s.cfg.rpcTimeout, tx.s.cfg.pingInterval), pause);
@@ -391,12 +396,17 @@ function finishLeave(tx: Tx): void {
   stop(tx, 'left the ring');
 }
 
-/** Our predecessor leaves: take its records and its predecessor. */
+/**
+ * A leaving neighbour hands us its records: our predecessor, or our successor whose own
+ * successors could not be reached. Take its records and, if it was our predecessor, its
+ * predecessor (not ourselves, which is what a successor handing to us names).
+ */
 export function onLeave(tx: Tx, from: Peer, msg: Extract<Msg, { t: 'leave' }>): void {
   const s = tx.s;
   const count = mergeRecords(tx, msg.records);
   spliceOut(tx, from);
-  if (s.pred === null || same(s.pred, from)) tx.set({ pred: msg.pred && !same(msg.pred, from) ? msg.pred : null });
+  const pred = msg.pred && !same(msg.pred, from) && !same(msg.pred, s.self) ? msg.pred : null;
+  if (s.pred === null || same(s.pred, from)) tx.set({ pred });
   if (count > 0) tx.log({ ev: 'records-received', from, count, why: 'leave' });
   tx.log({ ev: 'peer-gone', peer: from, how: 'left' });
   tx.send(from, { t: 'leave-ack', rid: msg.rid });

@@ -194,9 +194,12 @@ export interface PendingStore {
 
 /** A graceful leave in progress: who got the records, and which acknowledgements are in. */
 export interface Leaving {
+  /** Of the hand-over messages, which the heir's acknowledgement echoes. */
   readonly rid: number;
+  /** Of the notice to the predecessor; 0 when it is not sent (no predecessor, or it is the first heir). */
+  readonly noticeRid: number;
   readonly clientRid: number;
-  /** Who may take the records, in order: the successors when the leave began. */
+  /** Who may take the records, in order: the successors when the leave began, then the predecessor. */
   readonly heirs: readonly Peer[];
   /** Index in heirs of the peer the records were last handed to; -1 between two rounds. */
   readonly heir: number;
