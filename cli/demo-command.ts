@@ -6,6 +6,7 @@
  */
 import { Command } from 'commander';
 import { pointOfBigInt, decimalOf } from '../core/id';
+import { leftReason } from '../core/membership';
 import type { Peer, Reply } from '../core/types';
 import { runScenario } from '../sim/run';
 import type { Scenario, ScenarioOp } from '../sim/scenario';
@@ -61,6 +62,6 @@ function describeReply(r: Reply): string {
   switch (r.op) {
     case 'put': return `stored as version ${r.version} on ${peerList(r.holders)} (${r.hops} hops)`;
     case 'get': return `found "${new TextDecoder().decode(r.rec.value)}" at ${decimalOf(r.holder)} (${r.hops} hops)`;
-    case 'leave': return 'left the ring';
+    case 'leave': return leftReason(r.kept);
   }
 }

@@ -1,5 +1,6 @@
 /** Human-readable lines for protocol events, shared by the simulator's demo and real peers. */
 import { decimalOf, type Point } from '../core/id';
+import { leftReason } from '../core/membership';
 import type { LogEvent, Peer } from '../core/types';
 
 const name = (p: Point | null): string => (p === null ? 'none' : decimalOf(p));
@@ -16,7 +17,7 @@ export function describeEvent(e: LogEvent): string {
     case 'peer-back': return `peer ${name(e.peer)} answers again`;
     case 'records-moved': return `moved ${e.count} record(s) to ${name(e.to)} (${e.why})`;
     case 'records-received': return `received ${e.count} record(s) from ${name(e.from)} (${e.why})`;
-    case 'left': return 'left the ring';
+    case 'left': return leftReason(e.kept);
     case 'bad-input': return `dropped bad input: ${e.reason}`;
   }
 }

@@ -210,7 +210,8 @@ test('a leave hands the records to the successor and tells the predecessor, then
   const done = drive(peer(5), [...start, deliver(peer(8), { t: 'leave-ack', rid }), deliver(peer(4), { t: 'leave-ack', rid: noticeRid })]);
   t.is(done.state.phase, 'stopped');
   t.deepEqual(done.effects.filter((e) => e.kind === 'stopped'), [{ kind: 'stopped', reason: 'left the ring' }]);
-  t.is(logs(done.effects, 'left').length, 1);
+  t.deepEqual(logs(done.effects, 'left'), [{ ev: 'left', kept: 0 }]);
+  t.deepEqual(replies(done.effects), [{ rid: 1, reply: { ok: true, op: 'leave', kept: 0 } }]);
 });
 
 test('in a ring of two the leaver tells its one neighbour once, by handing it everything', (t) => {
@@ -282,9 +283,12 @@ test('when every heir fails the leaver pauses and goes over the list again, opAt
   t.deepEqual(sends(effects, 'leave').map((s) => s.to.addr), Array.from({ length: cfg.opAttempts }, () => round).flat());
   // A timer for each hand-off, and one for each pause between rounds.
   t.is(timers(effects, 'leave').length, round.length * cfg.opAttempts + cfg.opAttempts - 1);
-  const lone = expireAll([{ kind: 'init', succs: [], pred: peer(4) }, leaveCmd(8)]);
+  const lone = expireAll([{ kind: 'init', succs: [], pred: peer(4) }, deliver(peer(4), { t: 'replicate', rid: 0, records: [rec(5), rec(6)] }), leaveCmd(8)]);
   t.deepEqual(sends(lone.effects, 'leave').map((s) => s.to.addr), Array.from({ length: cfg.opAttempts }, () => 'p4'));
-  t.like(replies(lone.effects).find((e) => e.rid === 8)?.reply, { ok: true, op: 'leave' });
+  // The records no one acknowledged went with the leaver, and it says so.
+  t.deepEqual(replies(lone.effects).find((e) => e.rid === 8)?.reply, { ok: true, op: 'leave', kept: 2 });
+  t.deepEqual(logs(lone.effects, 'left'), [{ ev: 'left', kept: 2 }]);
+  t.deepEqual(lone.effects.filter((e) => e.kind === 'stopped'), [{ kind: 'stopped', reason: 'left the ring with 2 record(s) no neighbour acknowledged' }]);
 });
 
 test('a leave whose heirs cannot be reached for a moment hands over on the next round', (t) => {

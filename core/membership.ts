@@ -387,13 +387,23 @@ function afterLeaveProgress(tx: Tx): void {
   if (l && l.heirAcked && l.predAcked) finishLeave(tx);
 }
 
+/**
+ * Stops. Records no heir acknowledged went with the leaver, as they would in a crash: the reply
+ * and the stop reason say how many, so that no client takes such a leave for a hand-over.
+ */
 function finishLeave(tx: Tx): void {
   const l = tx.s.leaving;
   if (!l || tx.s.phase !== 'leaving') return;
+  const kept = l.heirAcked ? 0 : tx.s.records.size;
   tx.set({ leaving: null });
-  tx.reply(l.clientRid, { ok: true, op: 'leave' });
-  tx.log({ ev: 'left' });
-  stop(tx, 'left the ring');
+  tx.reply(l.clientRid, { ok: true, op: 'leave', kept });
+  tx.log({ ev: 'left', kept });
+  stop(tx, leftReason(kept));
+}
+
+/** Why a leaver stopped, given the records it took along because no neighbour acknowledged them. */
+export function leftReason(kept: number): string {
+  return kept === 0 ? 'left the ring' : `left the ring with ${kept} record(s) no neighbour acknowledged`;
 }
 
 /**

@@ -112,7 +112,8 @@ export type TimerName = 'ping' | 'stabilize' | 'fix-fingers' | 'replicate' | 'rp
 export type Reply =
   | { readonly ok: true; readonly op: 'put'; readonly version: number; readonly holders: readonly Peer[]; readonly hops: number }
   | { readonly ok: true; readonly op: 'get'; readonly rec: Rec; readonly holder: Peer; readonly hops: number }
-  | { readonly ok: true; readonly op: 'leave' }
+  /** `kept`: records no neighbour acknowledged taking, gone with the leaver. */
+  | { readonly ok: true; readonly op: 'leave'; readonly kept: number }
   | { readonly ok: false; readonly op: Command['op']; readonly error: string; readonly hops: number };
 
 export type LogEvent =
@@ -126,7 +127,7 @@ export type LogEvent =
   | { readonly ev: 'peer-back'; readonly peer: Peer }
   | { readonly ev: 'records-moved'; readonly to: Peer; readonly count: number; readonly why: 'join' | 'leave' | 'replica' }
   | { readonly ev: 'records-received'; readonly from: Peer; readonly count: number; readonly why: 'join' | 'leave' | 'replica' }
-  | { readonly ev: 'left' }
+  | { readonly ev: 'left'; readonly kept: number }
   | { readonly ev: 'bad-input'; readonly reason: string };
 
 export type Effect =

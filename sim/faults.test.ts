@@ -79,6 +79,20 @@ test('with r = 1 a lone graceful leave keeps the assumption; a kill, or two adja
   const kill = make();
   kill.log.depart('kill', '20', START);
   t.false(kill.log.assumptionHeld);
+  // A leave that ended with records no neighbour acknowledged took them along, as a kill does.
+  const unhanded = make();
+  unhanded.log.depart('leave', '20', START);
+  unhanded.log.leftWithRecords('20', START + 5000);
+  t.false(unhanded.log.assumptionHeld);
+  t.deepEqual([unhanded.log.leaves, unhanded.log.kills], [1, 0]);
+});
+
+test('with r = 2 one leave that kept its records keeps the assumption: the replicas have them', (t) => {
+  const members = Array.from({ length: 5 }, (_, i) => ({ self: { id: `${i}0` }, alive: true, since: 0 }));
+  const log = new FaultLog(defaultConfig(8, 2), 2, members);
+  log.depart('leave', '20', START);
+  log.leftWithRecords('20', START + 5000);
+  t.true(log.assumptionHeld);
 });
 
 test('after a split, losing a side smaller than r, or r peers in a row of a side, within a repair window of the heal breaks the assumption', (t) => {

@@ -67,11 +67,24 @@ export class FaultLog {
   depart(kind: 'leave' | 'kill', id: string, at: number): void {
     if (kind === 'leave') this.leaves++;
     else this.kills++;
+    this.departed(id, at, kind === 'kill');
+  }
+
+  /**
+   * A leave that ended with records no neighbour acknowledged (every heir was out of reach for
+   * all its rounds) took them along, as a kill does: from its end it counts as one. It is still
+   * reported among the leaves.
+   */
+  leftWithRecords(id: string, at: number): void {
+    this.departed(id, at, true);
+  }
+
+  private departed(id: string, at: number, kill: boolean): void {
     const start = at - this.window;
-    this.departures.push({ at, id, kill: kind === 'kill' });
+    this.departures.push({ at, id, kill });
     while (this.departures[0].at < start) this.departures.shift();
     if (this.assumptionHeld && this.neighboursGone(start)) this.assumptionHeld = false;
-    if (kind === 'kill') {
+    if (kill) {
       this.killedAt.set(id, at);
       if (this.assumptionHeld && this.sideWiped(at)) this.assumptionHeld = false;
     }
@@ -122,7 +135,8 @@ export class FaultLog {
    * all departed within it. That ring is the peers alive since before the window plus those that
    * departed in it. Peers that joined during the window are left out: they may not hold their
    * replicas yet, so they do not stand between two departed neighbours. A lone graceful leave
-   * never counts: it hands its records over, so even with r = 1 nothing may be lost.
+   * never counts: it hands its records over, so even with r = 1 nothing may be lost (one that
+   * could not is counted as a kill, see leftWithRecords).
    */
   private neighboursGone(start: number): boolean {
     const killed = new Map(this.departures.map((d) => [d.id, d.kill]));

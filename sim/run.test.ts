@@ -1,6 +1,6 @@
 /** End to end: the real core on the simulator, the seed's seven peers. */
 import test from 'ava';
-import { runScenario } from './run';
+import { runScenario, type RunOptions } from './run';
 import type { Scenario, ScenarioOp } from './scenario';
 
 const hex = (n: number): string => n.toString(16).padStart(2, '0');
@@ -119,4 +119,32 @@ test('a write acknowledged on a side smaller than r has only that side\'s copies
   t.true(late.faults.assumptionHeld);
   t.deepEqual(late.records, { acknowledged: 1, readable: 1, lost: 0 });
   t.deepEqual(late.invariants.violations, []);
+});
+
+test('a leaver cut off from every neighbour for longer than its rounds takes its records along, says so, and counts as a kill', (t) => {
+  // With r = 1, 7b holds the only copy of "39" and leaves just after a partition cuts it off
+  // alone; its successor and its predecessor (the last heir) cannot be reached for 8.5 s.
+  const cut = (until: number): Scenario => ({
+    seed: '0', bits: 8, replicas: 1, initial: ['1e', '7b', '22', '00', '26', 'c1'], timing: {},
+    network: { latencyMin: 1, latencyMax: 1, loss: 0, duplicate: 0, streamFailure: 0, clockSkew: 0 },
+    ops: [{ at: 0, op: 'put', via: '1e', key: '39', value: 'v0' }, { at: 500, op: 'partition', group: ['7b'], until }, { at: 506, op: 'leave', id: '7b' }],
+    faultsUntil: until + 1000, settleLimit: 120_000, useCodec: true,
+  });
+  const leaves: string[] = [];
+  const onReply: RunOptions['onReply'] = (_ms, _peer, what, reply) => {
+    if (what === 'leave') leaves.push(reply.ok && reply.op === 'leave' ? `kept ${reply.kept}` : 'failed');
+  };
+  const long = runScenario(cut(9_000), { checkSafety: true, onReply }).report;
+  t.deepEqual(leaves, ['kept 1']);
+  t.false(long.faults.assumptionHeld);
+  t.deepEqual([long.faults.leaves, long.faults.kills], [1, 0]);
+  t.is(long.records.lost, 1);
+  t.deepEqual(long.invariants.violations.filter((v) => v.invariant !== 'Data'), []);
+  // Cut off for less than its rounds, it hands over once the partition heals.
+  leaves.length = 0;
+  const short = runScenario(cut(3_000), { checkSafety: true, onReply }).report;
+  t.deepEqual(leaves, ['kept 0']);
+  t.true(short.faults.assumptionHeld);
+  t.deepEqual(short.records, { acknowledged: 1, readable: 1, lost: 0 });
+  t.deepEqual(short.invariants.violations, []);
 });

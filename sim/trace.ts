@@ -88,8 +88,9 @@ export function ridOf(msg: Msg): number {
 function logFields(e: LogEvent): [string, string] {
   switch (e.ev) {
     case 'created':
-    case 'left':
       return ['-', ''];
+    case 'left':
+      return ['-', e.kept === 0 ? '' : `kept=${e.kept}`];
     case 'joined':
     case 'initialized':
       return [e.succ.id, ''];

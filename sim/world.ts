@@ -244,6 +244,7 @@ export class World {
       }
       case 'reply': {
         this.trace.reply(this.now, peer.self.id, e.reply.op, e.rid, e.reply.ok ? null : e.reply.error);
+        if (e.reply.ok && e.reply.op === 'leave' && e.reply.kept > 0) this.faults.leftWithRecords(peer.self.id, this.now);
         const req = this.workload.reply(e.rid, e.reply, this.now);
         if (req !== undefined && this.opts.onReply) this.opts.onReply(this.now, peer.self, describeRequest(req), e.reply);
         return;
