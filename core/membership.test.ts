@@ -525,6 +525,10 @@ test('the next heir\'s acknowledgement completes a leave that passed over the fi
   const passedOver: Input[] = [...expireLeave(start), deliver(peer(4), { t: 'leave-ack', rid: noticeRid })];
   t.is(drive(peer(5), passedOver).state.phase, 'leaving');
   t.is(drive(peer(5), [...passedOver, deliver(peer(9), { t: 'leave-ack', rid })]).state.phase, 'stopped');
+  // So does the first heir's, late: it too was handed everything.
+  t.is(drive(peer(5), [...passedOver, deliver(peer(8), { t: 'leave-ack', rid })]).state.phase, 'stopped');
+  // A peer that is no heir has been handed nothing.
+  t.is(drive(peer(5), [...passedOver, deliver(peer(19), { t: 'leave-ack', rid })]).state.phase, 'leaving');
 });
 
 test('a message from a watched peer answers the ping it has outstanding, even before any miss', (t) => {

@@ -342,11 +342,14 @@ function handTo(tx: Tx, at: number): void {
   tx.timer('leave', timeoutFor(s.cfg, records.reduce((n, r) => n + r.value.length, 0), 2), step);
 }
 
+/**
+ * Every hand-over carries all the records, so an acknowledgement from any heir, even one passed
+ * over because it answered late, means they are safe.
+ */
 export function onLeaveAck(tx: Tx, from: Peer, msg: Extract<Msg, { t: 'leave-ack' }>): void {
   const l = tx.s.leaving;
   if (!l) return;
-  const heir = l.heirs[l.heir];
-  if (msg.rid === l.rid && heir && same(heir, from)) tx.set({ leaving: { ...l, heirAcked: true } });
+  if (msg.rid === l.rid && l.heirs.some((p) => same(p, from))) tx.set({ leaving: { ...l, heirAcked: true } });
   else if (msg.rid === l.noticeRid && tx.s.pred && same(tx.s.pred, from)) tx.set({ leaving: { ...l, predAcked: true } });
   afterLeaveProgress(tx);
 }

@@ -7,7 +7,7 @@ import { runScenario, type SimResult } from '../sim/run';
 import type { Scenario } from '../sim/scenario';
 import { scenarioArb, DEFAULT_LIMITS, MEMBERSHIP_LIMITS } from './scenario-arbitrary';
 
-const SAFETY = new Set(['AtLeastOneRing', 'AtMostOneRing', 'OrderedRing', 'ConnectedAppendages', 'OrderedSuccessorLists', 'NoDuplicates', 'Codec']);
+const SAFETY = new Set(['AtLeastOneRing', 'AtMostOneRing', 'OrderedRing', 'ConnectedAppendages', 'OrderedSuccessorLists', 'NoDuplicates', 'Codec', 'HandOver']);
 
 /**
  * Safety invariants after every event; at quiescence the ideal ring and every acknowledged

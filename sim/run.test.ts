@@ -148,3 +148,19 @@ test('a leaver cut off from every neighbour for longer than its rounds takes its
   t.deepEqual(short.records, { acknowledged: 1, readable: 1, lost: 0 });
   t.deepEqual(short.invariants.violations, []);
 });
+
+test('a leave that gives up while an heir was alive and reachable is a HandOver violation, unless the leaver was the last member', (t) => {
+  // An rpcTimeout shorter than one hop (20 ms) makes every round time out before the heir's
+  // acknowledgement can arrive, on a network that loses nothing.
+  const ring = (initial: string[]): Scenario => ({
+    seed: '0', bits: 8, replicas: 1, initial, timing: { rpcTimeout: 1 },
+    network: { latencyMin: 20, latencyMax: 20, loss: 0, duplicate: 0, streamFailure: 0, clockSkew: 0 },
+    ops: [{ at: 0, op: 'put', via: '80', key: '39', value: 'v0' }, { at: 1_000, op: 'leave', id: '80' }],
+    faultsUntil: 2_000, settleLimit: 120_000, useCodec: true,
+  });
+  const two = runScenario(ring(['10', '80']), { checkSafety: true }).report;
+  t.deepEqual(two.invariants.violations.map((v) => [v.invariant, v.detail]), [['HandOver', '80 left with 1 record(s) no neighbour acknowledged']]);
+  const last = runScenario(ring(['80']), { checkSafety: true }).report;
+  t.deepEqual(last.invariants.violations.filter((v) => v.invariant === 'HandOver'), []);
+  t.false(last.faults.assumptionHeld);
+});

@@ -244,7 +244,7 @@ export class World {
       }
       case 'reply': {
         this.trace.reply(this.now, peer.self.id, e.reply.op, e.rid, e.reply.ok ? null : e.reply.error);
-        if (e.reply.ok && e.reply.op === 'leave' && e.reply.kept > 0) this.faults.leftWithRecords(peer.self.id, this.now);
+        if (e.reply.ok && e.reply.op === 'leave' && e.reply.kept > 0) this.leftWithRecords(peer, e.reply.kept);
         const req = this.workload.reply(e.rid, e.reply, this.now);
         if (req !== undefined && this.opts.onReply) this.opts.onReply(this.now, peer.self, describeRequest(req), e.reply);
         return;
@@ -256,6 +256,21 @@ export class World {
         this.trace.op(this.now, peer.self.id, 'stopped', e.reason);
         return this.halt(peer);
     }
+  }
+
+  /**
+   * A leave that gave up with records counts as a kill. Within the failure model, on streams that
+   * never fail and a network never cut, one of its heirs (its successors and predecessor) was
+   * alive and reachable all along, unless it was the ring's last member: giving up is then the
+   * protocol's fault, a HandOver violation.
+   */
+  private leftWithRecords(peer: SimPeer, kept: number): void {
+    const reliable = this.scenario.network.streamFailure === 0 && !this.faults.everCut;
+    const others = this.peers.some((p) => p !== peer && p.alive && p.state.phase === 'member');
+    if (this.opts.checkSafety && reliable && others && this.faults.assumptionHeld) {
+      this.checks.add('HandOver', `${peer.self.id} left with ${kept} record(s) no neighbour acknowledged`, this.now);
+    }
+    this.faults.leftWithRecords(peer.self.id, this.now);
   }
 
   /** Safety is checked while the run stays within the failure model and before it has failed enough. */
