@@ -354,6 +354,18 @@ test('a watched peer is declared gone at its missLimit-th silent round, not befo
   t.deepEqual(logs(drive(peer(5), [SEED, ...rounds]).effects, 'peer-gone').map((e) => e.peer.addr), ['p8']);
 });
 
+test('a successor declared gone makes the peer ask its new head for a list at once', (t) => {
+  // Found by the churn property (r = 2, 19% loss): the list, one entry short for a whole
+  // stabilize interval, lost its last entry to a false alarm and fell back on a dead finger.
+  const rounds = silentRounds([8], [8, 9, 14, 4]);
+  const { effects } = driveThen(peer(5), [SEED, ...rounds.slice(0, -1)], rounds.slice(-1));
+  t.deepEqual(sends(effects, 'get-state').map((s) => s.to.addr), ['p9']);
+  t.deepEqual(sends(effects, 'rectify').map((s) => s.to.addr), ['p9']);
+  // A predecessor declared gone shortens no list: nothing to ask.
+  const predRounds = silentRounds([4], [8, 9, 14, 4]);
+  t.deepEqual(sends(driveThen(peer(5), [SEED, ...predRounds.slice(0, -1)], predRounds.slice(-1)).effects, 'get-state'), []);
+});
+
 test('a pong leaves its sender with no miss and no ping outstanding', (t) => {
   const { state } = drive(peer(5), [SEED, ping, ping, pong(peer(8))]);
   t.deepEqual(state.watch.get(peer(8).id), { peer: peer(8), misses: 0, awaiting: false, failed: false });

@@ -253,6 +253,9 @@ export function declareGone(tx: Tx, peer: Peer, how: 'missed-pings' | 'send-fail
   onPeerGoneFromStores(tx, peer.id);
   // Left knowing nobody (a joiner whose only successor went away): find the ring again.
   if (same(tx.s.succs[0], s.self) && tx.s.pred === null && s.bootstrap !== null) rejoin(tx, s.bootstrap);
+  // The list refills from its new head at once, not a stabilize interval later: until then one
+  // more failure, or a false alarm over a lossy link, could leave no live successor.
+  else if (succs !== s.succs && s.phase === 'member') stabilizeNow(tx);
 }
 
 function rejoin(tx: Tx, via: string): void {
