@@ -10,7 +10,7 @@ import { closestPreceding, successorList, without } from './ring';
 import { failClientOps, onPeerGone, startOp } from './lookup';
 import { handOff, mergeRecords, onPeerGoneFromStores, recordsIn, sendRecords } from './storage';
 import type { Tx } from './tx';
-import type { Leaving, Msg, Op, Peer, PeerState, Watch } from './types';
+import type { Channel, Leaving, Msg, Op, Peer, PeerState, Watch } from './types';
 
 const LOST_MAX = 8;
 
@@ -182,7 +182,9 @@ export function onPingTimer(tx: Tx): void {
   }
   for (const w of tx.s.watch.values()) {
     setWatch(tx, { ...w, awaiting: true, failed: false });
-    tx.send(w.peer, { t: 'ping', nonce: tx.rid() }, 'dgram');
+    // The last ping before a peer is declared gone goes over the stream, which loses nothing:
+    // datagram loss alone then never declares a live peer gone, at no cost in detection time.
+    tx.send(w.peer, { t: 'ping', nonce: tx.rid() }, w.misses + 1 >= missLimit ? 'stream' : 'dgram');
   }
   const lost = tx.s.lost.filter((l) => l.until > tx.now);
   if (lost.length !== tx.s.lost.length) tx.set({ lost });
@@ -195,8 +197,9 @@ function setWatch(tx: Tx, w: Watch): void {
   tx.set({ watch });
 }
 
-export function onPing(tx: Tx, from: Peer, msg: Extract<Msg, { t: 'ping' }>): void {
-  tx.send(from, { t: 'pong', nonce: msg.nonce, member: tx.s.phase === 'member' }, 'dgram');
+/** Answers on the ping's own channel: a ping sent over the stream must not be lost on the way back. */
+export function onPing(tx: Tx, from: Peer, msg: Extract<Msg, { t: 'ping' }>, channel: Channel): void {
+  tx.send(from, { t: 'pong', nonce: msg.nonce, member: tx.s.phase === 'member' }, channel);
 }
 
 export function onPong(tx: Tx, from: Peer, msg: Extract<Msg, { t: 'pong' }>): void {

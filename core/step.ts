@@ -7,7 +7,7 @@ import { onFetched, onFound, onHopFailed, onRetry, onSendFailed, onStored, start
 import * as m from './membership';
 import * as st from './storage';
 import { Tx } from './tx';
-import type { Config, Input, Msg, Peer, PeerState, StepResult } from './types';
+import type { Channel, Config, Input, Msg, Peer, PeerState, StepResult } from './types';
 import { closestPreceding, successorAnswers } from './ring';
 
 export function initState(cfg: Config, self: Peer): PeerState {
@@ -47,7 +47,7 @@ export function step(state: PeerState, input: Input, now: number): StepResult {
       m.join(tx, input.via);
       break;
     case 'deliver':
-      deliver(tx, input.from, input.msg);
+      deliver(tx, input.from, input.msg, input.channel);
       break;
     case 'timer':
       onTimer(tx, input.name, input.arg);
@@ -93,12 +93,12 @@ function command(tx: Tx, cmd: Extract<Input, { kind: 'command' }>['cmd']): void 
   else startOp(tx, 'get', cmd.rid, cmd.key, cmd.key);
 }
 
-function deliver(tx: Tx, from: Peer, msg: Msg): void {
+function deliver(tx: Tx, from: Peer, msg: Msg, channel: Channel): void {
   if (from.id.length !== tx.s.self.id.length) return tx.log({ ev: 'bad-input', reason: `message from another identifier space (${from.addr})` });
   // A pong from a peer that says it is no member (restarted, or leaving) is no sign of life.
   if (msg.t !== 'pong' || msg.member) m.heardFrom(tx, from);
   switch (msg.t) {
-    case 'ping': return m.onPing(tx, from, msg);
+    case 'ping': return m.onPing(tx, from, msg, channel);
     case 'pong': return m.onPong(tx, from, msg);
     case 'find': return onFind(tx, from, msg);
     case 'found': return onFound(tx, from, msg);
