@@ -71,6 +71,7 @@ export function summary(r: RunReport): string {
     `seed ${r.seed}: ${r.peers} peers, ${r.bits}-bit IDs, r=${r.replicas}; ${alive} alive at the end`,
     `${r.events} events in ${r.virtualMs} virtual ms, ${r.wallMs} ms wall (${Math.round(r.eventsPerSec)} events/s); trace hash ${r.traceHash}`,
     `faults: ${r.faults.joins} joins, ${r.faults.leaves} leaves, ${r.faults.kills} kills; fewer than r neighbours died per repair window: ${r.faults.assumptionHeld ? 'yes' : 'no'}`,
+    `false alarms: ${r.faults.falseAlarms} live successors declared gone${r.faults.strandedByFalseAlarm ? '; one left a peer no live successor, so safety was not checked after it' : ''}`,
     `lookups: ${r.lookups.succeeded}/${r.lookups.issued} succeeded, ${r.lookups.failed} failed, mean ${r.lookups.meanHops.toFixed(2)} hops, p99 ${r.lookups.p99Hops}`,
     `records: ${r.records.acknowledged} acknowledged, ${r.records.readable} readable, ${r.records.lost} lost`,
     `settled: ${r.settledAfterMs === null ? 'NO, the ring never became ideal' : `ideal ring ${r.settledAfterMs} virtual ms after the faults stopped`}`,

@@ -123,3 +123,14 @@ test('after a split, losing a side smaller than r, or r peers in a row of a side
   depart(row, 6, HEAL + 10);
   t.false(row.log.assumptionHeld, '20, 40 and 60 are in a row on the large side: 30 and 50 are across the cut');
 });
+
+test('a false alarm excuses the safety checks only when it leaves a full list with no live entry', (t) => {
+  const log = new FaultLog(defaultConfig(8, 2), 2, []);
+  const liveAt = (addr: string) => addr !== 'dead';
+  log.falseAlarm(true, [{ addr: 'live' }], liveAt);
+  log.falseAlarm(false, [{ addr: 'dead' }], liveAt);
+  t.false(log.strandedByFalseAlarm, 'a live entry is left, or the list was short of r: the protocol\'s doing');
+  log.falseAlarm(true, [{ addr: 'dead' }], liveAt);
+  t.true(log.strandedByFalseAlarm);
+  t.is(log.falseAlarms, 3);
+});

@@ -45,6 +45,10 @@ export class FaultLog {
   partitioned = false;
   /** Some partition happened at all. */
   everCut = false;
+  /** Live members declared gone by a peer that had them as successors. */
+  falseAlarms = 0;
+  /** A false alarm left some peer with no live successor (see falseAlarm). */
+  strandedByFalseAlarm = false;
   /** Partitions that outlasted failure detection: when, until when, and each side's peers. */
   private readonly splits: { readonly from: number; readonly healed: number; readonly sides: readonly (readonly string[])[] }[] = [];
   /** When each peer was last killed. */
@@ -88,6 +92,20 @@ export class FaultLog {
       this.killedAt.set(id, at);
       if (this.assumptionHeld && this.sideWiped(at)) this.assumptionHeld = false;
     }
+  }
+
+  /**
+   * A peer declared a live successor gone: detection by timeouts can err (lost pings, a failed
+   * connection). Zave's invariants rest on a peer dropping only dead successors. A false alarm
+   * on a full list (`full`: as long as r allows) that leaves no live entry in the rest (`rest`),
+   * because the others are dead but not yet noticed, breaks that premise as a departure would,
+   * and no protocol can tell. The safety invariants are then no longer checked in the run, as
+   * after a partition (a false alarm at large); the state at rest still is. A list short of r
+   * is the protocol's own doing and excuses nothing.
+   */
+  falseAlarm(full: boolean, rest: readonly { readonly addr: string }[], liveAt: (addr: string) => boolean): void {
+    this.falseAlarms++;
+    if (full && !rest.some((p) => liveAt(p.addr))) this.strandedByFalseAlarm = true;
   }
 
   /** After a departure: does some live participating peer have no live successor left? */

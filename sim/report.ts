@@ -47,6 +47,10 @@ export interface RunReport {
     readonly leaves: number;
     readonly kills: number;
     readonly assumptionHeld: boolean;
+    /** Live successors declared gone: detection by timeouts erring. */
+    readonly falseAlarms: number;
+    /** One of them left a full successor list with no live entry: safety was not checked after it. */
+    readonly strandedByFalseAlarm: boolean;
   };
   readonly invariants: {
     readonly checked: number;

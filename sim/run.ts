@@ -126,7 +126,7 @@ function report(world: World, s: Scenario, settledAfterMs: number | null, wallMs
     settledAfterMs,
     lookups: { issued: w.issued, succeeded: w.succeeded, failed: w.failed, meanHops: hops.mean, p99Hops: hops.p99 },
     records: { acknowledged: w.acknowledged, readable: w.readable, lost: w.lost },
-    faults: { joins: f.joins, leaves: f.leaves, kills: f.kills, assumptionHeld: f.assumptionHeld },
+    faults: { joins: f.joins, leaves: f.leaves, kills: f.kills, assumptionHeld: f.assumptionHeld, falseAlarms: f.falseAlarms, strandedByFalseAlarm: f.strandedByFalseAlarm },
     invariants: { checked: world.checks.checked, violations: world.checks.violations },
     ring: ringReport(world.peers),
   };

@@ -10,7 +10,8 @@
 import { decode, encode } from '../core/codec';
 import { defaultConfig } from '../core/config';
 import { step } from '../core/step';
-import type { Command, Config, Effect, Input, LogEvent, Msg, Peer, Reply, TimerName } from '../core/types';
+import { same } from '../core/id';
+import type { Command, Config, Effect, Input, LogEvent, Msg, Peer, PeerState, Reply, TimerName } from '../core/types';
 import { Checks, MAX_PER_INVARIANT } from './checks';
 import { FaultLog } from './faults';
 import { EventQueue } from './heap';
@@ -226,7 +227,20 @@ export class World {
     peer.state = result.state;
     // The safety invariants read only liveness, phases and successor lists.
     if (result.state.succs !== before.succs || result.state.phase !== before.phase) this.changed = true;
-    for (const e of result.effects) this.effect(peer, e);
+    for (const e of result.effects) {
+      if (e.kind === 'log' && e.event.ev === 'peer-gone' && e.event.how !== 'left') this.declaredGone(before, e.event.peer);
+      this.effect(peer, e);
+    }
+  }
+
+  /** A successor declared gone while it is a live member was a false alarm. */
+  private declaredGone(before: PeerState, gone: Peer): void {
+    const liveAt = (addr: string) => this.byAddr.get(addr)?.alive === true;
+    const member = this.byAddr.get(gone.addr);
+    if (!before.succs.some((p) => same(p, gone)) || !member?.alive || member.state.phase !== 'member') return;
+    // Every machine but the peer itself, dead ones too: a bound no shorter than the real ring.
+    const full = before.succs.length >= Math.min(this.scenario.replicas, this.peers.length - 1);
+    this.faults.falseAlarm(full, before.succs.filter((p) => !same(p, gone)), liveAt);
   }
 
   private effect(peer: SimPeer, e: Effect): void {
@@ -276,7 +290,8 @@ export class World {
   /** Safety is checked while the run stays within the failure model and before it has failed enough. */
   private afterChange(): void {
     this.changed = false;
-    if (!this.opts.checkSafety || this.faults.everCut || !this.faults.assumptionHeld || this.safetyFindings >= MAX_PER_INVARIANT) return;
+    const f = this.faults;
+    if (!this.opts.checkSafety || f.everCut || f.strandedByFalseAlarm || !f.assumptionHeld || this.safetyFindings >= MAX_PER_INVARIANT) return;
     const found = this.checks.counted(safetyViolations(this.peers));
     this.safetyFindings += found.length;
     this.checks.record(found, this.now);
