@@ -205,6 +205,7 @@ test('a leave hands the records to the successor and tells the predecessor, then
   t.is(heirOnly.state.phase, 'leaving');
   const other = Math.max(rid, noticeRid) + 1;
   t.is(drive(peer(5), [...start, deliver(peer(8), { t: 'leave-ack', rid: other }), deliver(peer(4), { t: 'leave-ack', rid: noticeRid })]).state.phase, 'leaving');
+  t.is(drive(peer(5), [...start, deliver(peer(8), { t: 'leave-ack', rid }), deliver(peer(4), { t: 'leave-ack', rid: other })]).state.phase, 'leaving');
   // The predecessor acknowledging the hand-over's rid has not acknowledged the notice.
   t.is(drive(peer(5), [...start, deliver(peer(8), { t: 'leave-ack', rid }), deliver(peer(4), { t: 'leave-ack', rid })]).state.phase, 'leaving');
   const done = drive(peer(5), [...start, deliver(peer(8), { t: 'leave-ack', rid }), deliver(peer(4), { t: 'leave-ack', rid: noticeRid })]);
@@ -289,6 +290,20 @@ test('when every heir fails the leaver pauses and goes over the list again, opAt
   t.deepEqual(replies(lone.effects).find((e) => e.rid === 8)?.reply, { ok: true, op: 'leave', kept: 2 });
   t.deepEqual(logs(lone.effects, 'left'), [{ ev: 'left', kept: 2 }]);
   t.deepEqual(lone.effects.filter((e) => e.kind === 'stopped'), [{ kind: 'stopped', reason: 'left the ring with 2 record(s) no neighbour acknowledged' }]);
+});
+
+test('a predecessor that is also a successor is one heir, not two', (t) => {
+  // The ring 4, 5, 8: peer 5's list is [8, 4] and its predecessor is 4.
+  const start: Input[] = [{ kind: 'init', succs: [peer(8), peer(4)], pred: peer(4) }, leaveCmd()];
+  t.deepEqual(drive(peer(5), failEachHeir(start, 2)).state.leaving?.heirs.map((p) => p.addr), ['p8', 'p4']);
+  t.is(drive(peer(5), failEachHeir(start, 2)).state.leaving?.heir, -1, 'the round is over after two');
+});
+
+test('a leaving peer whose successor is declared gone does not stabilize: it would rectify its way back in', (t) => {
+  const rounds = silentRounds([8], [8, 9, 14, 4]);
+  const { effects } = driveThen(peer(5), [SEED, leaveCmd(), ...rounds.slice(0, -1)], rounds.slice(-1));
+  t.deepEqual(logs(effects, 'peer-gone').map((e) => e.peer.addr), ['p8']);
+  t.deepEqual([...sends(effects, 'get-state'), ...sends(effects, 'rectify')], []);
 });
 
 test('a leave whose heirs cannot be reached for a moment hands over on the next round', (t) => {
@@ -568,6 +583,7 @@ test('between rounds the leaver pauses about a ping interval, and a timer from b
   const paused = failEachHeir(start, 2);
   const [pause] = timers(driveThen(peer(5), paused.slice(0, -1), paused.slice(-1), config).effects, 'leave');
   t.is(pause.delay, 300);
+  t.deepEqual(driveThen(peer(5), paused, [{ kind: 'timer', name: 'leave', arg: handOff.arg }], config).effects, [], 'stale during the pause');
   const resumed: Input[] = [...paused, { kind: 'timer', name: 'leave', arg: pause.arg }];
   t.deepEqual(sends(driveThen(peer(5), paused, resumed.slice(paused.length), config).effects, 'leave').map((s) => s.to.addr), ['p8']);
   t.deepEqual(driveThen(peer(5), resumed, [{ kind: 'timer', name: 'leave', arg: handOff.arg }], config).effects, []);
