@@ -160,14 +160,14 @@ export function onRectify(tx: Tx, from: Peer, msg: Extract<Msg, { t: 'rectify' }
   // Only a live member rectifies: one we had declared gone is back.
   if (tx.s.lost.some((l) => same(l.peer, from))) peerBack(tx, from);
   const s = tx.s;
-  const pred = s.pred;
-  if (pred && same(pred, from)) {
+  if (s.pred && same(s.pred, from)) {
     if (!msg.ready) handOff(tx, from, recordsIn(s, null, from));
     return;
   }
-  if (pred && !same(pred, s.self) && !inOpen(from, pred, s.self)) return;
+  const pred = otherPred(s);
+  if (pred && !inOpen(from, pred, s.self)) return;
   tx.set({ pred: from });
-  handOff(tx, from, recordsIn(s, pred && !same(pred, s.self) ? pred : null, from));
+  handOff(tx, from, recordsIn(s, pred, from));
 }
 
 /** Periodic: count unanswered pings, declare silent neighbours gone, ping again. */
@@ -177,18 +177,23 @@ export function onPingTimer(tx: Tx): void {
   const { missLimit } = tx.s.cfg;
   for (const w of tx.s.watch.values()) {
     if (!w.awaiting || w.failed) continue;
-    if (w.misses + 1 >= missLimit) declareGone(tx, w.peer, 'missed-pings');
+    if (nextMissIsLast(w, missLimit)) declareGone(tx, w.peer, 'missed-pings');
     else setWatch(tx, { ...w, misses: w.misses + 1 });
   }
   for (const w of tx.s.watch.values()) {
     setWatch(tx, { ...w, awaiting: true, failed: false });
     // The last ping before a peer is declared gone goes over the stream, which loses nothing:
     // datagram loss alone then never declares a live peer gone, at no cost in detection time.
-    tx.send(w.peer, { t: 'ping', nonce: tx.rid() }, w.misses + 1 >= missLimit ? 'stream' : 'dgram');
+    tx.send(w.peer, { t: 'ping', nonce: tx.rid() }, nextMissIsLast(w, missLimit) ? 'stream' : 'dgram');
   }
   const lost = tx.s.lost.filter((l) => l.until > tx.now);
   if (lost.length !== tx.s.lost.length) tx.set({ lost });
   for (const l of lost) tx.send(l.peer, { t: 'ping', nonce: tx.rid() }, 'dgram');
+}
+
+/** One more silent round, or failed send, and the watched peer is declared gone. */
+export function nextMissIsLast(w: Watch, missLimit: number): boolean {
+  return w.misses + 1 >= missLimit;
 }
 
 function setWatch(tx: Tx, w: Watch): void {
@@ -284,7 +289,8 @@ function nearestKnown(s: PeerState): Peer | undefined {
 /** Keeps the watch set equal to successors and predecessor, preserving counts of those kept. */
 export function refreshWatch(tx: Tx): void {
   const s = tx.s;
-  const wanted: Peer[] = s.pred && !same(s.pred, s.self) ? [...s.succs, s.pred] : [...s.succs];
+  const pred = otherPred(s);
+  const wanted: Peer[] = pred ? [...s.succs, pred] : [...s.succs];
   const watch = new Map<string, Watch>();
   for (const p of wanted) {
     if (same(p, s.self) || watch.has(p.id)) continue;
@@ -305,6 +311,11 @@ export function noteNeighbours(tx: Tx): void {
   if (isMember(after)) refreshWatch(tx);
 }
 
+/** The predecessor, unless there is none or it is this peer itself (a ring of one). */
+function otherPred(s: PeerState): Peer | null {
+  return s.pred && !same(s.pred, s.self) ? s.pred : null;
+}
+
 function samePeer(a: Peer | null, b: Peer | null): boolean {
   return a === b || (a !== null && b !== null && same(a, b));
 }
@@ -319,7 +330,7 @@ function samePeer(a: Peer | null, b: Peer | null): boolean {
 export function leave(tx: Tx, clientRid: number): void {
   const s = tx.s;
   if (s.phase !== 'member') return tx.reply(clientRid, { ok: false, op: 'leave', error: `cannot leave while ${s.phase}`, hops: 0 });
-  const pred = s.pred && !same(s.pred, s.self) ? s.pred : null;
+  const pred = otherPred(s);
   const succs = s.succs.filter((p) => !same(p, s.self));
   const heirs = pred && !succs.some((p) => same(p, pred)) ? [...succs, pred] : succs;
   const rid = tx.rid();
@@ -342,7 +353,7 @@ function handTo(tx: Tx, at: number): void {
   const step = l.step + 1;
   tx.set({ leaving: { ...l, heir: at, step } });
   const records = [...s.records.values()];
-  const pred = s.pred && !same(s.pred, s.self) ? s.pred : null;
+  const pred = otherPred(s);
   sendRecords(tx, heir, records, (batch) => ({ t: 'leave', rid: l.rid, pred, records: batch }));
   if (records.length > 0) tx.log({ ev: 'records-moved', to: heir, count: records.length, why: 'leave' });
   tx.timer('leave', timeoutFor(s.cfg, records.reduce((n, r) => n + r.value.length, 0), 2), step);

@@ -138,7 +138,7 @@ function onFind(tx: Tx, from: Peer, msg: Extract<Msg, { t: 'find' }>): void {
 function sendFailed(tx: Tx, to: Peer, msg: Msg): void {
   const w = tx.s.watch.get(to.id);
   if (w && !w.failed) {
-    if (w.misses + 1 >= tx.s.cfg.missLimit) m.declareGone(tx, w.peer, 'send-failed');
+    if (m.nextMissIsLast(w, tx.s.cfg.missLimit)) m.declareGone(tx, w.peer, 'send-failed');
     else tx.set({ watch: new Map(tx.s.watch).set(to.id, { ...w, misses: w.misses + 1, awaiting: true, failed: true }) });
   }
   switch (msg.t) {

@@ -125,12 +125,16 @@ test('after a split, losing a side smaller than r, or r peers in a row of a side
 });
 
 test('a false alarm excuses the safety checks only when it leaves a full list with no live entry', (t) => {
-  const log = new FaultLog(defaultConfig(8, 2), 2, []);
-  const liveAt = (addr: string) => addr !== 'dead';
-  log.falseAlarm(true, [{ addr: 'live' }], liveAt);
-  log.falseAlarm(false, [{ addr: 'dead' }], liveAt);
+  const members = Array.from({ length: 5 }, (_, i) => ({ self: { id: `${i}0` }, alive: true, since: 0 }));
+  const log = new FaultLog(defaultConfig(8, 2), 2, members);
+  const liveAt = (addr: string) => !addr.startsWith('dead');
+  const gone = { addr: 'gone' };
+  log.falseAlarm([{ addr: 'other' }], gone, liveAt);
+  t.is(log.falseAlarms, 0, 'not a successor of the peer: no false alarm of its list');
+  log.falseAlarm([gone, { addr: 'live' }], gone, liveAt);
+  log.falseAlarm([gone], gone, liveAt);
   t.false(log.strandedByFalseAlarm, 'a live entry is left, or the list was short of r: the protocol\'s doing');
-  log.falseAlarm(true, [{ addr: 'dead' }], liveAt);
+  log.falseAlarm([gone, { addr: 'dead' }], gone, liveAt);
   t.true(log.strandedByFalseAlarm);
   t.is(log.falseAlarms, 3);
 });

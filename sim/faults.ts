@@ -95,17 +95,21 @@ export class FaultLog {
   }
 
   /**
-   * A peer declared a live successor gone: detection by timeouts can err (lost pings, a failed
-   * connection). Zave's invariants rest on a peer dropping only dead successors. A false alarm
-   * on a full list (`full`: as long as r allows) that leaves no live entry in the rest (`rest`),
-   * because the others are dead but not yet noticed, breaks that premise as a departure would,
-   * and no protocol can tell. The safety invariants are then no longer checked in the run, as
-   * after a partition (a false alarm at large); the state at rest still is. A list short of r
-   * is the protocol's own doing and excuses nothing.
+   * A peer whose successor list was `list` declared the live member `gone` gone: detection by
+   * timeouts can err (lost pings, a failed connection); only an entry of the list counts. Zave's
+   * invariants rest on a peer dropping only dead successors. A false alarm on a full list (as long
+   * as r allows) that leaves no live entry in the rest, because the others are dead but not yet
+   * noticed, breaks that premise as a departure would, and no protocol can tell. The safety
+   * invariants are then no longer checked in the run, as after a partition (a false alarm at
+   * large); the state at rest still is. A list short of r is the protocol's own doing and
+   * excuses nothing.
    */
-  falseAlarm(full: boolean, rest: readonly { readonly addr: string }[], liveAt: (addr: string) => boolean): void {
+  falseAlarm(list: readonly { readonly addr: string }[], gone: { readonly addr: string }, liveAt: (addr: string) => boolean): void {
+    if (!list.some((p) => p.addr === gone.addr)) return;
     this.falseAlarms++;
-    if (full && !rest.some((p) => liveAt(p.addr))) this.strandedByFalseAlarm = true;
+    // Every machine but the peer itself, dead ones too: a bound no shorter than the real ring.
+    const full = list.length >= Math.min(this.replicas, this.members.length - 1);
+    if (full && !list.some((p) => p.addr !== gone.addr && liveAt(p.addr))) this.strandedByFalseAlarm = true;
   }
 
   /** After a departure: does some live participating peer have no live successor left? */

@@ -10,7 +10,6 @@
 import { decode, encode } from '../core/codec';
 import { defaultConfig } from '../core/config';
 import { step } from '../core/step';
-import { same } from '../core/id';
 import type { Command, Config, Effect, Input, LogEvent, Msg, Peer, PeerState, Reply, TimerName } from '../core/types';
 import { Checks, MAX_PER_INVARIANT } from './checks';
 import { FaultLog } from './faults';
@@ -72,6 +71,10 @@ export function scenarioConfig(s: Scenario): Config {
  */
 export function streamTimeout(cfg: Config): number {
   return 3 * cfg.rpcTimeout;
+}
+
+function isLiveMember(peer: SimPeer | undefined): boolean {
+  return peer !== undefined && peer.alive && peer.state.phase === 'member';
 }
 
 function messageOf(p: Payload): Msg {
@@ -155,7 +158,7 @@ export class World {
     peer.alive = false;
     this.changed = true;
     this.workload.abandon(peer.self.addr);
-    this.faults.checkStranding(this.peers, (addr) => this.byAddr.get(addr)?.alive === true);
+    this.faults.checkStranding(this.peers, this.liveAt);
   }
 
   command(peer: SimPeer, cmd: Command): void {
@@ -227,23 +230,14 @@ export class World {
     peer.state = result.state;
     // The safety invariants read only liveness, phases and successor lists.
     if (result.state.succs !== before.succs || result.state.phase !== before.phase) this.changed = true;
-    for (const e of result.effects) {
-      if (e.kind === 'log' && e.event.ev === 'peer-gone' && e.event.how !== 'left') this.declaredGone(before, e.event.peer);
-      this.effect(peer, e);
-    }
+    for (const e of result.effects) this.effect(peer, e, before);
   }
 
-  /** A successor declared gone while it is a live member was a false alarm. */
-  private declaredGone(before: PeerState, gone: Peer): void {
-    const liveAt = (addr: string) => this.byAddr.get(addr)?.alive === true;
-    const member = this.byAddr.get(gone.addr);
-    if (!before.succs.some((p) => same(p, gone)) || !member?.alive || member.state.phase !== 'member') return;
-    // Every machine but the peer itself, dead ones too: a bound no shorter than the real ring.
-    const full = before.succs.length >= Math.min(this.scenario.replicas, this.peers.length - 1);
-    this.faults.falseAlarm(full, before.succs.filter((p) => !same(p, gone)), liveAt);
-  }
+  private readonly liveAt = (addr: string): boolean => this.byAddr.get(addr)?.alive === true;
 
-  private effect(peer: SimPeer, e: Effect): void {
+
+  /** `before`: the peer's state before the step that had this effect. */
+  private effect(peer: SimPeer, e: Effect, before: PeerState): void {
     switch (e.kind) {
       case 'send': {
         const payload = this.scenario.useCodec ? { msg: e.msg, bytes: encode(peer.self, e.msg) } : e.msg;
@@ -264,6 +258,8 @@ export class World {
         return;
       }
       case 'log':
+        // A live member declared gone was a false alarm.
+        if (e.event.ev === 'peer-gone' && e.event.how !== 'left' && isLiveMember(this.byAddr.get(e.event.peer.addr))) this.faults.falseAlarm(before.succs, e.event.peer, this.liveAt);
         if (this.opts.onLog) this.opts.onLog(this.now, peer.self, e.event);
         return this.trace.log(this.now, peer.self.id, e.event);
       case 'stopped':
@@ -280,7 +276,7 @@ export class World {
    */
   private leftWithRecords(peer: SimPeer, kept: number): void {
     const reliable = this.scenario.network.streamFailure === 0 && !this.faults.everCut;
-    const others = this.peers.some((p) => p !== peer && p.alive && p.state.phase === 'member');
+    const others = this.peers.some((p) => p !== peer && isLiveMember(p));
     if (this.opts.checkSafety && reliable && others && this.faults.assumptionHeld) {
       this.checks.add('HandOver', `${peer.self.id} left with ${kept} record(s) no neighbour acknowledged`, this.now);
     }
