@@ -1,28 +1,22 @@
 /**
- * One step's working copy. `step` never mutates its input: the first change makes one shallow
- * copy of the state, and every change replaces fields of that copy (structural sharing: lists
- * and maps left untouched are the very same objects as in the input). Effects accumulate in
- * order. A Tx lives only for the duration of one `step` call, so its copy is private until
- * `step` returns it.
+ * One step's working state. `step` never mutates its input, and neither does a Tx: every change
+ * makes a new shallow copy with the patch applied (structural sharing: lists and maps left
+ * untouched are the very same objects as in the input). So `tx.s` is always a value, never a
+ * view: a `const s = tx.s` keeps meaning the state as it was when it was read, whether or not
+ * the step had changed anything before. Effects accumulate in order.
  */
 import type { Channel, Effect, LogEvent, Msg, Peer, PeerState, Reply, TimerName } from './types';
 
 export class Tx {
   s: PeerState;
   readonly effects: Effect[] = [];
-  /** Whether `s` is this step's own copy, which nobody else has seen yet and so may be written. */
-  private owned = false;
 
   constructor(readonly base: PeerState, readonly now: number) {
     this.s = base;
   }
 
   set(patch: Partial<PeerState>): void {
-    if (!this.owned) {
-      this.s = { ...this.s };
-      this.owned = true;
-    }
-    Object.assign(this.s, patch);
+    this.s = { ...this.s, ...patch };
   }
 
   send(to: Peer, msg: Msg, channel: Channel = 'stream'): void {
