@@ -62,6 +62,6 @@ function describeReply(r: Reply): string {
   switch (r.op) {
     case 'put': return `stored as version ${r.version} on ${peerList(r.holders)} (${r.hops} hops)`;
     case 'get': return `found "${new TextDecoder().decode(r.rec.value)}" at ${decimalOf(r.holder)} (${r.hops} hops)`;
-    case 'leave': return leftReason(r.kept);
+    case 'leave': return leftReason(r.kept, r.told);
   }
 }

@@ -23,7 +23,7 @@
 import { checkBits, isCanonicalHex, pointOfHex, type Point } from './id';
 import type { DigestEntry, FetchStatus, Key, Msg, MsgType, Peer, Rec, StoreStatus } from './types';
 
-export const WIRE_VERSION = 1;
+export const WIRE_VERSION = 2;
 export const DEFAULT_MAX_BYTES = 1 << 20;
 
 export type Decoded =
@@ -309,6 +309,14 @@ function codeTable<T extends string>(code: Record<T, number>): CodeTable<T> {
 const STORE_STATUS = codeTable<StoreStatus>({ ok: 0, 'not-responsible': 1, 'not-ready': 2 });
 const FETCH_STATUS = codeTable<FetchStatus>({ found: 0, missing: 1, 'not-responsible': 2, 'not-ready': 3 });
 
+function writePoint(w: Sink, p: Point): void {
+  w.id(p.id);
+}
+
+function readPoint(r: Reader): Point {
+  return r.point();
+}
+
 function writePeer(w: Sink, p: Peer): void {
   w.id(p.id);
   w.str(p.addr);
@@ -417,13 +425,13 @@ const CODECS: { readonly [T in MsgType]: MsgCodec<T> } = {
   },
   rectify: {
     tag: 7,
-    write(w, m) { w.bool(m.ready); },
-    read: (r) => ({ t: 'rectify', ready: r.bool() }),
+    write(w, m) { w.bool(m.ready); w.bool(m.link); writeNullable(w, m.pred, writePoint); },
+    read: (r) => ({ t: 'rectify', ready: r.bool(), link: r.bool(), pred: r.nullable(readPoint) }),
   },
   handoff: {
     tag: 8,
-    write(w, m) { writeList(w, m.records, writeRec); },
-    read: (r) => ({ t: 'handoff', records: r.list(readRec) }),
+    write(w, m) { writeList(w, m.records, writeRec); writeNullable(w, m.from, writePoint); },
+    read: (r) => ({ t: 'handoff', records: r.list(readRec), from: r.nullable(readPoint) }),
   },
   store: {
     tag: 9,
@@ -468,8 +476,8 @@ const CODECS: { readonly [T in MsgType]: MsgCodec<T> } = {
   },
   digest: {
     tag: 15,
-    write(w, m) { writeList(w, m.entries, writeEntry); },
-    read: (r) => ({ t: 'digest', entries: r.list(readEntry) }),
+    write(w, m) { writeList(w, m.entries, writeEntry); writeNullable(w, m.from, writePoint); },
+    read: (r) => ({ t: 'digest', entries: r.list(readEntry), from: r.nullable(readPoint) }),
   },
   want: {
     tag: 16,
@@ -478,8 +486,8 @@ const CODECS: { readonly [T in MsgType]: MsgCodec<T> } = {
   },
   leave: {
     tag: 17,
-    write(w, m) { w.num(m.rid); writeNullable(w, m.pred, writePeer); writeList(w, m.records, writeRec); },
-    read: (r) => ({ t: 'leave', rid: r.num(), pred: r.nullable(readPeer), records: r.list(readRec) }),
+    write(w, m) { w.num(m.rid); writeNullable(w, m.pred, writePeer); writeList(w, m.records, writeRec); writeNullable(w, m.from, writePoint); },
+    read: (r) => ({ t: 'leave', rid: r.num(), pred: r.nullable(readPeer), records: r.list(readRec), from: r.nullable(readPoint) }),
   },
   'leave-notice': {
     tag: 18,

@@ -78,7 +78,7 @@ test('a holder that does not answer in time fails the attempt; a timer of an ear
 test('a lookup waiting on a peer that is declared gone moves on at once; others keep waiting', (t) => {
   const gone = driveThen(peer(5), [SEED, get()], [deliver(peer(14), { t: 'leave-notice', rid: 3, succs: [peer(19)] })]);
   t.deepEqual(asked(gone.effects), ['p9']);
-  const unrelated = driveThen(peer(5), [SEED, get()], [deliver(peer(4), { t: 'leave', rid: 3, pred: null, records: [] })]);
+  const unrelated = driveThen(peer(5), [SEED, get()], [deliver(peer(4), { t: 'leave', rid: 3, pred: null, records: [], from: null })]);
   t.deepEqual(asked(unrelated.effects), []);
 });
 

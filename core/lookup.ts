@@ -38,7 +38,8 @@ function dropOp(tx: Tx, rid: number): void {
 /** Start (or restart) an attempt from this peer's own routing state. */
 function routeLocally(tx: Tx, op: Op): void {
   const s = tx.s;
-  if (op.key && s.ready && isPrimary(s, op.target)) return finalLocally(tx, op);
+  // A primary that does not hold the key's range yet answers "not ready" itself (finalLocally).
+  if (op.key && s.phase === 'member' && isPrimary(s, op.target)) return finalLocally(tx, op);
   if (successorAnswers(s, op.target)) return answered(tx, op, s.self, s.succs);
   const candidates = closestPreceding(s, op.target, CANDIDATES);
   if (candidates.length === 0) return attemptFailed(tx, op, 'no route');
@@ -91,7 +92,7 @@ function finalLocally(tx: Tx, op: Op): void {
     if (status !== 'ok') attemptFailed(tx, op, status);
     return;
   }
-  const answer = serveFetch(tx.s, op.key as Key);
+  const answer = serveFetch(tx.s, op.key as Key, tx.now);
   if (answer.status === 'found' && answer.rec) return finishGet(tx, op, answer.rec, tx.s.self);
   if (answer.status === 'missing') return failOp(tx, op, 'not found');
   attemptFailed(tx, op, answer.status);

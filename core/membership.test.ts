@@ -4,7 +4,7 @@
  */
 import test from 'ava';
 import type { Effect, Input, Msg, Peer, PeerState } from './types';
-import { addrs, cfg, deliver, drive, driveThen, joined, key, logs, peer, rec, replies, sends, timers, type Timed } from './testing/drive';
+import { addrs, cfg, deliver, drive, driveThen, joined, key, lingered, logs, peer, rec, replies, sends, timers, type Timed } from './testing/drive';
 
 const SEED: Input = { kind: 'init', succs: [peer(8), peer(9), peer(14)], pred: peer(4) };
 const ping: Input = { kind: 'timer', name: 'ping', arg: 0 };
@@ -58,13 +58,14 @@ test('get-state is answered with the predecessor and list, and a leaving peer an
   t.false(sends(drive(peer(5), [SEED, leaveCmd(), query]).effects, 'state')[0].msg.member);
 });
 
-test('stabilize adopts the successor\'s closer predecessor and rectifies it at once', (t) => {
+test('stabilize adopts the successor\'s closer predecessor, rectifies it and asks it in turn at once', (t) => {
   const rid = stabilizeRid([SEED]);
   const answer = (from: Peer, r: number): Input => deliver(from, { t: 'state', rid: r, member: true, pred: peer(7), succs: [peer(9), peer(14), peer(19)] });
   const { state, effects } = driveThen(peer(5), [SEED], [stabilize, answer(peer(8), rid)]);
   t.deepEqual(addrs(state.succs), ['p7', 'p8', 'p9']);
-  t.is(state.stabilizing, 0);
   t.deepEqual(sends(effects, 'rectify').map((s) => s.to.addr), ['p8', 'p7']);
+  // A burst of joins into one gap is walked in round trips: the new head is asked at once.
+  t.deepEqual(sends(effects, 'get-state').map((s) => [s.to.addr, s.msg.rid]), [['p8', rid], ['p7', state.stabilizing?.rid]]);
   t.deepEqual(logs(effects, 'successor').map((e) => addrs([e.succ, e.was])), [['p7', 'p8']]);
   // A stale answer, or one from a peer that is not the successor, changes nothing.
   t.deepEqual(addrs(drive(peer(5), [SEED, stabilize, answer(peer(8), rid + 1)]).state.succs), ['p8', 'p9', 'p14']);
@@ -121,32 +122,34 @@ test('at most eight lost peers are remembered, each once, the oldest forgotten f
 });
 
 test('rectify: a closer peer becomes predecessor, a farther one is ignored, a lost one is back', (t) => {
-  const farther = drive(peer(5), [SEED, deliver(peer(2), { t: 'rectify', ready: true })]);
+  const farther = drive(peer(5), [SEED, deliver(peer(2), { t: 'rectify', ready: true, link: false, pred: null })]);
   t.is(farther.state.pred?.addr, 'p4');
   t.deepEqual(sends(farther.effects, 'handoff'), []);
   const predLeft = [SEED, leaveNotice(peer(4), [peer(5)])];
   t.is(drive(peer(5), predLeft).state.pred, null);
-  const back = driveThen(peer(5), [SEED], [predLeft[1], deliver(peer(4), { t: 'rectify', ready: true })]);
+  const back = driveThen(peer(5), [SEED], [predLeft[1], deliver(peer(4), { t: 'rectify', ready: true, link: false, pred: null })]);
   t.is(back.state.pred?.addr, 'p4');
   t.deepEqual(back.state.lost, []);
   t.deepEqual(logs(back.effects, 'predecessor').map((e) => addrs([e.pred, e.was])), [[null, 'p4'], ['p4', null]]);
 });
 
 test('the predecessor that says it is not ready is sent its hand-off again, a ready one is not', (t) => {
-  const handoffs = (ready: boolean) => sends(drive(peer(5), [SEED, deliver(peer(4), { t: 'rectify', ready })]).effects, 'handoff');
+  const handoffs = (ready: boolean) => sends(drive(peer(5), [SEED, deliver(peer(4), { t: 'rectify', ready, link: false, pred: null })]).effects, 'handoff');
   t.deepEqual(handoffs(false).map((s) => s.to.addr), ['p4']);
   t.deepEqual(handoffs(true), []);
 });
 
-test('a new predecessor takes only the records between the old one and itself', (t) => {
+test('a new predecessor is handed every record it is to hold, its range and the ones it replicates, not ours', (t) => {
   const { effects } = drive(peer(9), [
     { kind: 'init', succs: [peer(14)], pred: peer(4) },
     deliver(peer(14), { t: 'replicate', rid: 0, records: [rec(3), rec(5), rec(6), rec(8)] }),
-    deliver(peer(6), { t: 'rectify', ready: false }),
+    deliver(peer(6), { t: 'rectify', ready: false, link: false, pred: null }),
   ]);
   const moved = [...sends(effects, 'handoff'), ...sends(effects, 'replicate').filter((s) => s.to.addr === 'p6')].flatMap((s) => s.msg.records.map((r) => r.key.name));
-  t.deepEqual(moved.sort(), ['5', '6']);
-  t.deepEqual(logs(effects, 'records-moved').map((e) => [e.to.addr, e.count, e.why]), [['p6', 2, 'join']]);
+  t.deepEqual(moved.sort(), ['3', '5', '6']);
+  t.deepEqual(logs(effects, 'records-moved').map((e) => [e.to.addr, e.count, e.why]), [['p6', 3, 'join']]);
+  // It vouches for the new predecessor's range as far as it knew it: from its old predecessor.
+  t.deepEqual(sends(effects, 'handoff').map((s) => s.msg.from?.id), [peer(4).id]);
 });
 
 test('any message from a watched peer counts as its answer to the last ping', (t) => {
@@ -208,11 +211,16 @@ test('a leave hands the records to the successor and tells the predecessor, then
   t.is(drive(peer(5), [...start, deliver(peer(8), { t: 'leave-ack', rid }), deliver(peer(4), { t: 'leave-ack', rid: other })]).state.phase, 'leaving');
   // The predecessor acknowledging the hand-over's rid has not acknowledged the notice.
   t.is(drive(peer(5), [...start, deliver(peer(8), { t: 'leave-ack', rid }), deliver(peer(4), { t: 'leave-ack', rid })]).state.phase, 'leaving');
-  const done = drive(peer(5), [...start, deliver(peer(8), { t: 'leave-ack', rid }), deliver(peer(4), { t: 'leave-ack', rid: noticeRid })]);
+  const acked: Input[] = [...start, deliver(peer(8), { t: 'leave-ack', rid }), deliver(peer(4), { t: 'leave-ack', rid: noticeRid })];
+  // Handed over, it answers at once and lingers one rpcTimeout before it stops.
+  const handed = drive(peer(5), acked);
+  t.is(handed.state.phase, 'leaving');
+  t.deepEqual(replies(handed.effects), [{ rid: 1, reply: { ok: true, op: 'leave', kept: 0, told: true } }]);
+  t.deepEqual(logs(handed.effects, 'left'), [{ ev: 'left', kept: 0, told: true }]);
+  t.is(timers(handed.effects, 'leave').slice(-1)[0].delay, cfg.rpcTimeout);
+  const done = drive(peer(5), lingered(peer(5), acked));
   t.is(done.state.phase, 'stopped');
   t.deepEqual(done.effects.filter((e) => e.kind === 'stopped'), [{ kind: 'stopped', reason: 'left the ring' }]);
-  t.deepEqual(logs(done.effects, 'left'), [{ ev: 'left', kept: 0 }]);
-  t.deepEqual(replies(done.effects), [{ rid: 1, reply: { ok: true, op: 'leave', kept: 0 } }]);
 });
 
 test('in a ring of two the leaver tells its one neighbour once, by handing it everything', (t) => {
@@ -222,7 +230,7 @@ test('in a ring of two the leaver tells its one neighbour once, by handing it ev
 });
 
 test('a lone peer leaves at once', (t) => {
-  const { state, effects } = drive(peer(5), [{ kind: 'create' }, leaveCmd(6)]);
+  const { state, effects } = drive(peer(5), lingered(peer(5), [{ kind: 'create' }, leaveCmd(6)]));
   t.is(state.phase, 'stopped');
   t.deepEqual(effects.filter((e) => e.kind === 'send'), []);
   t.like(replies(effects)[0], { rid: 6, reply: { ok: true, op: 'leave' } });
@@ -233,7 +241,7 @@ test('a leave with no successor hands everything to the predecessor, and needs n
   const { effects } = driveThen(peer(5), start.slice(0, -1), start.slice(-1));
   t.deepEqual(effects.flatMap((e) => (e.kind === 'send' ? [[e.to.addr, e.msg.t]] : [])), [['p4', 'leave']]);
   t.deepEqual(sends(effects, 'leave')[0].msg.records.map((r) => r.key.name), ['5']);
-  t.is(drive(peer(5), [...start, deliver(peer(4), { t: 'leave-ack', rid: leaveRids(start).rid })]).state.phase, 'stopped');
+  t.is(drive(peer(5), lingered(peer(5), [...start, deliver(peer(4), { t: 'leave-ack', rid: leaveRids(start).rid })])).state.phase, 'stopped');
 });
 
 /** `inputs`, then the last leave timer they set, firing. */
@@ -265,7 +273,7 @@ test('an heir that does not acknowledge in time is passed over for the next succ
   const stalled = expireLeave(start);
   t.deepEqual(sends(drive(peer(5), stalled).effects, 'leave').map((s) => s.to.addr), ['p8', 'p9']);
   // A failure report about the heir already passed over, or its timer again, changes nothing.
-  const stale: Input = { kind: 'send-failed', to: peer(8), msg: { t: 'leave', rid, pred: null, records: [] } };
+  const stale: Input = { kind: 'send-failed', to: peer(8), msg: { t: 'leave', rid, pred: null, records: [], from: null } };
   t.deepEqual(driveThen(peer(5), stalled, [stale]).effects, []);
   t.deepEqual(driveThen(peer(5), stalled, [{ kind: 'timer', name: 'leave', arg: firstTimer.arg }]).effects, []);
 });
@@ -282,13 +290,13 @@ test('when every heir fails the leaver pauses and goes over the list again, opAt
   t.is(state.phase, 'stopped');
   const round = ['p8', 'p9', 'p14', 'p4'];
   t.deepEqual(sends(effects, 'leave').map((s) => s.to.addr), Array.from({ length: cfg.opAttempts }, () => round).flat());
-  // A timer for each hand-off, and one for each pause between rounds.
-  t.is(timers(effects, 'leave').length, round.length * cfg.opAttempts + cfg.opAttempts - 1);
+  // A timer for each hand-off, one for each pause between rounds, and the last one's linger.
+  t.is(timers(effects, 'leave').length, round.length * cfg.opAttempts + cfg.opAttempts);
   const lone = expireAll([{ kind: 'init', succs: [], pred: peer(4) }, deliver(peer(4), { t: 'replicate', rid: 0, records: [rec(5), rec(6)] }), leaveCmd(8)]);
   t.deepEqual(sends(lone.effects, 'leave').map((s) => s.to.addr), Array.from({ length: cfg.opAttempts }, () => 'p4'));
   // The records no one acknowledged went with the leaver, and it says so.
-  t.deepEqual(replies(lone.effects).find((e) => e.rid === 8)?.reply, { ok: true, op: 'leave', kept: 2 });
-  t.deepEqual(logs(lone.effects, 'left'), [{ ev: 'left', kept: 2 }]);
+  t.deepEqual(replies(lone.effects).find((e) => e.rid === 8)?.reply, { ok: true, op: 'leave', kept: 2, told: true });
+  t.deepEqual(logs(lone.effects, 'left'), [{ ev: 'left', kept: 2, told: true }]);
   t.deepEqual(lone.effects.filter((e) => e.kind === 'stopped'), [{ kind: 'stopped', reason: 'left the ring with 2 record(s) no neighbour acknowledged' }]);
 });
 
@@ -314,7 +322,7 @@ test('a leave whose heirs cannot be reached for a moment hands over on the next 
   t.is(again.state.phase, 'leaving');
   t.deepEqual(sends(again.effects, 'leave').map((s) => [s.to.addr, s.msg.records.map((r) => r.key.name)]), [['p4', ['5']], ['p8', ['5']]]);
   const { rid, noticeRid } = leaveRids(start);
-  t.is(drive(peer(5), [...failed, deliver(peer(8), { t: 'leave-ack', rid }), deliver(peer(4), { t: 'leave-ack', rid: noticeRid })]).state.phase, 'stopped');
+  t.is(drive(peer(5), lingered(peer(5), [...failed, deliver(peer(8), { t: 'leave-ack', rid }), deliver(peer(4), { t: 'leave-ack', rid: noticeRid })])).state.phase, 'stopped');
 });
 
 test('a leaver whose successors are all cut off hands its records to its predecessor', (t) => {
@@ -327,19 +335,28 @@ test('a leaver whose successors are all cut off hands its records to its predece
   const { rid, noticeRid } = leaveRids(start);
   // The predecessor's answer to the notice is not an answer to the hand-over.
   t.is(drive(peer(5), [...cut, deliver(peer(4), { t: 'leave-ack', rid: noticeRid })]).state.phase, 'leaving');
-  t.is(drive(peer(5), [...cut, deliver(peer(4), { t: 'leave-ack', rid: noticeRid }), deliver(peer(4), { t: 'leave-ack', rid })]).state.phase, 'stopped');
+  t.is(drive(peer(5), lingered(peer(5), [...cut, deliver(peer(4), { t: 'leave-ack', rid: noticeRid }), deliver(peer(4), { t: 'leave-ack', rid })])).state.phase, 'stopped');
 });
 
-test('a predecessor that cannot be told does not hold the leave up', (t) => {
+test('a notice that cannot be sent is sent again, opAttempts times, and does not hold up a leave the heir acknowledged', (t) => {
   const start: Input[] = [SEED, leaveCmd()];
-  const rid = sends(drive(peer(5), start).effects, 'leave')[0].msg.rid;
-  const failed: Input = { kind: 'send-failed', to: peer(4), msg: { t: 'leave-notice', rid, succs: [] } };
-  t.is(drive(peer(5), [...start, failed]).state.phase, 'leaving');
-  t.is(drive(peer(5), [...start, failed, deliver(peer(8), { t: 'leave-ack', rid })]).state.phase, 'stopped');
+  const { rid, noticeRid } = leaveRids(start);
+  const failed: Input = { kind: 'send-failed', to: peer(4), msg: { t: 'leave-notice', rid: noticeRid, succs: [] } };
+  const again = driveThen(peer(5), start, [failed]);
+  t.is(again.state.phase, 'leaving');
+  t.deepEqual(sends(again.effects, 'leave-notice').map((s) => [s.to.addr, s.msg.rid]), [['p4', noticeRid]]);
+  // With r = 1 an untold predecessor is left pointing at nobody: the reply says so.
+  const acked = deliver(peer(8), { t: 'leave-ack', rid });
+  const untold = drive(peer(5), [...start, acked, ...Array<Input>(cfg.opAttempts).fill(failed)]);
+  t.deepEqual(sends(untold.effects, 'leave-notice').length, cfg.opAttempts);
+  t.like(replies(untold.effects)[0]?.reply, { ok: true, op: 'leave', kept: 0, told: false });
+  t.deepEqual(drive(peer(5), lingered(peer(5), [...start, acked, ...Array<Input>(cfg.opAttempts).fill(failed)])).effects.filter((e) => e.kind === 'stopped'), [{ kind: 'stopped', reason: 'left the ring, its predecessor never told' }]);
+  // Leave timers end a leave the heir acknowledged once the notice has gone opAttempts times.
+  t.is(expireAll([...start, failed, acked]).state.phase, 'stopped');
 });
 
 test('the successor of a leaving peer takes its records and its predecessor, and acknowledges', (t) => {
-  const msg: Msg = { t: 'leave', rid: 12, pred: peer(2), records: [rec(3), rec(4)] };
+  const msg: Msg = { t: 'leave', rid: 12, pred: peer(2), records: [rec(3), rec(4)], from: null };
   const { state, effects } = drive(peer(5), [SEED, deliver(peer(4), msg)]);
   t.is(state.pred?.addr, 'p2');
   t.deepEqual([...state.records.keys()].sort(), ['3', '4']);
@@ -404,7 +421,7 @@ test('with several peers lost, each comes back on its own and the others stay lo
   const left: Input[] = [SEED, leaveNotice(peer(8), [peer(9), peer(14), peer(19)]), leaveNotice(peer(19), [peer(2)])];
   const lostNow = (inputs: readonly Input[]) => drive(peer(5), inputs).state.lost.map((l) => l.peer.addr);
   t.deepEqual(lostNow(left), ['p8', 'p19']);
-  t.deepEqual(lostNow([...left, deliver(peer(8), { t: 'rectify', ready: true })]), ['p19']);
+  t.deepEqual(lostNow([...left, deliver(peer(8), { t: 'rectify', ready: true, link: false, pred: null })]), ['p19']);
   const probe = sends(drive(peer(5), [...left, ping]).effects, 'ping').find((s) => s.to.addr === 'p8');
   t.deepEqual(lostNow([...left, ping, pong(peer(8), probe?.msg.nonce)]), ['p19']);
   // A stale view naming both is followed to neither.
@@ -445,15 +462,15 @@ test('neighbour changes are logged only for the neighbour that changed', (t) => 
 
 test('a leave with nothing to hand over logs no records moved or received', (t) => {
   t.deepEqual(logs(drive(peer(5), [SEED, leaveCmd()]).effects, 'records-moved'), []);
-  t.deepEqual(logs(drive(peer(5), [SEED, deliver(peer(4), { t: 'leave', rid: 12, pred: peer(2), records: [] })]).effects, 'records-received'), []);
+  t.deepEqual(logs(drive(peer(5), [SEED, deliver(peer(4), { t: 'leave', rid: 12, pred: peer(2), records: [], from: null })]).effects, 'records-received'), []);
 });
 
 test('a leave naming the leaver as its own predecessor leaves no predecessor', (t) => {
-  t.is(drive(peer(5), [SEED, deliver(peer(4), { t: 'leave', rid: 12, pred: peer(4), records: [] })]).state.pred, null);
+  t.is(drive(peer(5), [SEED, deliver(peer(4), { t: 'leave', rid: 12, pred: peer(4), records: [], from: null })]).state.pred, null);
 });
 
 test('a successor handing its records to us keeps our predecessor, never taking ourselves for it', (t) => {
-  const msg: Msg = { t: 'leave', rid: 12, pred: peer(5), records: [rec(7)] };
+  const msg: Msg = { t: 'leave', rid: 12, pred: peer(5), records: [rec(7)], from: null };
   const known = drive(peer(5), [SEED, deliver(peer(8), msg)]);
   t.is(known.state.pred?.addr, 'p4');
   t.deepEqual([...known.state.records.keys()], ['7']);
@@ -465,9 +482,9 @@ test('a leave-ack from a peer that is neither heir nor predecessor does not fini
   const start: Input[] = [SEED, leaveCmd()];
   const { rid, noticeRid } = leaveRids(start);
   const stray = drive(peer(5), [...start, deliver(peer(8), { t: 'leave-ack', rid }), deliver(peer(19), { t: 'leave-ack', rid: noticeRid })]);
-  t.is(stray.state.phase, 'leaving');
+  t.is(stray.state.leaving?.kept, null);
   const done = drive(peer(5), [...start, deliver(peer(8), { t: 'leave-ack', rid }), deliver(peer(4), { t: 'leave-ack', rid: noticeRid })]);
-  t.is(done.state.leaving, null);
+  t.is(done.state.leaving?.kept, 0);
 });
 
 test('a leaver is dropped from the fingers, and the other fingers stay', (t) => {
@@ -480,7 +497,7 @@ test('a leaver is dropped from the fingers, and the other fingers stay', (t) => 
 });
 
 test('a joined peer whose predecessor dies but whose successors live does not join again', (t) => {
-  const member = [...joined(peer(5), [peer(8), peer(9)]), deliver(peer(4), { t: 'rectify', ready: true })];
+  const member = [...joined(peer(5), [peer(8), peer(9)]), deliver(peer(4), { t: 'rectify', ready: true, link: false, pred: null })];
   const { state, effects } = driveThen(peer(5), member, silentRounds([4], [8, 9, 4]));
   t.is(state.pred, null);
   t.deepEqual(sends(effects, 'find'), []);
@@ -509,7 +526,7 @@ test('a member whose re-join fails keeps going alone, and a second loss starts n
   t.deepEqual(logs(effects, 'join-failed').map((e) => e.reason), ['duplicate peer ID: 05 is already held by elsewhere']);
   t.deepEqual(effects.filter((e) => e.kind === 'stopped'), []);
   // Still re-joining: a predecessor found and lost meanwhile starts no second query.
-  const again = driveThen(peer(5), inputs, [deliver(peer(3), { t: 'rectify', ready: true }), ...silentRounds([3], [3])]);
+  const again = driveThen(peer(5), inputs, [deliver(peer(3), { t: 'rectify', ready: true, link: false, pred: null }), ...silentRounds([3], [3])]);
   t.deepEqual(logs(again.effects, 'peer-gone').map((e) => e.peer.addr), ['p3']);
   t.deepEqual(sends(again.effects, 'find'), []);
 });
@@ -543,19 +560,20 @@ test('a failure report about a leave between rounds, when there is no heir, chan
   const start: Input[] = [{ kind: 'init', succs: [peer(8)], pred: peer(4) }, leaveCmd()];
   const paused = failEachHeir(start, 2);
   t.is(drive(peer(5), paused).state.leaving?.heir, -1);
-  const { state, effects } = driveThen(peer(5), paused, [{ kind: 'send-failed', to: peer(4), msg: { t: 'leave', rid: 0, pred: null, records: [] } }]);
+  const { state, effects } = driveThen(peer(5), paused, [{ kind: 'send-failed', to: peer(4), msg: { t: 'leave', rid: 0, pred: null, records: [], from: null } }]);
   t.is(state.phase, 'leaving');
   t.deepEqual(effects, []);
 });
 
 test('a lost peer that rectifies is back, as if it had answered a re-probe', (t) => {
-  const closer = driveThen(peer(5), [SEED, leaveNotice(peer(8), [peer(9), peer(14), peer(19)])], [deliver(peer(8), { t: 'rectify', ready: true })]);
+  const closer = driveThen(peer(5), [SEED, leaveNotice(peer(8), [peer(9), peer(14), peer(19)])], [deliver(peer(8), { t: 'rectify', ready: true, link: false, pred: null })]);
   t.deepEqual(addrs(closer.state.succs), ['p8', 'p9', 'p14']);
   t.deepEqual(logs(closer.effects, 'peer-back').map((e) => e.peer.addr), ['p8']);
   t.deepEqual(sends(closer.effects, 'rectify'), []);
-  const farther = driveThen(peer(5), [SEED, leaveNotice(peer(14), [peer(19)])], [deliver(peer(14), { t: 'rectify', ready: true })]);
+  const farther = driveThen(peer(5), [SEED, leaveNotice(peer(14), [peer(19)])], [deliver(peer(14), { t: 'rectify', ready: true, link: false, pred: null })]);
   t.deepEqual(addrs(farther.state.succs), ['p8', 'p9', 'p19']);
-  t.deepEqual(sends(farther.effects, 'rectify').map((s) => s.to.addr), ['p14']);
+  // It rectified us, so it has us as its successor: the rings are linked, nothing to send back.
+  t.deepEqual(sends(farther.effects, 'rectify'), []);
   t.deepEqual(farther.state.lost, []);
 });
 
@@ -564,9 +582,9 @@ test('the next heir\'s acknowledgement completes a leave that passed over the fi
   const { rid, noticeRid } = leaveRids(start);
   const passedOver: Input[] = [...expireLeave(start), deliver(peer(4), { t: 'leave-ack', rid: noticeRid })];
   t.is(drive(peer(5), passedOver).state.phase, 'leaving');
-  t.is(drive(peer(5), [...passedOver, deliver(peer(9), { t: 'leave-ack', rid })]).state.phase, 'stopped');
+  t.is(drive(peer(5), lingered(peer(5), [...passedOver, deliver(peer(9), { t: 'leave-ack', rid })])).state.phase, 'stopped');
   // So does the first heir's, late: it too was handed everything.
-  t.is(drive(peer(5), [...passedOver, deliver(peer(8), { t: 'leave-ack', rid })]).state.phase, 'stopped');
+  t.is(drive(peer(5), lingered(peer(5), [...passedOver, deliver(peer(8), { t: 'leave-ack', rid })])).state.phase, 'stopped');
   // A peer that is no heir has been handed nothing.
   t.is(drive(peer(5), [...passedOver, deliver(peer(19), { t: 'leave-ack', rid })]).state.phase, 'leaving');
 });
@@ -589,10 +607,17 @@ test('between rounds the leaver pauses about a ping interval, and a timer from b
   t.deepEqual(driveThen(peer(5), resumed, [{ kind: 'timer', name: 'leave', arg: handOff.arg }], config).effects, []);
 });
 
-test('once the heir has acknowledged, the leave timer ends the leave without the predecessor\'s answer', (t) => {
+test('once the heir has acknowledged, each leave timer sends the notice again, and after opAttempts sends the leave ends untold', (t) => {
   const start: Input[] = [SEED, leaveCmd()];
-  const rid = sends(drive(peer(5), start).effects, 'leave')[0].msg.rid;
-  const { state, effects } = driveThen(peer(5), [...start, deliver(peer(8), { t: 'leave-ack', rid })], expireLeave([...start, deliver(peer(8), { t: 'leave-ack', rid })]).slice(-1));
+  const { rid, noticeRid } = leaveRids(start);
+  const acked: Input[] = [...start, deliver(peer(8), { t: 'leave-ack', rid })];
+  const again = driveThen(peer(5), acked, expireLeave(acked).slice(-1));
+  t.deepEqual(sends(again.effects, 'leave-notice').map((s) => [s.to.addr, s.msg.rid]), [['p4', noticeRid]]);
+  t.deepEqual(sends(again.effects, 'leave'), [], 'the heir has the records: nothing is handed over again');
+  const { state, effects } = expireAll(acked);
   t.is(state.phase, 'stopped');
-  t.deepEqual(sends(effects, 'leave'), []);
+  t.is(sends(effects, 'leave-notice').length, cfg.opAttempts);
+  t.like(replies(effects)[0]?.reply, { ok: true, op: 'leave', kept: 0, told: false });
+  // The predecessor's answer to any of them is enough.
+  t.like(replies(drive(peer(5), [...expireLeave(acked), deliver(peer(4), { t: 'leave-ack', rid: noticeRid })]).effects)[0]?.reply, { ok: true, told: true });
 });

@@ -5,10 +5,11 @@
  * Peers declared gone are re-probed for a while, so that rings split by a partition re-merge.
  */
 import { timeoutFor } from './config';
+import { farther, isReady, reaches } from './coverage';
 import { inOpen, same } from './id';
 import { closestPreceding, successorList, without } from './ring';
 import { failClientOps, onPeerGone, startOp } from './lookup';
-import { handOff, mergeRecords, onPeerGoneFromStores, recordsIn, sendRecords } from './storage';
+import { handOff, leaveVouch, mergeRecords, onPeerGoneFromStores, sendRecords } from './storage';
 import type { Tx } from './tx';
 import type { Channel, Leaving, Msg, Op, Peer, PeerState, Watch } from './types';
 
@@ -16,6 +17,14 @@ const LOST_MAX = 8;
 
 function isMember(s: PeerState): boolean {
   return s.phase === 'member' || s.phase === 'leaving';
+}
+
+/**
+ * Keeps a successor list up: a member, a leaver, or a joiner that has found its successor and
+ * waits for it to accept it (its hand-off), stabilizing meanwhile.
+ */
+function linked(s: PeerState): boolean {
+  return isMember(s) || (s.phase === 'joining' && s.succs.length > 0);
 }
 
 function startTimers(tx: Tx): void {
@@ -29,7 +38,7 @@ function startTimers(tx: Tx): void {
 export function create(tx: Tx): void {
   if (tx.s.phase !== 'idle') return tx.log({ ev: 'bad-input', reason: `create while ${tx.s.phase}` });
   const self = tx.s.self;
-  tx.set({ phase: 'member', ready: true, succs: [self], pred: self, fingers: tx.s.fingers.map(() => self) });
+  tx.set({ phase: 'member', held: self, succs: [self], pred: self, fingers: tx.s.fingers.map(() => self) });
   tx.log({ ev: 'created' });
   startTimers(tx);
 }
@@ -39,8 +48,10 @@ export function init(tx: Tx, succs: readonly Peer[], pred: Peer | null): void {
   const self = tx.s.self;
   const list = successorList(self, succs.length > 0 ? succs : [self], tx.s.cfg.replicas);
   // Without a known predecessor a peer of a larger ring serves nothing until one rectifies it:
-  // taking itself as predecessor would claim the whole ring.
-  tx.set({ phase: 'member', ready: true, succs: list, pred: pred ?? (same(list[0], self) ? self : null) });
+  // taking itself as predecessor would claim the whole ring. A new ring holds no records, so
+  // it holds all of its range, whatever the first predecessor turns out to be.
+  const known = pred ?? (same(list[0], self) ? self : null);
+  tx.set({ phase: 'member', held: known, inherit: known === null, succs: list, pred: known });
   tx.log({ ev: 'initialized', succ: list[0] });
   startTimers(tx);
 }
@@ -56,7 +67,11 @@ function bootstrapPeer(s: PeerState, via: string): Peer {
   return { id: s.self.id, k: s.self.k, addr: via };
 }
 
-/** The join lookup found our successor and its list. */
+/**
+ * The join lookup found our successor and its list. A newcomer stays 'joining' until the
+ * successor accepts it with a hand-off (onHandoff): until then nobody knows it, so a successor
+ * that leaves meanwhile strands no member; it stabilizes with its successor as a member does.
+ */
 export function joinFound(tx: Tx, op: Op, list: readonly Peer[]): void {
   const self = tx.s.self;
   const succ = list[0];
@@ -68,9 +83,9 @@ export function joinFound(tx: Tx, op: Op, list: readonly Peer[]): void {
     tx.log({ ev: 'bad-input', reason: 'the ring still lists this peer; retrying the join' });
     return retryJoinLater(tx, op);
   }
-  tx.set({ phase: 'member', succs: successorList(self, list, tx.s.cfg.replicas) });
-  tx.log({ ev: 'joined', succ });
-  startTimers(tx);
+  const newcomer = tx.s.phase === 'joining';
+  tx.set({ succs: successorList(self, list, tx.s.cfg.replicas) });
+  if (newcomer) startTimers(tx);
   stabilizeNow(tx);
 }
 
@@ -96,7 +111,7 @@ function stop(tx: Tx, reason: string): void {
 export function onStabilizeTimer(tx: Tx): void {
   tx.timer('stabilize', tx.s.cfg.stabilizeInterval);
   // A leaving peer has told its neighbours to route around it: a rectify now would undo that.
-  if (tx.s.phase === 'member') stabilizeNow(tx);
+  if (tx.s.phase !== 'leaving' && linked(tx.s)) stabilizeNow(tx);
 }
 
 function stabilizeNow(tx: Tx): void {
@@ -105,14 +120,25 @@ function stabilizeNow(tx: Tx): void {
   if (same(succ, s.self)) {
     // Alone (or believing so): a known predecessor is the way back into a larger ring; with
     // none, this peer is its own predecessor, as its rectify to itself would make it.
-    if (s.pred === null) tx.set({ pred: s.self });
+    if (s.pred === null) adoptPredecessor(tx, s.self);
     else if (!same(s.pred, s.self)) adoptSuccessors(tx, [s.pred, s.self]);
     return;
   }
+  askState(tx, succ);
+  tx.send(succ, rectify(tx, false));
+}
+
+/** Asks `p`, an entry of our successor list, for its predecessor and list (stabilize). */
+function askState(tx: Tx, p: Peer): void {
   const rid = tx.rid();
-  tx.set({ stabilizing: rid });
-  tx.send(succ, { t: 'get-state', rid });
-  tx.send(succ, { t: 'rectify', ready: s.ready });
+  tx.set({ stabilizing: { rid, to: p } });
+  tx.send(p, { t: 'get-state', rid });
+}
+
+/** Our rectify: `ready` says whether we hold all of our range (false asks for the hand-off). */
+function rectify(tx: Tx, link: boolean): Msg {
+  const s = tx.s;
+  return { t: 'rectify', ready: isReady(s, tx.now), link, pred: s.pred !== null && !same(s.pred, s.self) ? s.pred : null };
 }
 
 /** A leaving peer answers as a non-member, so that nobody adopts it or its view any more. */
@@ -121,24 +147,38 @@ export function onGetState(tx: Tx, from: Peer, msg: Extract<Msg, { t: 'get-state
   tx.send(from, { t: 'state', rid: msg.rid, member: s.phase === 'member', pred: s.pred, succs: s.succs });
 }
 
-/** The successor's answer to stabilize. */
+/**
+ * A successor's answer to stabilize: usually the head's; the next entry's when the query to the
+ * head failed (sendFailed), so that a list one entry short refills at once even then.
+ */
 export function onState(tx: Tx, from: Peer, msg: Extract<Msg, { t: 'state' }>): void {
   const s = tx.s;
-  if (msg.rid !== s.stabilizing || !isMember(s)) return;
-  tx.set({ stabilizing: 0 });
-  const succ = s.succs[0];
-  if (!same(succ, from)) return;
+  if (s.stabilizing === null || msg.rid !== s.stabilizing.rid || !same(from, s.stabilizing.to) || !linked(s)) return;
+  tx.set({ stabilizing: null });
+  const at = s.succs.findIndex((p) => same(p, from));
+  if (at < 0) return;
+  const succ = s.succs[at];
   // A successor that is no member is not our successor: a leaving one passes on its own list
   // (as its leave-notice would, had it known about us); a restarted one has none.
   if (!msg.member) {
-    adoptSuccessors(tx, [...s.succs.slice(1), ...msg.succs]);
+    adoptSuccessors(tx, [...s.succs.slice(0, at), ...s.succs.slice(at + 1), ...msg.succs]);
     return declareGone(tx, succ, 'not-member');
   }
-  const candidates = [succ, ...msg.succs];
-  if (msg.pred && inOpen(msg.pred, s.self, succ)) candidates.unshift(msg.pred);
+  const candidates = [...s.succs.slice(0, at + 1), ...msg.succs];
+  // Only the head's predecessor may be closer than the head; a later entry's is an entry before it.
+  if (at === 0 && msg.pred && inOpen(msg.pred, s.self, succ)) candidates.unshift(msg.pred);
   adoptSuccessors(tx, candidates);
-  const head = tx.s.succs[0];
-  if (!same(head, succ)) tx.send(head, { t: 'rectify', ready: tx.s.ready });
+  // A closer head is asked in turn at once: a burst of joins into one gap is walked in round
+  // trips, not one stabilize interval a joiner.
+  if (!same(tx.s.succs[0], s.succs[0])) stabilizeNow(tx);
+}
+
+/** The stabilize query to `failed` could not be sent: ask the entry after it instead. */
+export function onStateFailed(tx: Tx, failed: Peer): void {
+  const s = tx.s;
+  const at = s.succs.findIndex((p) => same(p, failed));
+  const next = at >= 0 ? s.succs[at + 1] : undefined;
+  if (next !== undefined && !same(next, s.self)) askState(tx, next);
 }
 
 /**
@@ -153,27 +193,50 @@ function adoptSuccessors(tx: Tx, candidates: readonly Peer[]): void {
   if (list.length > 0) tx.set({ succs: list });
 }
 
-/** Zave's rectify: adopt `from` as predecessor if we have none or it is closer. */
+/**
+ * Zave's rectify: adopt `from` as predecessor if we have none or it is closer. A link rectify
+ * (from a peer back from a partition) is taken only as a closer predecessor: with none, the
+ * peer that links two rings is not ours, and the one that is will rectify us soon.
+ */
 export function onRectify(tx: Tx, from: Peer, msg: Extract<Msg, { t: 'rectify' }>): void {
-  // A leaving peer has handed its predecessor to its heir: adopting another would be unknown there.
-  if (tx.s.phase !== 'member' || same(from, tx.s.self)) return;
-  // Only a live member rectifies: one we had declared gone is back.
-  if (tx.s.lost.some((l) => same(l.peer, from))) peerBack(tx, from);
+  // A leaving peer has handed its predecessor to its heir: adopting another would be unknown
+  // there. One that rectifies it believes it its successor (a joiner that found it just now):
+  // it is told the leaver's successors, as the predecessor was.
+  if (tx.s.phase === 'leaving') {
+    if (!same(from, tx.s.self) && !(tx.s.pred !== null && same(tx.s.pred, from))) tx.send(from, { t: 'leave-notice', rid: 0, succs: tx.s.succs });
+    return;
+  }
+  if (!linked(tx.s) || same(from, tx.s.self)) return;
+  // Only a live member rectifies: one we had declared gone is back. It rectified us, so the
+  // rings are linked already.
+  if (tx.s.lost.some((l) => same(l.peer, from))) peerBack(tx, from, false);
   const s = tx.s;
   if (s.pred && same(s.pred, from)) {
-    if (!msg.ready) handOff(tx, from, recordsIn(s, null, from));
+    // It lost its hand-off, or its state (restarted under the same ID): hand it over again.
+    if (!msg.ready) handOff(tx, from, null, msg.pred);
     return;
   }
   const pred = otherPred(s);
-  if (pred && !inOpen(from, pred, s.self)) return;
-  tx.set({ pred: from });
-  handOff(tx, from, recordsIn(s, pred, from));
+  if (pred ? !inOpen(from, pred, s.self) : msg.link && s.pred === null) return;
+  adoptPredecessor(tx, from);
+  handOff(tx, from, pred);
+}
+
+/**
+ * Takes `p` as predecessor. After the last one was declared gone, this peer takes its range over
+ * as its replica: the new one is trusted to start it, announced or not (a primary that dies
+ * before its first replication round has announced nothing; r = 1 has no replicas at all). Any
+ * other predecessor widens nothing by itself (see coverage.ts).
+ */
+function adoptPredecessor(tx: Tx, p: Peer): void {
+  const s = tx.s;
+  tx.set({ pred: p, held: s.inherit ? farther(s.self, s.held, p) : s.held, inherit: false });
 }
 
 /** Periodic: count unanswered pings, declare silent neighbours gone, ping again. */
 export function onPingTimer(tx: Tx): void {
   tx.timer('ping', tx.s.cfg.pingInterval);
-  if (!isMember(tx.s)) return;
+  if (!linked(tx.s)) return;
   const { missLimit } = tx.s.cfg;
   for (const w of tx.s.watch.values()) {
     if (!w.awaiting || w.failed) continue;
@@ -209,14 +272,15 @@ export function onPing(tx: Tx, from: Peer, msg: Extract<Msg, { t: 'ping' }>, cha
 
 export function onPong(tx: Tx, from: Peer, msg: Extract<Msg, { t: 'pong' }>): void {
   const s = tx.s;
-  if (!isMember(s)) return;
+  if (!linked(s)) return;
   const w = s.watch.get(from.id);
   if (w) {
     if (msg.member) setWatch(tx, { ...w, misses: 0, awaiting: false, failed: false });
     return;
   }
-  if (!msg.member || !s.lost.some((l) => same(l.peer, from) && msg.nonce >= l.nonceFrom)) return;
-  peerBack(tx, from);
+  // A leaver takes nobody back: it would be taken back itself.
+  if (!msg.member || s.phase === 'leaving' || !s.lost.some((l) => same(l.peer, from) && msg.nonce >= l.nonceFrom)) return;
+  peerBack(tx, from, true);
 }
 
 /**
@@ -225,15 +289,16 @@ export function onPong(tx: Tx, from: Peer, msg: Extract<Msg, { t: 'pong' }>): vo
  * else offering ourselves as its predecessor, gives the two rings a link across; stabilize and
  * rectify then fold them into one. Without the rectify, sides that each filled their own arc
  * (a peer joined meanwhile between us and the returning one) would never meet; and a rectify
- * must count as the peer's return, or it would end the re-probing that brings it back.
+ * must count as the peer's return, or it would end the re-probing that brings it back (and
+ * needs no link back: the peer that rectified us has us as its successor already).
  */
-function peerBack(tx: Tx, from: Peer): void {
+function peerBack(tx: Tx, from: Peer, link: boolean): void {
   tx.set({ lost: tx.s.lost.filter((l) => !same(l.peer, from)) });
   tx.log({ ev: 'peer-back', peer: from });
   const s = tx.s;
   const succ = s.succs[0];
   if (same(succ, s.self) || inOpen(from, s.self, succ)) adoptSuccessors(tx, [from, ...s.succs]);
-  else tx.send(from, { t: 'rectify', ready: s.ready });
+  else if (link) tx.send(from, rectify(tx, true));
 }
 
 /** Any sign of life from a watched peer counts as an answered ping. */
@@ -254,7 +319,8 @@ export function declareGone(tx: Tx, peer: Peer, how: 'missed-pings' | 'send-fail
   if (succs.length === 0) succs = [nearest ?? s.self];
   const watch = new Map(s.watch);
   watch.delete(peer.id);
-  tx.set({ succs, fingers, watch, pred: s.pred && same(s.pred, peer) ? null : s.pred });
+  const wasPred = s.pred !== null && same(s.pred, peer);
+  tx.set({ succs, fingers, watch, pred: wasPred ? null : s.pred, inherit: s.inherit || wasPred });
   markLost(tx, peer);
   tx.log({ ev: 'peer-gone', peer, how });
   onPeerGone(tx, peer);
@@ -263,8 +329,9 @@ export function declareGone(tx: Tx, peer: Peer, how: 'missed-pings' | 'send-fail
   if (same(tx.s.succs[0], s.self) && tx.s.pred === null && s.bootstrap !== null) rejoin(tx, s.bootstrap);
   // The list refills from its new head at once, not a stabilize interval later: until then one
   // more failure, or a false alarm over a lossy link, could leave no live successor.
-  else if (succs !== s.succs && s.phase === 'member') stabilizeNow(tx);
+  else if (succs !== s.succs && s.phase !== 'leaving' && linked(s)) stabilizeNow(tx);
 }
+
 
 function rejoin(tx: Tx, via: string): void {
   for (const op of tx.s.ops.values()) if (op.purpose === 'join') return;
@@ -307,8 +374,30 @@ export function noteNeighbours(tx: Tx): void {
   const was = before.succs[0] ?? null;
   const now = after.succs[0] ?? null;
   if (!samePeer(was, now)) tx.log({ ev: 'successor', succ: now, was });
-  if (!samePeer(before.pred, after.pred)) tx.log({ ev: 'predecessor', pred: after.pred, was: before.pred });
-  if (isMember(after)) refreshWatch(tx);
+  if (!samePeer(before.pred, after.pred)) {
+    tx.log({ ev: 'predecessor', pred: after.pred, was: before.pred });
+    tx.set({ predSince: tx.now });
+  }
+  if (linked(after)) refreshWatch(tx);
+}
+
+/**
+ * Once what this peer holds reaches its predecessor through the ranges its predecessors
+ * announced (it took over a dead one's range), that range is its own: the announcements of the
+ * dead expire, ownership must not. Never further than the predecessor: beyond it, a replica's
+ * copies stay complete only while it remains a replica.
+ *
+ * And a predecessor that has stood for a detection period and two stabilize rounds with nobody
+ * vouching for the keys between it and what this peer holds is trusted to start its range: a
+ * live peer between would have rectified us by then, so the peer the range was handed to died
+ * before anyone knew it (a joiner killed just after its successor accepted it). Without this,
+ * those keys would answer "not ready" for good.
+ */
+export function claimRange(tx: Tx): void {
+  const s = tx.s;
+  if (s.pred === null || s.phase !== 'member' || reaches(s.held, s.pred, s.self)) return;
+  const settled = tx.now - s.predSince >= s.cfg.missLimit * s.cfg.pingInterval + 2 * s.cfg.stabilizeInterval;
+  if (isReady(s, tx.now) || settled) tx.set({ held: same(s.pred, s.self) ? s.self : s.pred });
 }
 
 /** The predecessor, unless there is none or it is this peer itself (a ring of one). */
@@ -336,11 +425,12 @@ export function leave(tx: Tx, clientRid: number): void {
   const rid = tx.rid();
   // The predecessor acknowledges the notice and, as an heir, the records: apart by their rids.
   let noticeRid = 0;
-  if (pred !== null && !same(pred, heirs[0])) {
+  const noticed = pred !== null && !same(pred, heirs[0]) ? { to: pred, succs: s.succs } : null;
+  if (noticed !== null) {
     noticeRid = tx.rid();
-    tx.send(pred, { t: 'leave-notice', rid: noticeRid, succs: s.succs });
+    tx.send(noticed.to, { t: 'leave-notice', rid: noticeRid, succs: noticed.succs });
   }
-  tx.set({ phase: 'leaving', leaving: { rid, noticeRid, clientRid, heirs, heir: 0, round: 1, step: 0, heirAcked: false, predAcked: noticeRid === 0 } });
+  tx.set({ phase: 'leaving', leaving: { rid, noticeRid, noticed, clientRid, heirs, heir: 0, round: 1, step: 0, heirAcked: false, predAcked: noticed === null, noticeResends: 0, noticeGivenUp: false, kept: null } });
   if (heirs.length === 0) finishLeave(tx);
   else handTo(tx, 0);
 }
@@ -354,7 +444,8 @@ function handTo(tx: Tx, at: number): void {
   tx.set({ leaving: { ...l, heir: at, step } });
   const records = [...s.records.values()];
   const pred = otherPred(s);
-  sendRecords(tx, heir, records, (batch) => ({ t: 'leave', rid: l.rid, pred, records: batch }));
+  const from = leaveVouch(s, heir, tx.now);
+  sendRecords(tx, heir, records, (batch) => ({ t: 'leave', rid: l.rid, pred, records: batch, from }));
   if (records.length > 0) tx.log({ ev: 'records-moved', to: heir, count: records.length, why: 'leave' });
   tx.timer('leave', timeoutFor(s.cfg, records.reduce((n, r) => n + r.value.length, 0), 2), step);
 }
@@ -367,7 +458,7 @@ export function onLeaveAck(tx: Tx, from: Peer, msg: Extract<Msg, { t: 'leave-ack
   const l = tx.s.leaving;
   if (!l) return;
   if (msg.rid === l.rid && l.heirs.some((p) => same(p, from))) tx.set({ leaving: { ...l, heirAcked: true } });
-  else if (msg.rid === l.noticeRid && tx.s.pred && same(tx.s.pred, from)) tx.set({ leaving: { ...l, predAcked: true } });
+  else if (msg.rid === l.noticeRid && l.noticed !== null && same(l.noticed.to, from)) tx.set({ leaving: { ...l, predAcked: true } });
   afterLeaveProgress(tx);
 }
 
@@ -381,10 +472,14 @@ export function onLeaveStalled(tx: Tx, failed: Peer | null, step: number | null 
   const l = tx.s.leaving;
   if (!l || tx.s.phase !== 'leaving') return;
   if (step !== null && step !== l.step) return;
+  if (l.kept !== null) {
+    if (step !== null) stop(tx, leftReason(l.kept, l.predAcked));
+    return;
+  }
   const heir = l.heirs[l.heir] as Peer | undefined;
   // Between rounds there is no heir: a failure report is then about an earlier one.
   if (failed !== null && (heir === undefined || !same(heir, failed))) return;
-  if (l.heirAcked) return finishLeave(tx);
+  if (l.heirAcked) return awaitNotice(tx);
   if (l.heir + 1 < l.heirs.length) return handTo(tx, l.heir + 1);
   if (l.round < tx.s.cfg.opAttempts) {
     const pause = l.step + 1;
@@ -394,49 +489,88 @@ export function onLeaveStalled(tx: Tx, failed: Peer | null, step: number | null 
   finishLeave(tx);
 }
 
-/** The predecessor could not be told: stabilize will route around us anyway. */
-export function onLeaveNoticeFailed(tx: Tx): void {
+/**
+ * The notice to the predecessor could not be sent: a connection fails for a moment, so it is
+ * sent again, opAttempts times in all. After that the predecessor learns of the leave as of a
+ * crash (the reply says so: with r = 1 it is left with no successor until it notices).
+ */
+export function onLeaveNoticeFailed(tx: Tx, rid: number): void {
   const l = tx.s.leaving;
-  if (!l) return;
-  tx.set({ leaving: { ...l, predAcked: true } });
+  if (!l || l.kept !== null || l.predAcked || rid !== l.noticeRid) return;
+  if (noticeAgain(tx)) return;
+  tx.set({ leaving: { ...l, noticeGivenUp: true } });
   afterLeaveProgress(tx);
+}
+
+/**
+ * The heir has the records and the leave timer fired: the predecessor's answer is still
+ * missing (lost, or the notice is on its way across a partition). The notice goes again each
+ * leave timer, opAttempts rounds in all; then the leave ends, the predecessor untold.
+ */
+function awaitNotice(tx: Tx): void {
+  const l = tx.s.leaving as Leaving;
+  if (l.predAcked || !noticeAgain(tx)) return finishLeave(tx);
+  const step = l.step + 1;
+  tx.set({ leaving: { ...(tx.s.leaving as Leaving), step } });
+  tx.timer('leave', timeoutFor(tx.s.cfg, 0, 2), step);
+}
+
+/** Sends the notice once more, unless it has gone opAttempts times; whether it went. */
+function noticeAgain(tx: Tx): boolean {
+  const l = tx.s.leaving as Leaving;
+  if (l.noticed === null || l.noticeResends + 1 >= tx.s.cfg.opAttempts) return false;
+  tx.set({ leaving: { ...l, noticeResends: l.noticeResends + 1 } });
+  tx.send(l.noticed.to, { t: 'leave-notice', rid: l.noticeRid, succs: l.noticed.succs });
+  return true;
 }
 
 function afterLeaveProgress(tx: Tx): void {
   const l = tx.s.leaving;
-  if (l && l.heirAcked && l.predAcked) finishLeave(tx);
+  if (l && l.heirAcked && (l.predAcked || l.noticeGivenUp)) finishLeave(tx);
 }
 
 /**
- * Stops. Records no heir acknowledged went with the leaver, as they would in a crash: the reply
- * and the stop reason say how many, so that no client takes such a leave for a hand-over.
+ * Handed over: the reply says what went with the leaver (records no heir acknowledged, as in a
+ * crash; a notice the predecessor never had), so that no client takes such a leave for a clean
+ * one. It lingers one rpcTimeout before it stops, so that a joiner that has just found it as
+ * its successor and rectifies it is told where to go instead of being left pointing at nobody.
  */
 function finishLeave(tx: Tx): void {
   const l = tx.s.leaving;
-  if (!l || tx.s.phase !== 'leaving') return;
+  if (!l || tx.s.phase !== 'leaving' || l.kept !== null) return;
   const kept = l.heirAcked ? 0 : tx.s.records.size;
-  tx.set({ leaving: null });
-  tx.reply(l.clientRid, { ok: true, op: 'leave', kept });
-  tx.log({ ev: 'left', kept });
-  stop(tx, leftReason(kept));
+  const step = l.step + 1;
+  tx.set({ leaving: { ...l, kept, step } });
+  tx.reply(l.clientRid, { ok: true, op: 'leave', kept, told: l.predAcked });
+  tx.log({ ev: 'left', kept, told: l.predAcked });
+  tx.timer('leave', tx.s.cfg.rpcTimeout, step);
 }
 
-/** Why a leaver stopped, given the records it took along because no neighbour acknowledged them. */
-export function leftReason(kept: number): string {
-  return kept === 0 ? 'left the ring' : `left the ring with ${kept} record(s) no neighbour acknowledged`;
+/** Why a leaver stopped: records it took along because no neighbour acknowledged them, a predecessor never told. */
+export function leftReason(kept: number, told: boolean): string {
+  const untold = told ? '' : ', its predecessor never told';
+  return kept === 0 ? `left the ring${untold}` : `left the ring with ${kept} record(s) no neighbour acknowledged${untold}`;
 }
 
 /**
  * A leaving neighbour hands us its records: our predecessor, or our successor whose own
  * successors could not be reached. Take its records and, if it was our predecessor, its
- * predecessor (not ourselves, which is what a successor handing to us names).
+ * predecessor (not ourselves, which is what a successor handing to us names) and its range,
+ * as far as it vouches for it (and as far as what we hold reaches it).
  */
 export function onLeave(tx: Tx, from: Peer, msg: Extract<Msg, { t: 'leave' }>): void {
   const s = tx.s;
+  // A peer still joining (one restarted under an ID the leaver knew) is no heir: unanswered, the
+  // leaver hands over to the next one.
+  if (!isMember(s)) return;
   const count = mergeRecords(tx, msg.records);
   spliceOut(tx, from);
   const pred = msg.pred && !same(msg.pred, from) && !same(msg.pred, s.self) ? msg.pred : null;
-  if (s.pred === null || same(s.pred, from)) tx.set({ pred });
+  if (s.pred === null || same(s.pred, from)) {
+    const held = reaches(s.held, from, s.self) ? farther(s.self, s.held, msg.from) : s.held;
+    // What it could not vouch for is lost with it as in a crash: trust the next predecessor.
+    tx.set({ pred, held, inherit: tx.s.inherit || msg.from === null });
+  }
   if (count > 0) tx.log({ ev: 'records-received', from, count, why: 'leave' });
   tx.log({ ev: 'peer-gone', peer: from, how: 'left' });
   tx.send(from, { t: 'leave-ack', rid: msg.rid });
@@ -445,6 +579,7 @@ export function onLeave(tx: Tx, from: Peer, msg: Extract<Msg, { t: 'leave' }>): 
 /** Our successor leaves: splice it out of the list using its own successors. */
 export function onLeaveNotice(tx: Tx, from: Peer, msg: Extract<Msg, { t: 'leave-notice' }>): void {
   const s = tx.s;
+  if (!linked(s)) return;
   const at = s.succs.findIndex((p) => same(p, from));
   if (at >= 0) adoptSuccessors(tx, [...s.succs.slice(0, at), ...msg.succs.filter((p) => !same(p, from))]);
   spliceOut(tx, from);

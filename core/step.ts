@@ -15,7 +15,11 @@ export function initState(cfg: Config, self: Peer): PeerState {
     cfg,
     self,
     phase: 'idle',
-    ready: false,
+    held: null,
+    ranges: new Map(),
+    vouched: null,
+    predSince: 0,
+    inherit: false,
     succs: [],
     pred: null,
     fingers: new Array<Peer | null>(cfg.bits).fill(null),
@@ -25,7 +29,7 @@ export function initState(cfg: Config, self: Peer): PeerState {
     lost: [],
     ops: new Map(),
     stores: new Map(),
-    stabilizing: 0,
+    stabilizing: null,
     sweptAfter: '',
     bootstrap: null,
     leaving: null,
@@ -60,6 +64,7 @@ export function step(state: PeerState, input: Input, now: number): StepResult {
       break;
   }
   m.noteNeighbours(tx);
+  m.claimRange(tx);
   return { state: tx.s, effects: tx.effects };
 }
 
@@ -105,7 +110,7 @@ function deliver(tx: Tx, from: Peer, msg: Msg, channel: Channel): void {
     case 'get-state': return m.onGetState(tx, from, msg);
     case 'state': return m.onState(tx, from, msg);
     case 'rectify': return m.onRectify(tx, from, msg);
-    case 'handoff': return st.onHandoff(tx, msg);
+    case 'handoff': return st.onHandoff(tx, from, msg);
     case 'store': return st.onStore(tx, from, msg);
     case 'stored': return onStored(tx, from, msg);
     case 'fetch': return st.onFetch(tx, from, msg);
@@ -147,15 +152,16 @@ function sendFailed(tx: Tx, to: Peer, msg: Msg): void {
     case 'fetch':
       return onSendFailed(tx, to, msg.rid);
     case 'get-state':
-      if (tx.s.stabilizing === msg.rid) tx.set({ stabilizing: 0 });
-      return;
+      if (tx.s.stabilizing?.rid !== msg.rid) return;
+      tx.set({ stabilizing: null });
+      return m.onStateFailed(tx, to);
     case 'replicate':
       if (msg.rid !== 0) st.onReplicaFailed(tx, msg.rid);
       return;
     case 'leave':
       return m.onLeaveStalled(tx, to);
     case 'leave-notice':
-      return m.onLeaveNoticeFailed(tx);
+      return m.onLeaveNoticeFailed(tx, msg.rid);
     default:
       return;
   }

@@ -4,6 +4,7 @@
  * Peer 9 of the seed's ring 2, 4, 5, 8, 9, 14, 19 (primary for (5, 9]) unless said.
  */
 import test from 'ava';
+import { isReady } from './coverage';
 import type { Input, Msg, Rec } from './types';
 import { cfg, deliver, drive, driveThen, enc, joined, key, logs, peer, rec, sends, timers } from './testing/drive';
 
@@ -13,7 +14,7 @@ const store = (n: number, value = 'v', rid = 41): Input => deliver(peer(2), { t:
 const replicateTimer: Input = { kind: 'timer', name: 'replicate', arg: 0 };
 const withWriter = (r: Rec, writer: string, version = r.version): Rec => ({ ...r, writer, version });
 /** Peer 9 joined and rectified by 5, but not ready: no hand-off has come yet. */
-const UNREADY: Input[] = [...joined(peer(9), [peer(14), peer(19)]), deliver(peer(5), { t: 'rectify', ready: true })];
+const UNREADY: Input[] = [...joined(peer(9), [peer(14), peer(19)]), deliver(peer(5), { t: 'rectify', ready: true, link: false, pred: null })];
 
 test('merging keeps the newest copy of each record: higher version, then higher writer id', (t) => {
   const base = rec(7, 2);
@@ -59,12 +60,12 @@ test('a store or fetch at a peer that is not the primary, or not ready, is refus
   // A joiner is not ready until its hand-off arrives.
   t.deepEqual(statuses([...UNREADY, store(7)]).map((m) => m.status), ['not-ready']);
   t.deepEqual(fetched(UNREADY, 7), ['not-ready']);
-  t.deepEqual(fetched([...UNREADY, deliver(peer(14), { t: 'handoff', records: [rec(7)] })], 7), ['found']);
+  t.deepEqual(fetched([...UNREADY, deliver(peer(14), { t: 'handoff', records: [rec(7)], from: peer(5) })], 7), ['found']);
 });
 
 test('a hand-off makes only a member ready', (t) => {
-  const { state } = drive(peer(9), [deliver(peer(14), { t: 'handoff', records: [rec(7)] })]);
-  t.false(state.ready);
+  const { state } = drive(peer(9), [deliver(peer(14), { t: 'handoff', records: [rec(7)], from: peer(5) })]);
+  t.false(isReady(state, 0));
   t.is(state.records.size, 0);
 });
 
@@ -84,10 +85,10 @@ test('a digest is answered with the names this peer lacks or holds older', (t) =
     { name: '7', version: 2, writer: peer(7).id },
     { name: '8', version: 1, writer: peer(8).id },
     { name: '9', version: 1, writer: '00' },
-  ] };
+  ], from: null };
   const { effects } = driveThen(peer(14), [AT9, replicate([rec(7), rec(8), rec(9)])], [deliver(peer(9), digest)]);
   t.deepEqual(sends(effects, 'want').map((s) => [s.to.addr, s.msg.names]), [['p9', ['6', '7']]]);
-  t.deepEqual(sends(driveThen(peer(14), [AT9, replicate([rec(6)])], [deliver(peer(9), { t: 'digest', entries: [{ name: '6', version: 1, writer: peer(6).id }] })]).effects, 'want'), []);
+  t.deepEqual(sends(driveThen(peer(14), [AT9, replicate([rec(6)])], [deliver(peer(9), { t: 'digest', entries: [{ name: '6', version: 1, writer: peer(6).id }], from: null })]).effects, 'want'), []);
 });
 
 test('a want is answered with the records held, and says how many moved', (t) => {
@@ -107,7 +108,7 @@ test('records travel in batches of at most 512 entries and 256 KiB', (t) => {
 });
 
 test('a hand-off ends with its marker, which carries the last batch, or nothing', (t) => {
-  const empty = drive(peer(9), [AT9, deliver(peer(7), { t: 'rectify', ready: false })]);
+  const empty = drive(peer(9), [AT9, deliver(peer(7), { t: 'rectify', ready: false, link: false, pred: null })]);
   t.deepEqual(sends(empty.effects, 'handoff').map((s) => s.msg.records), [[]]);
   t.deepEqual(sends(empty.effects, 'replicate'), []);
   t.deepEqual(logs(empty.effects, 'records-moved'), []);
@@ -115,7 +116,7 @@ test('a hand-off ends with its marker, which carries the last batch, or nothing'
 
 test('a new predecessor with no known old one takes everything outside its successor\'s range', (t) => {
   const start: Input[] = [{ kind: 'init', succs: [peer(14)], pred: null }, replicate([rec(3), rec(7), rec(9), rec(12)])];
-  const { effects } = driveThen(peer(9), start, [deliver(peer(7), { t: 'rectify', ready: false })]);
+  const { effects } = driveThen(peer(9), start, [deliver(peer(7), { t: 'rectify', ready: false, link: false, pred: null })]);
   t.deepEqual(sends(effects, 'handoff').flatMap((s) => s.msg.records.map((r) => r.key.name)).sort(), ['12', '3', '7']);
 });
 
@@ -173,12 +174,12 @@ test('replication rounds run only at a ready member that knows its predecessor',
   t.deepEqual(traffic([AT9, held, { kind: 'command', cmd: { op: 'leave', rid: 1 } }]), []);
   t.deepEqual(traffic([{ kind: 'init', succs: [peer(14)], pred: null }, held]), []);
   const unready: Input[] = [...UNREADY, held];
-  t.false(drive(peer(9), unready).state.ready);
+  t.false(isReady(drive(peer(9), unready).state, 0));
   t.deepEqual(traffic(unready), []);
 });
 
-test('a primary with nothing to offer sends no digest, and a full batch is not followed by an empty one', (t) => {
-  t.deepEqual(sends(driveThen(peer(9), [AT9], [replicateTimer]).effects, 'digest'), []);
+test('a primary with nothing to offer only announces its range, and a full batch is not followed by an empty one', (t) => {
+  t.deepEqual(sends(driveThen(peer(9), [AT9], [replicateTimer]).effects, 'digest').map((s) => [s.to.addr, s.msg.entries.length, s.msg.from?.id]), [['p14', 0, peer(5).id], ['p19', 0, peer(5).id]]);
   const many = Array.from({ length: 513 }, (_, i) => ({ ...rec(7), key: { ...key(7), name: `k${i}` } }));
   const digests = sends(driveThen(peer(9), [AT9, replicate(many)], [replicateTimer]).effects, 'digest');
   t.deepEqual(digests.map((s) => [s.to.addr, s.msg.entries.length]), [['p14', 512], ['p14', 1], ['p19', 512], ['p19', 1]]);

@@ -5,7 +5,8 @@
  * it lacks. That one mechanism tops replicas up after joins, leaves and failures alike.
  */
 import { timeoutFor } from './config';
-import { inOpenClosed, same } from './id';
+import { coverLower, covers, farther, rangeTtl, servedLower, vouchFor } from './coverage';
+import { inOpen, inOpenClosed, same, type Point } from './id';
 import { isPrimary } from './ring';
 import { finishPut, startOp, storeRefused } from './lookup';
 import type { Tx } from './tx';
@@ -51,7 +52,7 @@ function replicaTargets(s: PeerState): Peer[] {
 export function acceptStore(tx: Tx, key: Key, value: Uint8Array, client: Peer, clientRid: number): StoreStatus {
   const s = tx.s;
   if (s.phase !== 'member' || !isPrimary(s, key)) return 'not-responsible';
-  if (!s.ready) return 'not-ready';
+  if (!covers(s, key, tx.now)) return 'not-ready';
   const version = (s.records.get(key.name)?.version ?? 0) + 1;
   const rec: Rec = { key, value, version, writer: s.self.id };
   mergeRecords(tx, [rec]);
@@ -80,10 +81,7 @@ export function onStore(tx: Tx, from: Peer, msg: Extract<Msg, { t: 'store' }>): 
   if (status !== 'ok') tx.send(from, { t: 'stored', rid: msg.rid, status, version: 0, holders: [] });
 }
 
-/**
- * A replica acknowledged, or is gone (declared so: the replica set is smaller now, and the
- * digest rounds top it up once the ring has repaired).
- */
+/** A replica acknowledged. */
 export function onReplicaDone(tx: Tx, rid: number, from: string): void {
   const pending = tx.s.stores.get(rid);
   if (!pending) return;
@@ -114,42 +112,67 @@ export function onReplicaFailed(tx: Tx, rid: number): void {
   else tx.send(pending.client, { t: 'stored', rid: pending.clientRid, status: 'not-ready', version: 0, holders: [] });
 }
 
+/**
+ * A replica a store waits on is gone (declared so): the record is not known to be on r peers,
+ * and the replica that takes its place does not have it yet, so the store is refused as if the
+ * replica had not answered. Acknowledging it would leave one copy fewer than r until the next
+ * replication round, lost to one more kill within the failure model (and a false alarm, which
+ * a failed send to a live replica can be, kills nobody).
+ */
 export function onPeerGoneFromStores(tx: Tx, gone: string): void {
-  for (const pending of tx.s.stores.values()) if (pending.waiting.includes(gone)) onReplicaDone(tx, pending.rid, gone);
+  for (const pending of tx.s.stores.values()) if (pending.waiting.includes(gone)) onReplicaFailed(tx, pending.rid);
 }
 
-export function serveFetch(s: PeerState, key: Key): { status: FetchStatus; rec: Rec | null } {
+export function serveFetch(s: PeerState, key: Key, now: number): { status: FetchStatus; rec: Rec | null } {
   if (s.phase !== 'member' || !isPrimary(s, key)) return { status: 'not-responsible', rec: null };
-  if (!s.ready) return { status: 'not-ready', rec: null };
+  if (!covers(s, key, now)) return { status: 'not-ready', rec: null };
   const rec = s.records.get(key.name);
   return rec ? { status: 'found', rec } : { status: 'missing', rec: null };
 }
 
 export function onFetch(tx: Tx, from: Peer, msg: Extract<Msg, { t: 'fetch' }>): void {
-  const answer = serveFetch(tx.s, msg.key);
+  const answer = serveFetch(tx.s, msg.key, tx.now);
   tx.send(from, { t: 'fetched', rid: msg.rid, status: answer.status, rec: answer.rec });
 }
 
+/**
+ * Replica copies. A store's copy from a primary that does not know yet that a peer joined
+ * between us (our predecessor sits between it and us) goes on to that peer too: it is the
+ * replica the primary meant, and would take the primary's range over without it if the primary
+ * died before its first replication round reached it. The copy passed on needs no answer, so it
+ * is never passed on again.
+ */
 export function onReplicate(tx: Tx, from: Peer, msg: Extract<Msg, { t: 'replicate' }>): void {
   const changed = mergeRecords(tx, msg.records);
-  if (msg.rid !== 0) tx.send(from, { t: 'replicated', rid: msg.rid });
-  else if (changed > 0) tx.log({ ev: 'records-received', from, count: changed, why: 'replica' });
+  if (msg.rid === 0) {
+    if (changed > 0) tx.log({ ev: 'records-received', from, count: changed, why: 'replica' });
+    return;
+  }
+  tx.send(from, { t: 'replicated', rid: msg.rid });
+  const { pred, self } = tx.s;
+  if (pred !== null && !same(pred, from) && inOpen(pred, from, self)) tx.send(pred, { t: 'replicate', rid: 0, records: msg.records });
 }
 
-/** Periodic: tell each replica holder what this peer is primary for; sweep one misplaced record. */
+/**
+ * Periodic: tell each replica holder what this peer serves, announcing the range (see
+ * coverage.ts); sweep one misplaced record.
+ */
 export function onReplicateTimer(tx: Tx): void {
   const s = tx.s;
   tx.timer('replicate', s.cfg.replicateInterval);
-  if (s.phase !== 'member' || !s.ready || s.pred === null) return;
-  const primary = [...s.records.values()].filter((rec) => isPrimary(s, rec.key));
-  for (const p of replicaTargets(s)) sendDigest(tx, p, primary);
+  const lower = servedLower(s, tx.now);
+  if (s.phase !== 'member' || lower === null) return;
+  const served = [...s.records.values()].filter((rec) => isPrimary(s, rec.key) && (same(lower, s.self) || inOpenClosed(rec.key, lower, s.self)));
+  for (const p of replicaTargets(s)) sendDigest(tx, p, served, lower);
   startSweep(tx);
 }
 
-function sendDigest(tx: Tx, to: Peer, records: readonly Rec[]): void {
-  for (let i = 0; i < records.length; i += BATCH_ENTRIES) {
+/** Digests of `records`, in batches; the last announces (from, self] when `from` is given. */
+function sendDigest(tx: Tx, to: Peer, records: readonly Rec[], from: Point | null): void {
+  for (let i = 0; i === 0 || i < records.length; i += BATCH_ENTRIES) {
     const entries: DigestEntry[] = records.slice(i, i + BATCH_ENTRIES).map((r) => ({ name: r.key.name, version: r.version, writer: r.writer }));
-    tx.send(to, { t: 'digest', entries });
+    const last = i + BATCH_ENTRIES >= records.length;
+    if (entries.length > 0 || (last && from !== null)) tx.send(to, { t: 'digest', entries, from: last ? from : null });
   }
 }
 
@@ -186,10 +209,15 @@ export function sweepFound(tx: Tx, answerer: Peer, holders: readonly Peer[]): vo
   const primary = holders[0];
   if (same(primary, tx.s.self)) return;
   const held = [...tx.s.records.values()].filter((rec) => inOpenClosed(rec.key, answerer, primary));
-  if (held.length > 0) sendDigest(tx, primary, held);
+  if (held.length > 0) sendDigest(tx, primary, held, null);
 }
 
+/**
+ * A primary's digest: ask for what is missing or older here, and remember the range it
+ * announces, which this peer holds as its replica (see coverage.ts).
+ */
 export function onDigest(tx: Tx, from: Peer, msg: Extract<Msg, { t: 'digest' }>): void {
+  if (msg.from !== null) announce(tx, from, msg.from);
   const names: string[] = [];
   for (const e of msg.entries) {
     const have = tx.s.records.get(e.name);
@@ -231,26 +259,67 @@ export function sendRecords(tx: Tx, to: Peer, records: readonly Rec[], end?: (ba
   else if (batch.length > 0) tx.send(to, replicate(batch));
 }
 
-/** Records in (from, to] clockwise: what a new predecessor `to` takes over from us. */
-export function recordsIn(s: PeerState, from: Peer | null, to: Peer): Rec[] {
-  const out: Rec[] = [];
-  for (const rec of s.records.values()) {
-    // Without a known predecessor, everything outside (to, self] is the new peer's.
-    const moves = from === null ? !inOpenClosed(rec.key, to, s.self) : inOpenClosed(rec.key, from, to);
-    if (moves) out.push(rec);
-  }
-  return out;
+/** Remembers that `from` serves (lower, from]; announcements past their time are dropped. */
+function announce(tx: Tx, from: Peer, lower: Point): void {
+  const ranges = new Map([...tx.s.ranges].filter(([, a]) => tx.now - a.at <= rangeTtl(tx.s)));
+  ranges.set(from.id, { from: lower, at: tx.now });
+  tx.set({ ranges });
 }
 
-/** Hands a new predecessor its records in batches, the last in the marker that makes it ready. */
-export function handOff(tx: Tx, to: Peer, records: readonly Rec[]): void {
-  sendRecords(tx, to, records, (batch) => ({ t: 'handoff', records: batch }));
+/** Records outside (to, self]: what a new predecessor `to` holds from now on, as primary or replica. */
+export function recordsFor(s: PeerState, to: Peer): Rec[] {
+  return [...s.records.values()].filter((rec) => !inOpenClosed(rec.key, to, s.self));
+}
+
+/**
+ * Hands a new predecessor every record it should hold, its own range and the ranges it is a
+ * replica of (so that it can take over a predecessor that dies before the first replication
+ * round reaches it), vouching for what this peer holds of its range: (from, to], where `start`
+ * is where that range begins as far as this peer knows. The last batch goes in the marker,
+ * after everything before it on the stream. What it vouched for is no longer its own to answer.
+ */
+export function handOff(tx: Tx, to: Peer, start: Point | null, asked: Point | null = null): void {
+  const s = tx.s;
+  const records = recordsFor(s, to);
+  const from = handOffVouch(s, to, start, asked, tx.now);
+  sendRecords(tx, to, records, (batch) => ({ t: 'handoff', records: batch, from }));
+  if (from !== null) tx.set({ held: to, vouched: { to, from } });
   if (records.length > 0) tx.log({ ev: 'records-moved', to, count: records.length, why: 'join' });
 }
 
-/** The hand-off marker: the stream before it carried every record of our primary range. */
-export function onHandoff(tx: Tx, msg: Extract<Msg, { t: 'handoff' }>): void {
-  if (tx.s.phase !== 'member') return;
+/**
+ * What a hand-off vouches for: as much as this peer holds of `to`'s range (see vouchFor). Asked
+ * again by its predecessor, it vouches as far as it did before; or, having never vouched for it
+ * (it was given its range with the ring, or was taken back as it came), for the range the
+ * predecessor asks for, from its own predecessor: this peer is its replica, and a predecessor
+ * that asks for its range again lost it (it restarted under the same ID), or never had it.
+ */
+function handOffVouch(s: PeerState, to: Peer, start: Point | null, asked: Point | null, now: number): Point | null {
+  if (start !== null) return vouchFor(s, to, start, now);
+  if (s.vouched !== null && same(s.vouched.to, to)) return s.vouched.from;
+  const from = vouchFor(s, to, null, now);
+  if (from !== null || asked === null || s.held === null || !same(s.held, to)) return from;
+  return same(asked, s.self) ? null : asked;
+}
+
+/**
+ * The hand-off marker: the stream before it carried every record the sender had for us. It
+ * accepts a joining peer into the ring, and widens what this peer holds by what it vouches for.
+ */
+export function onHandoff(tx: Tx, from: Peer, msg: Extract<Msg, { t: 'handoff' }>): void {
+  const s = tx.s;
+  if (s.phase !== 'member' && s.phase !== 'joining') return;
+  if (s.phase === 'joining' && s.succs.length === 0) return;
   mergeRecords(tx, msg.records);
-  if (!tx.s.ready) tx.set({ ready: true });
+  tx.set({ held: farther(s.self, s.held, msg.from) });
+  if (s.phase === 'joining') {
+    tx.set({ phase: 'member' });
+    tx.log({ ev: 'joined', succ: s.succs[0] ?? from });
+  }
+}
+
+/** What a leaver vouches for when it hands its records to `heir`: (from, self]. */
+export function leaveVouch(s: PeerState, heir: Peer, now: number): Point | null {
+  const lower = coverLower(s, now);
+  return lower !== null && same(lower, s.self) ? heir : lower;
 }

@@ -66,10 +66,15 @@ export type Msg =
   | { readonly t: 'get-state'; readonly rid: number }
   | { readonly t: 'state'; readonly rid: number; readonly member: boolean; readonly pred: Peer | null; readonly succs: readonly Peer[] }
   /** Zave's rectify: "I may be your predecessor". `ready` false asks for the hand-off again
-   *  (a peer restarted under the same ID is not told apart from its former self). */
-  | { readonly t: 'rectify'; readonly ready: boolean }
-  /** The records a new predecessor is now primary for; makes it ready to serve. */
-  | { readonly t: 'handoff'; readonly records: readonly Rec[] }
+   *  (a peer restarted under the same ID is not told apart from its former self), for the range
+   *  from `pred`, the sender's predecessor, when it knows one. `link`: sent to a peer back from a
+   *  partition to join two rings, not because it is our successor: it is adopted only as a
+   *  closer predecessor, never as a first one. */
+  | { readonly t: 'rectify'; readonly ready: boolean; readonly link: boolean; readonly pred: Point | null }
+  /** Every record a new predecessor should hold, as primary or replica; the sender vouches that
+   *  they are all the records acknowledged in (from, receiver] (null: it can vouch for none).
+   *  Accepts the receiver into the ring. */
+  | { readonly t: 'handoff'; readonly records: readonly Rec[]; readonly from: Point | null }
   | { readonly t: 'store'; readonly rid: number; readonly key: Key; readonly value: Uint8Array }
   | { readonly t: 'stored'; readonly rid: number; readonly status: StoreStatus; readonly version: number; readonly holders: readonly Peer[] }
   | { readonly t: 'fetch'; readonly rid: number; readonly key: Key }
@@ -77,11 +82,13 @@ export type Msg =
   /** Replica copies; rid 0 needs no acknowledgement. */
   | { readonly t: 'replicate'; readonly rid: number; readonly records: readonly Rec[] }
   | { readonly t: 'replicated'; readonly rid: number }
-  /** What a primary holds, so that a replica can ask for what it lacks. */
-  | { readonly t: 'digest'; readonly entries: readonly DigestEntry[] }
+  /** What a primary holds, so that a replica can ask for what it lacks. The last one of a round
+   *  announces the range the primary serves, (from, sender], which its replicas hold too. */
+  | { readonly t: 'digest'; readonly entries: readonly DigestEntry[]; readonly from: Point | null }
   | { readonly t: 'want'; readonly names: readonly string[] }
-  /** Graceful leave, to the successor: take my records and my predecessor. */
-  | { readonly t: 'leave'; readonly rid: number; readonly pred: Peer | null; readonly records: readonly Rec[] }
+  /** Graceful leave, to the successor: take my records and my predecessor; they are every record
+   *  acknowledged in (from, sender] (null: the leaver vouches for none). */
+  | { readonly t: 'leave'; readonly rid: number; readonly pred: Peer | null; readonly records: readonly Rec[]; readonly from: Point | null }
   /** Graceful leave, to the predecessor: splice me out, here are my successors. */
   | { readonly t: 'leave-notice'; readonly rid: number; readonly succs: readonly Peer[] }
   | { readonly t: 'leave-ack'; readonly rid: number };
@@ -112,8 +119,9 @@ export type TimerName = 'ping' | 'stabilize' | 'fix-fingers' | 'replicate' | 'rp
 export type Reply =
   | { readonly ok: true; readonly op: 'put'; readonly version: number; readonly holders: readonly Peer[]; readonly hops: number }
   | { readonly ok: true; readonly op: 'get'; readonly rec: Rec; readonly holder: Peer; readonly hops: number }
-  /** `kept`: records no neighbour acknowledged taking, gone with the leaver. */
-  | { readonly ok: true; readonly op: 'leave'; readonly kept: number }
+  /** `kept`: records no neighbour acknowledged taking, gone with the leaver; `told`: the
+   *  predecessor acknowledged its notice (else it learns of the leave as of a crash). */
+  | { readonly ok: true; readonly op: 'leave'; readonly kept: number; readonly told: boolean }
   | { readonly ok: false; readonly op: Command['op']; readonly error: string; readonly hops: number };
 
 export type LogEvent =
@@ -127,7 +135,7 @@ export type LogEvent =
   | { readonly ev: 'peer-back'; readonly peer: Peer }
   | { readonly ev: 'records-moved'; readonly to: Peer; readonly count: number; readonly why: 'join' | 'leave' | 'replica' }
   | { readonly ev: 'records-received'; readonly from: Peer; readonly count: number; readonly why: 'join' | 'leave' | 'replica' }
-  | { readonly ev: 'left'; readonly kept: number }
+  | { readonly ev: 'left'; readonly kept: number; readonly told: boolean }
   | { readonly ev: 'bad-input'; readonly reason: string };
 
 export type Effect =
@@ -199,6 +207,9 @@ export interface Leaving {
   readonly rid: number;
   /** Of the notice to the predecessor; 0 when it is not sent (no predecessor, or it is the first heir). */
   readonly noticeRid: number;
+  /** The notice: the predecessor it is for and the successors it passes on, as they were when the
+   *  leave began, whatever this peer thinks of them meanwhile. */
+  readonly noticed: { readonly to: Peer; readonly succs: readonly Peer[] } | null;
   readonly clientRid: number;
   /** Who may take the records, in order: the successors when the leave began, then the predecessor. */
   readonly heirs: readonly Peer[];
@@ -210,16 +221,41 @@ export interface Leaving {
   readonly step: number;
   readonly heirAcked: boolean;
   readonly predAcked: boolean;
+  /** Times the notice was sent again (after a failed send, or no answer by a leave timer), up to opAttempts - 1. */
+  readonly noticeResends: number;
+  /** Every send of the notice failed: the leave goes on without the predecessor's answer. */
+  readonly noticeGivenUp: boolean;
+  /** Once handed over, what the leaver kept: it lingers a moment before it stops (see finishLeave). */
+  readonly kept: number | null;
 }
 
 export type Phase = 'idle' | 'joining' | 'member' | 'leaving' | 'stopped';
 
+/** A range a primary announced in its digests: (from, announcer], held here as its replica. */
+export interface Announced {
+  readonly from: Point;
+  /** Local time it was last announced. */
+  readonly at: number;
+}
+
 export interface PeerState {
   readonly cfg: Config;
   readonly self: Peer;
+  /** 'joining' until a successor accepts the peer with a hand-off (then 'member'). */
   readonly phase: Phase;
-  /** Holds the records of its primary range: created the ring or received its hand-off. */
-  readonly ready: boolean;
+  /** The arc (held, self] someone vouched this peer holds every record of (see coverage.ts);
+   *  self: the whole ring; null: none. */
+  readonly held: Point | null;
+  /** Predecessors' announced ranges, by announcer ID. */
+  readonly ranges: ReadonlyMap<string, Announced>;
+  /** What this peer last vouched for in a hand-off, (from, to]: a predecessor that asks again
+   *  (its hand-off was lost, or it restarted) is vouched for again as far. */
+  readonly vouched: { readonly to: Peer; readonly from: Point } | null;
+  /** The predecessor was declared gone (or left vouching for nothing): the next one adopted is
+   *  trusted to start the range this peer holds, which it takes over as replica. */
+  readonly inherit: boolean;
+  /** Local time the predecessor last changed (see claimRange). */
+  readonly predSince: number;
   readonly succs: readonly Peer[];
   readonly pred: Peer | null;
   /** bits entries; entry k is the first peer at or after self + 2^k, null while unknown. */
@@ -230,8 +266,8 @@ export interface PeerState {
   readonly lost: readonly Lost[];
   readonly ops: ReadonlyMap<number, Op>;
   readonly stores: ReadonlyMap<number, PendingStore>;
-  /** rid of the outstanding stabilize query, 0 when none. */
-  readonly stabilizing: number;
+  /** The outstanding stabilize query and the successor-list entry it went to, null when none. */
+  readonly stabilizing: { readonly rid: number; readonly to: Peer } | null;
   /** Address this peer joined through, to find the ring again if it is ever left knowing nobody. */
   readonly bootstrap: string | null;
   /** Name of the record the last misplaced-record sweep looked at; the next starts after it. */

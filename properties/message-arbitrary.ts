@@ -57,6 +57,7 @@ function variants(bits: number): { readonly [T in MsgType]: fc.Arbitrary<MsgOf<T
   const peer = peerArb(bits);
   const peers = fc.array(peer, SMALL_LIST);
   const pred = fc.option(peer, { nil: null });
+  const from = fc.option(pointArb(bits), { nil: null });
   const key = keyArb(bits);
   const records = fc.array(recArb(bits), SMALL_LIST);
   return {
@@ -66,8 +67,8 @@ function variants(bits: number): { readonly [T in MsgType]: fc.Arbitrary<MsgOf<T
     found: record({ t: fc.constant('found'), rid: counterArb, done: fc.boolean(), peers }),
     'get-state': record({ t: fc.constant('get-state'), rid: counterArb }),
     state: record({ t: fc.constant('state'), rid: counterArb, member: fc.boolean(), pred, succs: peers }),
-    rectify: record({ t: fc.constant('rectify'), ready: fc.boolean() }),
-    handoff: record({ t: fc.constant('handoff'), records }),
+    rectify: record({ t: fc.constant('rectify'), ready: fc.boolean(), link: fc.boolean(), pred: from }),
+    handoff: record({ t: fc.constant('handoff'), records, from }),
     store: record({ t: fc.constant('store'), rid: counterArb, key, value: valueArb }),
     stored: record({ t: fc.constant('stored'), rid: counterArb, status: storeStatusArb, version: counterArb, holders: peers }),
     fetch: record({ t: fc.constant('fetch'), rid: counterArb, key }),
@@ -79,9 +80,9 @@ function variants(bits: number): { readonly [T in MsgType]: fc.Arbitrary<MsgOf<T
     }),
     replicate: record({ t: fc.constant('replicate'), rid: counterArb, records }),
     replicated: record({ t: fc.constant('replicated'), rid: counterArb }),
-    digest: record({ t: fc.constant('digest'), entries: fc.array(digestEntryArb, SMALL_LIST) }),
+    digest: record({ t: fc.constant('digest'), entries: fc.array(digestEntryArb, SMALL_LIST), from }),
     want: record({ t: fc.constant('want'), names: fc.array(textArb, SMALL_LIST) }),
-    leave: record({ t: fc.constant('leave'), rid: counterArb, pred, records }),
+    leave: record({ t: fc.constant('leave'), rid: counterArb, pred, records, from }),
     'leave-notice': record({ t: fc.constant('leave-notice'), rid: counterArb, succs: peers }),
     'leave-ack': record({ t: fc.constant('leave-ack'), rid: counterArb }),
   };

@@ -5,14 +5,15 @@
 import fc from 'fast-check';
 import { runScenario, type SimResult } from '../sim/run';
 import type { Scenario } from '../sim/scenario';
-import { scenarioArb, DEFAULT_LIMITS, MEMBERSHIP_LIMITS } from './scenario-arbitrary';
-
-const SAFETY = new Set(['AtLeastOneRing', 'AtMostOneRing', 'OrderedRing', 'ConnectedAppendages', 'OrderedSuccessorLists', 'NoDuplicates', 'Codec', 'HandOver']);
+import { describeFailures, judge } from '../sim/verdict';
+import { scenarioArb, DEFAULT_LIMITS, LARGE_LIMITS, MEMBERSHIP_LIMITS } from './scenario-arbitrary';
+import { simScenarioArb } from './sim-arbitrary';
 
 /**
- * Safety invariants after every event; at quiescence the ideal ring and every acknowledged
- * record readable with its last acknowledged value, whenever fewer than r neighbouring peers
- * died within one repair window.
+ * Zave's safety invariants after every event, the oracles applied as the run goes (reads,
+ * hand-offs, predecessors, failure detection, leaves), and at quiescence the ideal ring and every
+ * acknowledged record readable with its last acknowledged value, all while the run stays within
+ * the failure model (see sim/verdict.ts).
  */
 export function checkChurn(s: Scenario, trace?: (line: string) => void): SimResult {
   const result = runScenario(s, { checkSafety: true, trace });
@@ -23,14 +24,8 @@ export function checkChurn(s: Scenario, trace?: (line: string) => void): SimResu
 
 /** Why a run breaks the churn property, or null if it holds. */
 export function churnProblem(result: SimResult): string | null {
-  const r = result.report;
-  const broken = r.invariants.violations.filter((v) => SAFETY.has(v.invariant));
-  if (broken.length > 0) return `safety violated: ${describe(broken)}`;
-  if (!r.faults.assumptionHeld) return null;
-  const atRest = r.invariants.violations.filter((v) => !SAFETY.has(v.invariant));
-  if (atRest.length > 0) return `not ideal at quiescence: ${describe(atRest)}`;
-  if (r.records.lost > 0) return `${r.records.lost} of ${r.records.acknowledged} acknowledged records lost`;
-  return null;
+  const j = judge(result.report);
+  return j.pass ? null : describeFailures(j.failures);
 }
 
 /** The same scenario run twice gives the same trace hash and the same report. */
@@ -42,21 +37,31 @@ export function checkDeterminism(s: Scenario): void {
   if (strip(a) !== strip(b)) throw new Error('reports differ between two runs of the same scenario');
 }
 
-function describe(vs: readonly { invariant: string; detail: string; at: number }[]): string {
-  return vs.slice(0, 5).map((v) => `${v.invariant} at ${v.at} ms: ${v.detail}`).join('; ');
-}
-
 export interface NamedProperty {
   readonly arbitrary: fc.Arbitrary<Scenario>;
   readonly check: (s: Scenario, trace?: (line: string) => void) => unknown;
 }
 
+/**
+ * The generators, by name: the fuzzer's `--generator` families (all but determinism, which the
+ * fuzzer checks by running a share of every family's scenarios twice) and the property tests.
+ */
 export const PROPERTIES: Record<string, NamedProperty> = {
   churn: { arbitrary: scenarioArb(DEFAULT_LIMITS), check: checkChurn },
-  'churn-large': { arbitrary: scenarioArb({ ...DEFAULT_LIMITS, maxInitial: 16, maxOps: 40, horizon: 30_000 }), check: checkChurn },
+  'churn-large': { arbitrary: scenarioArb(LARGE_LIMITS), check: checkChurn },
   membership: { arbitrary: scenarioArb(MEMBERSHIP_LIMITS), check: checkChurn },
+  sim: { arbitrary: simScenarioArb(), check: checkChurn },
   determinism: { arbitrary: scenarioArb({ ...DEFAULT_LIMITS, maxOps: 8 }), check: checkDeterminism },
 };
+
+/** The case a generator makes at a fast-check seed and path (path "0": the first case as generated). */
+export function caseAt(name: string, seed: number, path = '0'): Scenario {
+  let found: Scenario | undefined;
+  // Replaying at (seed, path) regenerates exactly that case; capture it and stop.
+  fc.check(fc.property(PROPERTIES[name].arbitrary, (s) => { found = s; return false; }), { seed, path, numRuns: 1, endOnFailure: true });
+  if (found === undefined) throw new Error(`no case of ${name} at seed ${seed}, path ${path}`);
+  return found;
+}
 
 /**
  * Runs a named property; on failure returns the message to print: the seed and path, the

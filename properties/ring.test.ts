@@ -12,6 +12,8 @@ const RUNS: Record<string, number> = {
   churn: scale,
   'churn-large': Math.max(5, Math.round(scale / 5)),
   membership: Math.max(5, Math.round(scale / 2)),
+  // chord sim's own scenarios: rings of 16 to 128 peers, each a second or more.
+  sim: Math.max(3, Math.round(scale / 50)),
   determinism: Math.max(5, Math.round(scale / 10)),
 };
 

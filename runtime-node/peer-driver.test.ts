@@ -6,6 +6,7 @@ import test, { type ExecutionContext } from 'ava';
 import { createSocket } from 'node:dgram';
 import { connect } from 'node:net';
 import { performance } from 'node:perf_hooks';
+import { WIRE_VERSION } from '../core/codec';
 import type { LogEvent } from '../core/types';
 import { parseAddr } from './address';
 import { ask } from './client';
@@ -90,7 +91,7 @@ test('garbage datagrams and TCP bytes are logged and dropped, and the peer keeps
   const udp = createSocket('udp4');
   t.teardown(() => udp.close());
   await new Promise<void>((r) => udp.send(Buffer.from('definitely not a message'), hp.port, hp.host, () => r()));
-  await new Promise<void>((r) => udp.send(Buffer.from([1, 200, 0]), hp.port, hp.host, () => r()));
+  await new Promise<void>((r) => udp.send(Buffer.from([WIRE_VERSION, 200, 0]), hp.port, hp.host, () => r()));
   const garbage = async (bytes: Buffer) => {
     const socket = connect(hp.port, hp.host);
     socket.on('error', () => undefined);

@@ -1,12 +1,19 @@
 /**
  * Invariant bookkeeping for a run: how many checks ran and what they found, stamped with the
- * virtual time. A broken run tends to break after every event, so at most MAX_PER_INVARIANT
- * violations of one invariant are kept; the first ones say what went wrong.
+ * virtual time and with whether the run was then within the failure model (outside it, Chord
+ * promises nothing, so such a finding is reported but is no failure). A broken run tends to
+ * break after every event, so at most MAX_PER_INVARIANT violations of one signature are kept;
+ * the first ones say what went wrong.
  */
 import type { Finding } from './invariants';
 import type { Violation } from './report';
 
 export const MAX_PER_INVARIANT = 20;
+
+/** One bug, one name: the invariant and the way it broke. */
+export function signatureOf(v: { readonly invariant: string; readonly kind: string }): string {
+  return `${v.invariant}/${v.kind}`;
+}
 
 export class Checks {
   checked = 0;
@@ -19,13 +26,14 @@ export class Checks {
     return findings;
   }
 
-  record(findings: readonly Finding[], at: number): void {
-    for (const f of findings) this.add(f.invariant, f.detail, at);
+  record(findings: readonly Finding[], at: number, inModel: boolean): void {
+    for (const f of findings) this.add(f, at, inModel);
   }
 
-  add(invariant: string, detail: string, at: number): void {
-    const n = this.counts.get(invariant) ?? 0;
-    this.counts.set(invariant, n + 1);
-    if (n < MAX_PER_INVARIANT) this.violations.push({ invariant, detail, at: Math.round(at * 1000) / 1000 });
+  add(f: Finding, at: number, inModel: boolean): void {
+    const signature = signatureOf(f);
+    const n = this.counts.get(signature) ?? 0;
+    this.counts.set(signature, n + 1);
+    if (n < MAX_PER_INVARIANT) this.violations.push({ invariant: f.invariant, kind: f.kind, detail: f.detail, at: Math.round(at * 1000) / 1000, inModel });
   }
 }

@@ -20,7 +20,6 @@
  * ring; that too is outside the model. Such runs are reported as `partitioned`.
  */
 import type { Config } from '../core/types';
-import { participates, type PeerView } from './invariants';
 
 export interface Member {
   readonly self: { readonly id: string };
@@ -51,6 +50,8 @@ export class FaultLog {
   strandedByFalseAlarm = false;
   /** Partitions that outlasted failure detection: when, until when, and each side's peers. */
   private readonly splits: { readonly from: number; readonly healed: number; readonly sides: readonly (readonly string[])[] }[] = [];
+  /** When peers joined, left or were killed. */
+  private readonly churn: number[] = [];
   /** When each peer was last killed. */
   private readonly killedAt = new Map<string, number>();
   /** Departures within the last repair window, oldest first. */
@@ -68,16 +69,45 @@ export class FaultLog {
     this.detection = detectionTime(cfg);
   }
 
+  /**
+   * Zave's safety invariants, and the oracles checked as the run goes, apply: the failure
+   * assumption holds, no network cut has happened (a partition is a false alarm at large) and no
+   * false alarm has stranded a peer.
+   */
+  get safetyChecked(): boolean {
+    return this.assumptionHeld && !this.everCut && !this.strandedByFalseAlarm;
+  }
+
+  /**
+   * Every read must show the last value acknowledged before it was asked: the failure assumption
+   * holds, no partition has split the ring (both sides then take writes) and no false alarm has
+   * stranded a peer (a peer that believes itself alone serves every key).
+   */
+  get readsChecked(): boolean {
+    return this.assumptionHeld && !this.partitioned && !this.strandedByFalseAlarm;
+  }
+
+  joined(at: number): void {
+    this.joins++;
+    this.churn.push(at);
+  }
+
+  /** Whether some peer joined, left or was killed from `from` to `to`. */
+  churnBetween(from: number, to: number): boolean {
+    return this.churn.some((t) => t >= from && t <= to);
+  }
+
   depart(kind: 'leave' | 'kill', id: string, at: number): void {
     if (kind === 'leave') this.leaves++;
     else this.kills++;
+    this.churn.push(at);
     this.departed(id, at, kind === 'kill');
   }
 
   /**
    * A leave that ended with records no neighbour acknowledged (every heir was out of reach for
-   * all its rounds) took them along, as a kill does: from its end it counts as one. It is still
-   * reported among the leaves.
+   * all its rounds), or without telling its predecessor, took them along or left it pointing at
+   * nobody, as a kill does: from its end it counts as one. It is still reported among the leaves.
    */
   leftWithRecords(id: string, at: number): void {
     this.departed(id, at, true);
@@ -98,30 +128,21 @@ export class FaultLog {
    * A peer whose successor list was `list` declared the live member `gone` gone: detection by
    * timeouts can err (lost pings, a failed connection); only an entry of the list counts. Zave's
    * invariants rest on a peer dropping only dead successors. A false alarm on a full list (as long
-   * as r allows) that leaves no live entry in the rest, because the others are dead but not yet
-   * noticed, breaks that premise as a departure would, and no protocol can tell. The safety
+   * as r allows) that leaves no live member in the rest, because the others are dead but not yet
+   * noticed (an entry whose machine restarted under its ID names the incarnation that died),
+   * breaks that premise as a departure would, and no protocol can tell. The safety
    * invariants are then no longer checked in the run, as after a partition (a false alarm at
    * large); the state at rest still is. A list short of r is the protocol's own doing and
    * excuses nothing.
    */
-  falseAlarm(list: readonly { readonly addr: string }[], gone: { readonly addr: string }, liveAt: (addr: string) => boolean): void {
+  falseAlarm(list: readonly { readonly addr: string }[], gone: { readonly addr: string }, memberAt: (addr: string) => boolean): void {
     if (!list.some((p) => p.addr === gone.addr)) return;
     this.falseAlarms++;
     // Every machine but the peer itself, dead ones too: a bound no shorter than the real ring.
     const full = list.length >= Math.min(this.replicas, this.members.length - 1);
-    if (full && !list.some((p) => p.addr !== gone.addr && liveAt(p.addr))) this.strandedByFalseAlarm = true;
+    if (full && !list.some((p) => p.addr !== gone.addr && memberAt(p.addr))) this.strandedByFalseAlarm = true;
   }
 
-  /** After a departure: does some live participating peer have no live successor left? */
-  checkStranding(peers: readonly PeerView[], liveAt: (addr: string) => boolean): void {
-    if (!this.assumptionHeld) return;
-    for (const v of peers) {
-      if (participates(v) && !v.state.succs.some((p) => liveAt(p.addr))) {
-        this.assumptionHeld = false;
-        return;
-      }
-    }
-  }
 
   /** The network between `group` and everyone else is cut from `at` until `until`. */
   cut(at: number, until: number, group: readonly string[]): void {
@@ -158,14 +179,13 @@ export class FaultLog {
    * departed in it. Peers that joined during the window are left out: they may not hold their
    * replicas yet, so they do not stand between two departed neighbours. A lone graceful leave
    * never counts: it hands its records over, so even with r = 1 nothing may be lost (one that
-   * could not is counted as a kill, see leftWithRecords).
+   * could not is counted as a kill, see leftWithRecords). The initial ring is there from the
+   * outset (its `since` is -Infinity); a peer that joined at time 0 is not.
    */
   private neighboursGone(start: number): boolean {
     const killed = new Map(this.departures.map((d) => [d.id, d.kill]));
     const ring = new Set(killed.keys());
-    // The initial ring starts at time 0 and counts as there from the outset.
-    const before = Math.max(start, 0);
-    for (const m of this.members) if (m.alive && m.since <= before) ring.add(m.self.id);
+    for (const m of this.members) if (m.alive && m.since <= start) ring.add(m.self.id);
     const ids = [...ring].sort();
     const need = Math.min(this.replicas, ids.length);
     let run = 0;

@@ -47,7 +47,7 @@ function state(cfg: Config, self: number, shape: Shape): PeerState {
   return {
     ...initState(cfg, peer(self)),
     phase: shape.phase ?? 'member',
-    ready: true,
+    held: peer(self),
     succs: shape.succs.map(peer),
     pred: shape.pred === undefined || shape.pred === null ? null : peer(shape.pred),
     fingers: (shape.fingers ?? Array<null>(cfg.bits).fill(null)).map((f) => (f === null ? null : peer(f))),
@@ -92,8 +92,8 @@ const cfg3 = defaultConfig(BITS, 3);
 // Records for the seed ring: "a" at 6 -> holders 8, 9, 14; "b" at 200 wraps -> 2, 4, 5.
 const RECORDS = { a: rec('a', 6, 'A'), b: rec('b', 200, 'B') };
 const ACKED = new Map<string, Acked>([
-  ['a', { key: RECORDS.a.key, value: bytes('A') }],
-  ['b', { key: RECORDS.b.key, value: bytes('B') }],
+  ['a', { key: RECORDS.a.key, value: bytes('A'), version: RECORDS.a.version }],
+  ['b', { key: RECORDS.b.key, value: bytes('B'), version: RECORDS.b.version }],
 ]);
 function seedRecords(id: number): readonly Rec[] {
   return [...([8, 9, 14].includes(id) ? [RECORDS.a] : []), ...([2, 4, 5].includes(id) ? [RECORDS.b] : [])];
@@ -109,18 +109,21 @@ test('successorIndex finds the first point at or after, wrapping', (t) => {
   t.is(successorIndex(sorted, peer(255)), 0);
 });
 
-test('participants are the live members and leavers with successors, sorted', (t) => {
+test('participants are the live members, leavers and joiners with successors, sorted', (t) => {
+  // A joiner that has found its successor has joined in Zave's sense: others may point at it
+  // before its successor's hand-off reaches it.
   const views = [
     view(cfg3, 9, { succs: [2] }),
     view(cfg3, 2, { succs: [9], phase: 'leaving' }),
     view(cfg3, 4, { succs: [9] }, false),
     view(cfg3, 5, { succs: [9], phase: 'joining' }),
+    view(cfg3, 6, { succs: [], phase: 'joining' }),
     view(cfg3, 8, { succs: [] }),
     view(cfg3, 14, { succs: [2], phase: 'stopped' }),
   ];
   t.deepEqual(
     participants(views).map((v) => v.state.self.k),
-    [2, 9],
+    [2, 5, 9],
   );
 });
 

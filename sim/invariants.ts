@@ -16,12 +16,16 @@ export interface PeerView {
 /** A violation before the caller stamps it with the virtual time (`Violation.at`). */
 export interface Finding {
   readonly invariant: string;
+  /** Which way the invariant broke: with the invariant, the failure's signature (one bug, one name). */
+  readonly kind: string;
   readonly detail: string;
 }
 
 export interface Acked {
   readonly key: Key;
   readonly value: Uint8Array;
+  /** The version the last acknowledged write got: a holder must have this one or a later one. */
+  readonly version: number;
 }
 
 /** A broken run tends to break everywhere at once; the first few findings say enough. */
@@ -34,8 +38,8 @@ export class Findings {
     return this.list.length >= MAX_FINDINGS;
   }
 
-  add(invariant: string, detail: string): void {
-    if (!this.full) this.list.push({ invariant, detail });
+  add(invariant: string, kind: string, detail: string): void {
+    if (!this.full) this.list.push({ invariant, kind, detail });
   }
 }
 
@@ -45,9 +49,19 @@ function decs(ps: readonly Point[]): string {
   return `[${ps.map(dec).join(',')}]`;
 }
 
-/** Live, past its join and not yet gone: the peers whose pointers Zave's invariants constrain. */
+/**
+ * Live, joined and not yet gone: the peers whose pointers Zave's invariants constrain. A joiner
+ * has joined, in her sense, once it has a successor (its join lookup found one), whether or not
+ * that successor has accepted it yet: others may already point at it.
+ */
 export function participates(v: PeerView): boolean {
-  return v.alive && (v.state.phase === 'member' || v.state.phase === 'leaving') && v.state.succs.length > 0;
+  const phase = v.state.phase;
+  return v.alive && (phase === 'member' || phase === 'leaving' || phase === 'joining') && v.state.succs.length > 0;
+}
+
+/** A live participating peer with no live member left in its successor list, as a departure can leave one. */
+export function firstStranded<V extends PeerView>(peers: readonly V[], memberAt: (addr: string) => boolean): V | undefined {
+  return peers.find((v) => participates(v) && !v.state.succs.some((p) => memberAt(p.addr)));
 }
 
 /** Participating peers by id; of two live peers under one id (a NoDuplicates violation) the first wins. */
@@ -155,7 +169,7 @@ function checkNoDuplicatePeers(peers: readonly PeerView[], out: Findings): void 
   const seen = new Set<string>();
   for (const v of peers) {
     if (!v.alive) continue;
-    if (seen.has(v.state.self.id)) out.add('NoDuplicates', `two live peers have id ${dec(v.state.self)}`);
+    if (seen.has(v.state.self.id)) out.add('NoDuplicates', 'peer-id', `two live peers have id ${dec(v.state.self)}`);
     seen.add(v.state.self.id);
   }
 }
@@ -163,12 +177,12 @@ function checkNoDuplicatePeers(peers: readonly PeerView[], out: Findings): void 
 function checkRings(g: Graph, out: Findings): void {
   const self = (i: number): Peer => g.views[i].state.self;
   if (g.cycles.length === 0) {
-    out.add('AtLeastOneRing', `none of the ${g.views.length} participating peers reaches itself by best successors`);
+    out.add('AtLeastOneRing', 'no-ring', `none of the ${g.views.length} participating peers reaches itself by best successors`);
     return;
   }
   if (g.cycles.length > 1) {
     const rings = g.cycles.map((c) => `through ${dec(self(c[0]))} (${c.length} members)`);
-    out.add('AtMostOneRing', `${g.cycles.length} rings: ${rings.join(', ')}`);
+    out.add('AtMostOneRing', 'several-rings', `${g.cycles.length} rings: ${rings.join(', ')}`);
   }
   for (const cycle of g.cycles) {
     // An ordered cycle crosses zero exactly once; only a disordered one pays for the sort that
@@ -181,7 +195,7 @@ function checkRings(g: Graph, out: Findings): void {
       const u = sorted[j];
       const expected = sorted[(j + 1) % sorted.length];
       if (g.next[u] !== expected) {
-        out.add('OrderedRing', `ring step ${dec(self(u))} -> ${dec(self(g.next[u]))} skips ring member ${dec(self(expected))}`);
+        out.add('OrderedRing', 'skips-member', `ring step ${dec(self(u))} -> ${dec(self(g.next[u]))} skips ring member ${dec(self(expected))}`);
         break;
       }
     }
@@ -191,6 +205,7 @@ function checkRings(g: Graph, out: Findings): void {
     const end = g.deadEnd[i];
     out.add(
       'ConnectedAppendages',
+      end === i ? 'no-live-successor' : 'unreachable-ring',
       end === i
         ? `peer ${dec(self(i))} has no live successor`
         : `peer ${dec(self(i))} does not reach the ring: its best successors stop at ${dec(self(end))}, which has no live successor`,
@@ -204,7 +219,7 @@ function checkSuccessorList(s: PeerState, out: Findings): void {
   const seen = new Set<string>();
   for (const e of list) {
     if (seen.has(e.id)) {
-      out.add('NoDuplicates', `peer ${dec(s.self)}: successors ${decs(list)} repeat ${dec(e)}`);
+      out.add('NoDuplicates', 'successor-list', `peer ${dec(s.self)}: successors ${decs(list)} repeat ${dec(e)}`);
       break;
     }
     seen.add(e.id);
@@ -214,7 +229,7 @@ function checkSuccessorList(s: PeerState, out: Findings): void {
     const b = list[j + 1];
     // (self, self) is the whole ring but self, so before a trailing self any other entry is in order.
     if (same(a, s.self) || !inOpen(a, s.self, b)) {
-      out.add('OrderedSuccessorLists', `peer ${dec(s.self)}: successors ${decs(list)} out of order at ${dec(b)}`);
+      out.add('OrderedSuccessorLists', 'out-of-order', `peer ${dec(s.self)}: successors ${decs(list)} out of order at ${dec(b)}`);
       return;
     }
   }
@@ -243,7 +258,7 @@ export function idealRingViolations(peers: readonly PeerView[]): Finding[] {
   const out = new Findings();
   for (const v of peers) {
     if (v.alive && !participates(v)) {
-      out.add('IdealRing', `peer ${dec(v.state.self)} has not joined (phase ${v.state.phase}, ${v.state.succs.length} successors)`);
+      out.add('IdealRing', 'not-joined', `peer ${dec(v.state.self)} has not joined (phase ${v.state.phase}, ${v.state.succs.length} successors)`);
     }
   }
   const ring = participants(peers).map((v) => v.state);
@@ -253,17 +268,17 @@ export function idealRingViolations(peers: readonly PeerView[]): Finding[] {
     const who = `peer ${dec(s.self)}`;
     const succs = following(selves, i, Math.min(s.cfg.replicas, selves.length));
     if (s.succs.length !== succs.length || s.succs.some((e, j) => !same(e, succs[j]))) {
-      out.add('IdealRing', `${who}: successors ${decs(s.succs)} expected ${decs(succs)}`);
+      out.add('IdealRing', 'successors', `${who}: successors ${decs(s.succs)} expected ${decs(succs)}`);
     }
     const pred = selves[(i - 1 + selves.length) % selves.length];
     if (s.pred === null || !same(s.pred, pred)) {
-      out.add('IdealRing', `${who}: predecessor ${s.pred === null ? 'none' : dec(s.pred)} expected ${dec(pred)}`);
+      out.add('IdealRing', 'predecessor', `${who}: predecessor ${s.pred === null ? 'none' : dec(s.pred)} expected ${dec(pred)}`);
     }
     for (let k = 0; k < s.cfg.bits; k++) {
       const finger = selves[successorIndex(selves, fingerStart(s.self, k, s.cfg.bits))];
       const got = s.fingers[k] ?? null;
       if (got === null || !same(got, finger)) {
-        out.add('IdealRing', `${who}: finger ${k} is ${got === null ? 'unknown' : dec(got)} expected ${dec(finger)}`);
+        out.add('IdealRing', 'fingers', `${who}: finger ${k} is ${got === null ? 'unknown' : dec(got)} expected ${dec(finger)}`);
         break;
       }
     }
@@ -283,8 +298,8 @@ export function replicaViolations(peers: readonly PeerView[], acked: ReadonlyMap
     const { value } = acked.get(name) as Acked;
     for (const holder of holders) {
       const rec = holder.records.get(name);
-      if (rec === undefined) out.add('Data', `${what}: missing on peer ${dec(holder.self)}`);
-      else if (!sameBytes(rec.value, value)) out.add('Data', `${what}: peer ${dec(holder.self)} holds a stale value`);
+      if (rec === undefined) out.add('Data', 'missing-replica', `${what}: missing on peer ${dec(holder.self)}`);
+      else if (!sameBytes(rec.value, value)) out.add('Data', 'stale-replica', `${what}: peer ${dec(holder.self)} holds a stale value`);
     }
   });
 }
@@ -294,11 +309,15 @@ export function replicaViolations(peers: readonly PeerView[], acked: ReadonlyMap
  * Settling waits for this as well as the ideal ring before the data is read back.
  */
 export function replicaUnrest(peers: readonly PeerView[], keys: ReadonlyMap<string, { readonly key: Key }>, replicas: number): Finding[] {
+  // A record no live peer holds any more is lost, not unsettled: the data check reports it.
+  const anywhere = new Set<string>();
+  for (const v of peers) if (v.alive) for (const name of v.state.records.keys()) anywhere.add(name);
   return holderFindings(peers, keys, replicas, (what, name, holders, out) => {
+    if (!anywhere.has(name)) return;
     const copies = holders.map((h) => h.records.get(name));
     const first = copies[0];
     if (copies.some((c) => c === undefined || first === undefined || c.version !== first.version || c.writer !== first.writer)) {
-      out.add('Data', `${what}: its holders ${holders.map((h) => dec(h.self)).join(',')} do not all hold one version yet`);
+      out.add('Data', 'replicas-disagree', `${what}: its holders ${holders.map((h) => dec(h.self)).join(',')} do not all hold one version yet`);
     }
   });
 }
@@ -317,7 +336,7 @@ function holderFindings(
     if (out.full) break;
     const what = `record "${name}" (key ${dec(key)})`;
     if (ring.length === 0) {
-      out.add('Data', `${what}: no live peer to hold it`);
+      out.add('Data', 'no-holder', `${what}: no live peer to hold it`);
       continue;
     }
     const first = successorIndex(selves, key);

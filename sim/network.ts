@@ -36,6 +36,8 @@ export interface Transit<P> {
   readonly payload: P;
   /** A stream message whose connection broke at send: the sender hears of it on arrival. */
   readonly broken: boolean;
+  /** The number of the send this came from (a duplicated datagram's copies share it), for the trace. */
+  readonly id: number;
 }
 
 export interface NetHost<P> {
@@ -80,8 +82,8 @@ export class Network<P> {
     return p !== null && now >= p.from && now < p.until && p.group.has(a) !== p.group.has(b);
   }
 
-  send(now: number, from: string, fromInc: number, to: string, payload: P, channel: Channel): SendOutcome {
-    return channel === 'dgram' ? this.sendDatagram(now, from, fromInc, to, payload) : this.sendStream(now, from, fromInc, to, payload);
+  send(now: number, from: string, fromInc: number, to: string, payload: P, channel: Channel, id = 0): SendOutcome {
+    return channel === 'dgram' ? this.sendDatagram(now, from, fromInc, to, payload, id) : this.sendStream(now, from, fromInc, to, payload, id);
   }
 
   arrive(t: Transit<P>, now: number): Arrival {
@@ -93,12 +95,12 @@ export class Network<P> {
     return this.host.incarnation(t.from) === t.fromInc ? 'fail' : 'orphan';
   }
 
-  private sendDatagram(now: number, from: string, fromInc: number, to: string, payload: P): SendOutcome {
+  private sendDatagram(now: number, from: string, fromInc: number, to: string, payload: P, id: number): SendOutcome {
     if (this.host.incarnation(to) === 0) return 'dead';
     if (this.isCut(now, from, to)) return 'cut';
     const copies = now < this.faultsUntil ? this.faultyCopies() : 1;
     for (let i = 0; i < copies; i++) {
-      this.host.schedule(now + this.latency(), this.transit(from, fromInc, to, 0, payload, 'dgram', false));
+      this.host.schedule(now + this.latency(), this.transit(from, fromInc, to, 0, payload, 'dgram', false, id));
     }
     return copies === 0 ? 'lost' : 'sent';
   }
@@ -108,13 +110,13 @@ export class Network<P> {
     return this.rng.chance(this.settings.duplicate) ? 2 : 1;
   }
 
-  private sendStream(now: number, from: string, fromInc: number, to: string, payload: P): SendOutcome {
+  private sendStream(now: number, from: string, fromInc: number, to: string, payload: P, id: number): SendOutcome {
     const toInc = this.host.incarnation(to);
     let earliest = now + this.latency();
     const broken = toInc === 0 || (now < this.faultsUntil && this.rng.chance(this.settings.streamFailure));
     if (!broken && this.partition !== null && this.isCut(now, from, to)) {
       if (this.partition.until > now + this.streamTimeout) {
-        this.host.schedule(now + this.streamTimeout, this.transit(from, fromInc, to, toInc, payload, 'stream', true));
+        this.host.schedule(now + this.streamTimeout, this.transit(from, fromInc, to, toInc, payload, 'stream', true, id));
         return 'sent';
       }
       earliest += this.partition.until - now;
@@ -122,7 +124,7 @@ export class Network<P> {
     const pair = this.pairOf(from);
     const at = Math.max(earliest, pair.get(to) ?? 0);
     if (!broken) pair.set(to, at);
-    this.host.schedule(at, this.transit(from, fromInc, to, toInc, payload, 'stream', broken));
+    this.host.schedule(at, this.transit(from, fromInc, to, toInc, payload, 'stream', broken, id));
     return 'sent';
   }
 
@@ -139,7 +141,7 @@ export class Network<P> {
     return this.rng.uniform(this.settings.latencyMin, this.settings.latencyMax);
   }
 
-  private transit(from: string, fromInc: number, to: string, toInc: number, payload: P, channel: Channel, broken: boolean): Transit<P> {
-    return { kind: 'transit', from, fromInc, to, toInc, channel, payload, broken };
+  private transit(from: string, fromInc: number, to: string, toInc: number, payload: P, channel: Channel, broken: boolean, id: number): Transit<P> {
+    return { kind: 'transit', from, fromInc, to, toInc, channel, payload, broken, id };
   }
 }

@@ -69,7 +69,7 @@ function join(world: World, id: string, via: string, what: 'join' | 'restart'): 
   if (existing?.alive) return skip(world, id, what, 'already alive');
   if (what === 'restart' && existing === undefined) return skip(world, id, what, 'never started');
   if (via === id || livePeer(world, via) === undefined) return skip(world, id, what, `via ${via} is not another live peer`);
-  world.faults.joins++;
+  world.faults.joined(world.now);
   world.trace.op(world.now, id, what, `via=${via}`);
   world.boot(id, { kind: 'join', via });
 }
@@ -87,6 +87,7 @@ function kill(world: World, id: string): void {
   if (peer === undefined) return skip(world, id, 'kill', 'not alive');
   world.faults.depart('kill', id, world.now);
   world.trace.op(world.now, id, 'kill', '');
+  world.watchDetection(peer);
   world.halt(peer);
 }
 
@@ -94,11 +95,11 @@ function request(world: World, op: Extract<ScenarioOp, { op: 'put' | 'get' }>): 
   const peer = livePeer(world, op.via);
   if (peer === undefined) return skip(world, op.via, op.op, 'not alive');
   if (op.op === 'get') {
-    const { rid, key } = world.workload.get(op.via, op.key);
+    const { rid, key } = world.workload.get(op.via, op.key, world.now);
     return world.command(peer, { op: 'get', rid, key });
   }
   const value = UTF8.encode(op.value);
-  const issued = world.workload.put(op.via, op.key, value);
+  const issued = world.workload.put(op.via, op.key, value, world.now);
   if (typeof issued === 'string') return skip(world, op.via, 'put', issued);
   world.command(peer, { op: 'put', rid: issued.rid, key: issued.key, value });
 }

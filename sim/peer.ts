@@ -18,7 +18,7 @@ export class SimPeer implements PeerView {
   alive = false;
   /** Incarnation number, unique in the world; meaningful only while alive. */
   inc = 0;
-  /** Virtual time the current incarnation started. */
+  /** Virtual time the current incarnation started; -Infinity for the initial ring's. */
   since = 0;
   /** Current arming of each (timer name, arg); a fire that does not match it is stale. */
   private timers = new Map<TimerName, Map<number, number>>();
@@ -35,11 +35,11 @@ export class SimPeer implements PeerView {
   }
 
   /** Starts a fresh incarnation with empty state; earlier timers no longer fire. */
-  begin(inc: number, now: number): void {
+  begin(inc: number, since: number): void {
     this.state = initState(this.cfg, this.self);
     this.alive = true;
     this.inc = inc;
-    this.since = now;
+    this.since = since;
     this.timers = new Map();
   }
 

@@ -1,11 +1,15 @@
 /** The outcome of one simulated run: what `chord sim --json` prints (IDs as decimal strings). */
 
 export interface Violation {
-  /** Zave's name (OneOrderedRing, ConnectedAppendages, ...) or IdealRing / Data. */
+  /** Zave's name (OneOrderedRing, ConnectedAppendages, ...) or IdealRing, Data, Liveness, ... */
   readonly invariant: string;
+  /** How it broke (with the invariant, the failure's signature: see sim/verdict.ts). */
+  readonly kind: string;
   readonly detail: string;
   /** Virtual ms at which it was seen. */
   readonly at: number;
+  /** The run was within the failure model then: only such a violation fails the run. */
+  readonly inModel: boolean;
 }
 
 export interface PeerReport {
@@ -33,6 +37,8 @@ export interface RunReport {
   readonly lookups: {
     readonly issued: number;
     readonly succeeded: number;
+    /** Gets rightly answered "not found" (nothing was acknowledged for the key before they asked). */
+    readonly notFound: number;
     readonly failed: number;
     readonly meanHops: number;
     readonly p99Hops: number;

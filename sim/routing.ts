@@ -63,7 +63,7 @@ export function routingViolations(peers: readonly PeerView[], routes: readonly R
     if (from === undefined) continue;
     const ideal = idealHops(selves, from, r.key, bits, replicas);
     if (r.hops !== ideal) {
-      out.add('Routing', `${r.op} of "${r.key.name}" through peer ${decimalOf(selves[from])} took ${r.hops} hops; the greedy route on the ideal ring takes ${ideal}`);
+      out.add('Routing', 'not-greedy', `${r.op} of "${r.key.name}" through peer ${decimalOf(selves[from])} took ${r.hops} hops; the greedy route on the ideal ring takes ${ideal}`);
     }
   }
   return out.list;

@@ -85,9 +85,11 @@ test('a partition longer than failure detection is reported', (t) => {
   t.deepEqual(report.invariants.violations, []);
 });
 
-test('a join that copies a one-entry list naming a leaving peer is outside Zave\'s failure assumption, and the stranded joiner finds the ring again', (t) => {
+test('a joiner that copies a one-entry list naming a leaving peer is told where to go: a graceful leave strands nobody', (t) => {
   // Shrunk by the membership property: with r = 1 peer 05 joins through 04 and copies 04's list
-  // [c4] just as c4 leaves; when c4 stops, 05 has no live successor.
+  // [c4] just as c4 leaves. This used to leave 05 with no live successor when c4 stopped, and
+  // the run was counted outside the failure model; the leaver now lingers and answers 05's
+  // rectify with its successors.
   const scenario: Scenario = {
     seed: '0', bits: 8, replicas: 1, initial: ['c4', '00', '04'], timing: {},
     network: { latencyMin: 1, latencyMax: 2, loss: 0, duplicate: 0, streamFailure: 0, clockSkew: 0 },
@@ -95,7 +97,7 @@ test('a join that copies a one-entry list naming a leaving peer is outside Zave\
     faultsUntil: 1000, settleLimit: 120_000, useCodec: true,
   };
   const { report } = runScenario(scenario, { checkSafety: true });
-  t.false(report.faults.assumptionHeld);
+  t.true(report.faults.assumptionHeld);
   t.not(report.settledAfterMs, null);
   t.deepEqual(report.invariants.violations, []);
 });
@@ -166,15 +168,17 @@ test('a leave that gives up while an heir was alive and reachable is a HandOver 
 });
 
 test('a false alarm that leaves a full successor list no live entry ends the safety checks, not the checks at rest', (t) => {
-  // Shrunk by the churn property (FC_SEED=84, 3,000 runs): with r = 2, c4's list was [03, 04];
-  // 03 had just been killed and not yet noticed when a failed connection made c4 declare the
-  // live 04 gone, leaving it no live successor. Zave's invariants assume only dead peers are
-  // dropped; no protocol can tell this apart from 04 dying.
+  // First shrunk by the churn property (FC_SEED=84, 3,000 runs): with r = 2, c4's list was
+  // [03, 04]; 03 had just been killed and not yet noticed when failed connections made c4 declare
+  // the live 04 gone, leaving it no live successor. Zave's invariants assume only dead peers are
+  // dropped; no protocol can tell this apart from 04 dying. The protocol has changed since, so
+  // this is the same ring and kill on a far worse network (a fifth of all datagrams lost and 30%
+  // of all stream sends failing), run seed 0.
   const scenario: Scenario = {
-    seed: '548179000', bits: 8, replicas: 2, initial: ['3b', '03', 'a1', 'c4', '04'], timing: {},
-    network: { latencyMin: 1, latencyMax: 6, loss: 0.079, duplicate: 0, streamFailure: 0.1466, clockSkew: 0.00262 },
-    ops: [{ at: 13_739, op: 'kill', id: '03' }],
-    faultsUntil: 14_739, settleLimit: 120_000, useCodec: true,
+    seed: '0', bits: 8, replicas: 2, initial: ['3b', '03', 'a1', 'c4', '04'], timing: {},
+    network: { latencyMin: 1, latencyMax: 6, loss: 0.2, duplicate: 0, streamFailure: 0.3, clockSkew: 0 },
+    ops: [{ at: 0, op: 'put', via: '3b', key: 'alpha', value: 'v' }, { at: 6_000, op: 'kill', id: '03' }],
+    faultsUntil: 8_000, settleLimit: 120_000, useCodec: true,
   };
   const { report } = runScenario(scenario, { checkSafety: true });
   t.true(report.faults.strandedByFalseAlarm);

@@ -9,7 +9,8 @@
  * telling runs apart. A string enters as a 52-bit digest of its characters, computed once per
  * distinct string: the same few ids recur in every event, and a 160-bit id is 40 characters.
  */
-import type { LogEvent, Msg } from '../core/types';
+import type { Channel, LogEvent, Msg } from '../core/types';
+import { describeMessage } from './describe-message';
 
 export type TraceSink = (line: string) => void;
 
@@ -90,7 +91,7 @@ function logFields(e: LogEvent): [string, string] {
     case 'created':
       return ['-', ''];
     case 'left':
-      return ['-', e.kept === 0 ? '' : `kept=${e.kept}`];
+      return ['-', [e.kept === 0 ? '' : `kept=${e.kept}`, e.told ? '' : 'untold'].filter((x) => x !== '').join(' ')];
     case 'joined':
     case 'initialized':
       return [e.succ.id, ''];
@@ -112,57 +113,105 @@ function logFields(e: LogEvent): [string, string] {
   }
 }
 
+/**
+ * One trace event as data, for a picture of the run (`chord replay --html`). Messages carry the
+ * number of their send, so a delivery, a drop or a failure can be drawn from the send it ends;
+ * `contents` is the message in a line (sends only).
+ */
+export type TraceEvent =
+  | { readonly t: number; readonly kind: 'send'; readonly peer: string; readonly to: string; readonly id: number; readonly msg: string; readonly channel: Channel; readonly contents: string }
+  | { readonly t: number; readonly kind: 'deliver'; readonly peer: string; readonly from: string; readonly id: number; readonly msg: string; readonly rid: number }
+  | { readonly t: number; readonly kind: 'drop'; readonly peer: string; readonly from: string; readonly id: number; readonly msg: string; readonly reason: string }
+  | { readonly t: number; readonly kind: 'send-failed'; readonly peer: string; readonly to: string; readonly id: number; readonly msg: string; readonly rid: number }
+  | { readonly t: number; readonly kind: 'timer'; readonly peer: string; readonly name: string; readonly arg: number }
+  | { readonly t: number; readonly kind: 'command'; readonly peer: string; readonly op: string; readonly rid: number; readonly key: string }
+  | { readonly t: number; readonly kind: 'reply'; readonly peer: string; readonly op: string; readonly rid: number; readonly error: string | null }
+  | { readonly t: number; readonly kind: 'log'; readonly peer: string; readonly ev: string; readonly about: string; readonly detail: string }
+  | { readonly t: number; readonly kind: 'op'; readonly peer: string; readonly what: string; readonly detail: string }
+  | { readonly t: number; readonly kind: 'skip'; readonly peer: string; readonly what: string; readonly reason: string };
+
+export type TraceEventSink = (e: TraceEvent) => void;
+
+/** The trace line of an event. */
+export function formatEvent(e: TraceEvent): string {
+  const head = line(e.t, e.peer);
+  switch (e.kind) {
+    case 'send': return `${head} send ${e.msg} to=${e.to} #${e.id} ${e.channel} ${e.contents}`;
+    case 'deliver': return `${head} deliver ${e.msg} from=${e.from}${ridText(e.rid)}${sendText(e.id)}`;
+    case 'drop': return `${head} drop ${e.msg} from=${e.from} ${e.reason}${sendText(e.id)}`;
+    case 'send-failed': return `${head} send-failed ${e.msg} to=${e.to}${ridText(e.rid)}${sendText(e.id)}`;
+    case 'timer': return `${head} timer ${e.name} ${e.arg}`;
+    case 'command': return `${head} command ${e.op} rid=${e.rid}${e.key ? ` key=${e.key}` : ''}`;
+    case 'reply': return `${head} reply ${e.op} rid=${e.rid} ${e.error === null ? 'ok' : `error=${e.error}`}`;
+    case 'log': return `${head} log ${e.ev} ${e.about}${e.detail ? ` ${e.detail}` : ''}`;
+    case 'op': return `${head} op ${e.what}${e.detail ? ` ${e.detail}` : ''}`;
+    case 'skip': return `${head} skip ${e.what}: ${e.reason}`;
+  }
+}
+
 export class Trace {
   private readonly hash = new Hash();
+  private readonly out: TraceEventSink | undefined;
 
-  constructor(private readonly sink?: TraceSink) {}
+  /** `sink` takes lines, `events` the same events as data; without either nothing is built. */
+  constructor(sink?: TraceSink, events?: TraceEventSink) {
+    this.out = sink === undefined ? events : events === undefined ? (e) => sink(formatEvent(e)) : (e) => { events(e); sink(formatEvent(e)); };
+  }
 
   get digest(): string {
     return this.hash.hex();
   }
 
-  deliver(t: number, peer: string, msg: Msg, from: string): void {
+  /**
+   * A message handed to the network, with its number. Not hashed: what becomes of it (delivery,
+   * drop, failure) is, and the send itself follows from the step that made it.
+   */
+  send(t: number, peer: string, msg: Msg, to: string, channel: Channel, id: number): void {
+    if (this.out) this.out({ t, kind: 'send', peer, to, id, msg: msg.t, channel, contents: describeMessage(msg) });
+  }
+
+  deliver(t: number, peer: string, msg: Msg, from: string, id = 0): void {
     const rid = ridOf(msg);
     this.head(Kind.Deliver, t, peer, msg.t);
     this.hash.str(from);
     this.hash.num(rid);
-    if (this.sink) this.sink(`${line(t, peer)} deliver ${msg.t} from=${from}${ridText(rid)}`);
+    if (this.out) this.out({ t, kind: 'deliver', peer, from, id, msg: msg.t, rid });
   }
 
   timer(t: number, peer: string, name: string, arg: number): void {
     this.head(Kind.Timer, t, peer, name);
     this.hash.num(arg);
-    if (this.sink) this.sink(`${line(t, peer)} timer ${name} ${arg}`);
+    if (this.out) this.out({ t, kind: 'timer', peer, name, arg });
   }
 
-  sendFailed(t: number, peer: string, msg: Msg, to: string): void {
+  sendFailed(t: number, peer: string, msg: Msg, to: string, id = 0): void {
     const rid = ridOf(msg);
     this.head(Kind.SendFailed, t, peer, msg.t);
     this.hash.str(to);
     this.hash.num(rid);
-    if (this.sink) this.sink(`${line(t, peer)} send-failed ${msg.t} to=${to}${ridText(rid)}`);
+    if (this.out) this.out({ t, kind: 'send-failed', peer, to, id, msg: msg.t, rid });
   }
 
   /** A message that never reached `peer`, with the reason (lost, cut, dead, orphan, ...). */
-  drop(t: number, peer: string, type: string, from: string, reason: string): void {
+  drop(t: number, peer: string, type: string, from: string, reason: string, id = 0): void {
     this.head(Kind.Drop, t, peer, type);
     this.hash.str(from);
     this.hash.str(reason);
-    if (this.sink) this.sink(`${line(t, peer)} drop ${type} from=${from} ${reason}`);
+    if (this.out) this.out({ t, kind: 'drop', peer, from, id, msg: type, reason });
   }
 
   command(t: number, peer: string, op: string, rid: number, key: string): void {
     this.head(Kind.Command, t, peer, op);
     this.hash.num(rid);
     this.hash.str(key);
-    if (this.sink) this.sink(`${line(t, peer)} command ${op} rid=${rid}${key ? ` key=${key}` : ''}`);
+    if (this.out) this.out({ t, kind: 'command', peer, op, rid, key });
   }
 
   reply(t: number, peer: string, op: string, rid: number, error: string | null): void {
     this.head(Kind.Reply, t, peer, op);
     this.hash.num(rid);
     this.hash.str(error ?? '');
-    if (this.sink) this.sink(`${line(t, peer)} reply ${op} rid=${rid} ${error === null ? 'ok' : `error=${error}`}`);
+    if (this.out) this.out({ t, kind: 'reply', peer, op, rid, error });
   }
 
   log(t: number, peer: string, event: LogEvent): void {
@@ -170,20 +219,20 @@ export class Trace {
     this.head(Kind.Log, t, peer, event.ev);
     this.hash.str(about);
     this.hash.str(detail);
-    if (this.sink) this.sink(`${line(t, peer)} log ${event.ev} ${about}${detail ? ` ${detail}` : ''}`);
+    if (this.out) this.out({ t, kind: 'log', peer, ev: event.ev, about, detail });
   }
 
   /** A scenario operation or a world action on `peer` (join, kill, stopped, partition, ...). */
   op(t: number, peer: string, what: string, detail: string): void {
     this.head(Kind.Op, t, peer, what);
     this.hash.str(detail);
-    if (this.sink) this.sink(`${line(t, peer)} op ${what}${detail ? ` ${detail}` : ''}`);
+    if (this.out) this.out({ t, kind: 'op', peer, what, detail });
   }
 
   skip(t: number, peer: string, what: string, reason: string): void {
     this.head(Kind.Skip, t, peer, what);
     this.hash.str(reason);
-    if (this.sink) this.sink(`${line(t, peer)} skip ${what}: ${reason}`);
+    if (this.out) this.out({ t, kind: 'skip', peer, what, reason });
   }
 
   private head(kind: Kind, t: number, peer: string, what: string): void {
@@ -196,6 +245,11 @@ export class Trace {
 
 function line(t: number, peer: string): string {
   return `${t.toFixed(3).padStart(11)} p=${peer}`;
+}
+
+/** The number of the send a message came from, when it is known. */
+function sendText(id: number): string {
+  return id > 0 ? ` #${id}` : '';
 }
 
 function ridText(rid: number): string {

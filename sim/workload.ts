@@ -16,7 +16,7 @@
  */
 import type { Key, Reply } from '../core/types';
 import { keyOf } from '../edge/key-id';
-import type { Acked } from './invariants';
+import type { Acked, Finding } from './invariants';
 import type { Route } from './routing';
 
 export interface Request {
@@ -24,6 +24,16 @@ export interface Request {
   readonly peer: string;
   readonly name: string;
   readonly value: Uint8Array | null;
+  /** For a get: the last acknowledged write when it was asked, which it must not read behind. */
+  readonly floor: { readonly version: number; readonly value: Uint8Array } | null;
+  /** Virtual ms it was issued. */
+  readonly at: number;
+}
+
+/** A finding about one answer, stamped with when it came (and when its request was issued). */
+export interface Observed extends Finding {
+  readonly at: number;
+  readonly issued: number;
 }
 
 interface RecordFate {
@@ -74,6 +84,8 @@ export function percentile(sorted: readonly number[], p: number): number {
 export class Workload {
   issued = 0;
   succeeded = 0;
+  /** Gets correctly answered "not found": nothing was acknowledged for the key before they asked. */
+  notFound = 0;
   failed = 0;
   readable = 0;
   lost = 0;
@@ -83,8 +95,13 @@ export class Workload {
   acknowledged = 0;
   /** A partition outlasted failure detection: conflicting writes may have been merged. */
   splitBrain = false;
-  /** Gets answered "not found" for an acknowledged record. */
-  readonly falseMisses: { readonly at: number; readonly why: string }[] = [];
+  /**
+   * Reads that went behind a write acknowledged before they were asked ("not found", or an
+   * older value), while the run was in the failure model.
+   */
+  readonly badReads: Observed[] = [];
+  /** Workload requests that failed, but for those whose peer was leaving or stopped (not the ring's doing). */
+  readonly failures: Observed[] = [];
   /** Liveness probes not answered yet, and the ones that failed. */
   probing = 0;
   readonly stuck: string[] = [];
@@ -97,34 +114,43 @@ export class Workload {
   private readonly pending = new Map<number, Request>();
   private readonly records = new Map<string, RecordFate>();
 
-  constructor(private readonly bits: number) {}
+  constructor(
+    private readonly bits: number,
+    /** Whether reads are checked now (see FaultLog.readsChecked). */
+    private readonly readsChecked: () => boolean = () => true,
+  ) {}
 
   /** Registers a put; a string says why it is skipped. */
-  put(peer: string, name: string, value: Uint8Array): Issued | string {
+  put(peer: string, name: string, value: Uint8Array, now = 0): Issued | string {
     const fate = this.fate(name);
     if (fate.writing) return 'a put to this key is still outstanding';
     fate.writing = true;
     this.issued++;
-    return { rid: this.request('put', peer, name, value), key: fate.key };
+    return { rid: this.request('put', peer, name, value, null, now), key: fate.key };
   }
 
-  get(peer: string, name: string): Issued {
+  get(peer: string, name: string, now = 0): Issued {
     this.issued++;
-    return { rid: this.request('get', peer, name, null), key: this.fate(name).key };
+    const fate = this.fate(name);
+    const floor = fate.acked === null ? null : { version: fate.ackedVersion, value: fate.acked };
+    return { rid: this.request('get', peer, name, null, floor, now), key: fate.key };
   }
 
   leave(peer: string): number {
     return this.request('leave', peer, '', null);
   }
 
-  /** Settles the request `rid`; a reply to one already abandoned (its peer died) is ignored. */
-  reply(rid: number, reply: Reply, now: number): Request | undefined {
+  /**
+   * Settles the request `rid`; a reply to one already abandoned (its peer died) is ignored.
+   * `departing`: the answering peer was leaving or had stopped, so a failure is its own doing.
+   */
+  reply(rid: number, reply: Reply, now: number, departing = false): Request | undefined {
     const req = this.pending.get(rid);
     if (req === undefined) return undefined;
     this.pending.delete(rid);
     if (req.kind === 'check') this.checked(req.name, reply);
     else if (req.kind === 'probe-put' || req.kind === 'probe-get') this.probed(req, reply);
-    else if (req.kind !== 'leave') this.answered(req, reply, now);
+    else if (req.kind !== 'leave') this.answered(req, reply, now, departing);
     return req;
   }
 
@@ -208,7 +234,7 @@ export class Workload {
   ackedRecords(): Map<string, Acked> {
     const out = new Map<string, Acked>();
     for (const [name, fate] of this.records) {
-      if (fate.acked !== null) out.set(name, { key: fate.key, value: fate.readBack ?? fate.acked });
+      if (fate.acked !== null) out.set(name, { key: fate.key, value: fate.readBack ?? fate.acked, version: fate.ackedVersion });
     }
     return out;
   }
@@ -219,9 +245,9 @@ export class Workload {
     return { mean, p99: percentile(sorted, 0.99) };
   }
 
-  private request(kind: Request['kind'], peer: string, name: string, value: Uint8Array | null): number {
+  private request(kind: Request['kind'], peer: string, name: string, value: Uint8Array | null, floor: Request['floor'] = null, at = 0): number {
     const rid = this.nextRid++;
-    this.pending.set(rid, { kind, peer, name, value });
+    this.pending.set(rid, { kind, peer, name, value, floor, at });
     return rid;
   }
 
@@ -244,16 +270,31 @@ export class Workload {
     return fate;
   }
 
-  private answered(req: Request, reply: Reply, now: number): void {
+  private answered(req: Request, reply: Reply, now: number, departing: boolean): void {
+    const what = `${req.kind} of "${req.name}" through ${req.peer}`;
     if (!reply.ok) {
-      this.unanswered(req);
-      // "Not found" is a claim, not a timeout: for an acknowledged record it is false (a peer
-      // served a key range whose records it did not hold), unless split brain explains it.
-      const fate = this.records.get(req.name);
-      if (req.kind === 'get' && reply.error === 'not found' && fate?.acked && !this.splitBrain) {
-        this.falseMisses.push({ at: now, why: `get of "${req.name}" through ${req.peer} answered "not found" although it was acknowledged` });
+      // "Not found" is a claim, not a timeout: after an acknowledged write it is false (a peer
+      // served a key range whose records it did not hold).
+      if (req.kind === 'get' && reply.error === 'not found') {
+        if (req.floor === null) {
+          this.notFound++;
+          return;
+        }
+        this.badRead(now, 'false-miss', `${what} answered "not found" although version ${req.floor.version} was acknowledged before it was asked`);
+      } else if (!departing) {
+        this.failures.push({ invariant: 'Lookup', kind: 'failed', detail: `${what} failed: ${reply.error}`, at: now, issued: req.at });
       }
+      this.unanswered(req);
       return;
+    }
+    if (reply.op === 'get' && req.floor !== null) {
+      const { version, value } = reply.rec;
+      const possible = this.fate(req.name).possible;
+      if (version < req.floor.version) {
+        this.badRead(now, 'stale-read', `${what} read version ${version}, older than version ${req.floor.version} acknowledged before it was asked`);
+      } else if (version === req.floor.version && !sameBytes(value, req.floor.value) && !possible.some((v) => sameBytes(v, value))) {
+        this.badRead(now, 'stale-read', `${what} read another value under version ${version} than the one acknowledged before it was asked`);
+      }
     }
     this.succeeded++;
     if (reply.op === 'put' || reply.op === 'get') this.hops.push(reply.hops);
@@ -264,6 +305,10 @@ export class Workload {
       fate.ackedVersion = reply.version;
       fate.everAcked.push(req.value as Uint8Array);
     }
+  }
+
+  private badRead(at: number, kind: string, detail: string): void {
+    if (this.readsChecked()) this.badReads.push({ invariant: 'Data', kind, detail, at, issued: at });
   }
 
   private unanswered(req: Request): void {

@@ -9,17 +9,19 @@
  */
 import { decode, encode } from '../core/codec';
 import { defaultConfig } from '../core/config';
+import { isReady } from '../core/coverage';
 import { step } from '../core/step';
 import type { Command, Config, Effect, Input, LogEvent, Msg, Peer, PeerState, Reply, TimerName } from '../core/types';
 import { Checks, MAX_PER_INVARIANT } from './checks';
-import { FaultLog } from './faults';
+import { FaultLog, repairWindow } from './faults';
 import { EventQueue } from './heap';
-import { safetyViolations } from './invariants';
+import { firstStranded, participates, safetyViolations, type Finding } from './invariants';
+import { handOffGaps, lists, predecessorMove, undetected } from './oracles';
 import { Network, type Transit } from './network';
 import { peerOfAddr, SimPeer } from './peer';
 import { Rng } from './rng';
 import type { Scenario } from './scenario';
-import { Trace, type TraceSink } from './trace';
+import { Trace, type TraceEventSink, type TraceSink } from './trace';
 import { describeRequest, Workload } from './workload';
 
 /** A message as it travels: the message itself, or its wire bytes when the codec is in use. */
@@ -48,6 +50,8 @@ type SimEvent = Transit<Payload> | TimerEvent | CallEvent;
 
 export interface WorldOptions {
   readonly trace?: TraceSink;
+  /** The trace as data, for a picture of the run. */
+  readonly events?: TraceEventSink;
   /** Check the safety invariants after every event that changes a peer; costs O(peers) per event. */
   readonly checkSafety?: boolean;
   /** Watchers for a narrated run (the demo): a peer's log events and the replies to requests. */
@@ -97,18 +101,22 @@ export class World {
   private readonly clocks: Rng;
   private readonly opts: WorldOptions;
   private nextInc = 1;
+  /** Messages handed to the network so far: each send's number in the trace. */
+  private sends = 0;
   /** Some peer's liveness, phase or successor list changed during the current event. */
   private changed = false;
   private safetyFindings = 0;
+  /** Peers whose leave handed everything over and told the predecessor, until they stop. */
+  private readonly handedOver = new Set<SimPeer>();
 
   constructor(
     private readonly scenario: Scenario,
     opts: WorldOptions = {},
   ) {
     this.cfg = scenarioConfig(scenario);
-    this.trace = new Trace(opts.trace);
-    this.workload = new Workload(scenario.bits);
+    this.trace = new Trace(opts.trace, opts.events);
     this.faults = new FaultLog(this.cfg, scenario.replicas, this.peers);
+    this.workload = new Workload(scenario.bits, () => this.faults.readsChecked);
     this.clocks = new Rng(scenario.seed, 'clock');
     this.opts = opts;
     const host = {
@@ -149,16 +157,53 @@ export class World {
       this.byAddr.set(id, peer);
       this.peers.push(peer);
     }
-    peer.begin(this.nextInc++, this.now);
+    // The initial ring is there from the outset, before any window of the failure model.
+    peer.begin(this.nextInc++, first.kind === 'init' ? -Infinity : this.now);
     this.input(peer, first);
   }
 
-  /** The machine stops at once and loses its state; what waited on it is abandoned. */
-  halt(peer: SimPeer): void {
+  /**
+   * The machine stops at once and loses its state; what waited on it is abandoned. A departure
+   * that leaves a live peer no live successor is outside Zave's failure assumption, unless it
+   * was a graceful leave that handed everything over and was acknowledged: such a leave told its
+   * neighbours, and stranding one is the protocol's fault.
+   */
+  halt(peer: SimPeer, gracefully = false): void {
     peer.alive = false;
     this.changed = true;
     this.workload.abandon(peer.self.addr);
-    this.faults.checkStranding(this.peers, this.liveAt);
+    const stranded = this.faults.assumptionHeld ? firstStranded(this.peers, this.memberAt) : undefined;
+    if (stranded === undefined) return;
+    if (gracefully && this.opts.checkSafety && this.faults.safetyChecked) {
+      this.finding({ invariant: 'Stranded', kind: 'graceful-leave', detail: `${peer.self.id} left gracefully and left peer ${stranded.self.id} no live successor` });
+    }
+    this.faults.assumptionHeld = false;
+  }
+
+  /**
+   * After a kill: each live member that listed the killed peer must have dropped it within one
+   * repair window (stretched by the largest clock-rate error), unless the peer has come back
+   * since.
+   */
+  watchDetection(killed: SimPeer): void {
+    const watchers = this.peers.filter((v) => v !== killed && participates(v) && lists(v.state, killed.self)).map((v) => ({ v, inc: v.inc }));
+    if (watchers.length === 0 || !this.opts.checkSafety) return;
+    const after = repairWindow(this.cfg) * (1 + this.scenario.network.clockSkew);
+    const life = killed.inc;
+    this.at(this.now + after, () => {
+      // Back (and maybe killed again, which has its own deadline): nothing to detect any more.
+      if (killed.alive || killed.inc !== life || !this.faults.safetyChecked) return;
+      for (const { v, inc } of watchers) {
+        if (!v.alive || v.inc !== inc || !participates(v)) continue;
+        const late = undetected(v.state, killed.self, after);
+        if (late !== null) this.finding(late);
+      }
+    });
+  }
+
+  /** A finding of an oracle applied during the run, which is within the failure model then. */
+  private finding(f: Finding): void {
+    this.checks.add(f, this.now, true);
   }
 
   command(peer: SimPeer, cmd: Command): void {
@@ -197,9 +242,9 @@ export class World {
     const arrival = this.network.arrive(t, this.now);
     if (arrival === 'deliver') return this.deliver(t);
     const msg = messageOf(t.payload);
-    if (arrival !== 'fail') return this.trace.drop(this.now, t.to, msg.t, t.from, arrival);
+    if (arrival !== 'fail') return this.trace.drop(this.now, t.to, msg.t, t.from, arrival, t.id);
     const sender = this.byAddr.get(t.from) as SimPeer;
-    this.trace.sendFailed(this.now, t.from, msg, t.to);
+    this.trace.sendFailed(this.now, t.from, msg, t.to, t.id);
     this.input(sender, { kind: 'send-failed', to: this.byAddr.get(t.to)?.self ?? peerOfAddr(t.to), msg });
   }
 
@@ -211,8 +256,8 @@ export class World {
       const d = decode(t.payload.bytes, this.cfg.bits);
       if (!d.ok || d.from.id !== t.from) {
         const why = d.ok ? `sender decoded as ${d.from.id}` : d.error;
-        this.checks.add('Codec', `${t.payload.msg.t} from ${t.from} to ${t.to}: ${why}`, this.now);
-        return this.trace.drop(this.now, t.to, t.payload.msg.t, t.from, 'codec');
+        this.finding({ invariant: 'Codec', kind: d.ok ? 'sender' : 'decode', detail: `${t.payload.msg.t} from ${t.from} to ${t.to}: ${why}` });
+        return this.trace.drop(this.now, t.to, t.payload.msg.t, t.from, 'codec', t.id);
       }
       from = d.from;
       msg = d.msg;
@@ -220,20 +265,40 @@ export class World {
       from = (this.byAddr.get(t.from) as SimPeer).self;
       msg = t.payload;
     }
-    this.trace.deliver(this.now, t.to, msg, t.from);
+    this.trace.deliver(this.now, t.to, msg, t.from, t.id);
     this.input(receiver, { kind: 'deliver', from, msg, channel: t.channel });
   }
 
   private input(peer: SimPeer, input: Input): void {
     const before = peer.state;
     const result = step(before, input, peer.localTime(this.now));
-    peer.state = result.state;
+    const after = result.state;
+    peer.state = after;
     // The safety invariants read only liveness, phases and successor lists.
-    if (result.state.succs !== before.succs || result.state.phase !== before.phase) this.changed = true;
+    if (after.succs !== before.succs || after.phase !== before.phase) this.changed = true;
+    if ((after.pred !== before.pred || after.held !== before.held || after.ranges !== before.ranges) && this.opts.checkSafety && this.faults.safetyChecked) {
+      this.stepOracles(before, after, result.effects, peer.localTime(this.now));
+    }
     for (const e of result.effects) this.effect(peer, e, before);
   }
 
-  private readonly liveAt = (addr: string): boolean => this.byAddr.get(addr)?.alive === true;
+  /** The oracles about one step: where the predecessor moved, what it holds once ready. */
+  private stepOracles(before: PeerState, after: PeerState, effects: readonly Effect[], localNow: number): void {
+    const moved = predecessorMove(before, after, effects);
+    if (moved !== null) this.finding(moved);
+    if (after.phase === 'member' && isReady(after, localNow) && !isReady(before, localNow)) {
+      for (const gap of handOffGaps(after, this.peers, this.workload.ackedRecords())) this.finding(gap);
+    }
+  }
+
+  /**
+   * Whether a list entry naming `addr` names a live ring member: a machine restarted under that
+   * ID is a new incarnation, still joining, and the entry meant the one that died.
+   */
+  private readonly memberAt = (addr: string): boolean => {
+    const p = this.byAddr.get(addr);
+    return p !== undefined && participates(p);
+  };
 
 
   /** `before`: the peer's state before the step that had this effect. */
@@ -241,8 +306,10 @@ export class World {
     switch (e.kind) {
       case 'send': {
         const payload = this.scenario.useCodec ? { msg: e.msg, bytes: encode(peer.self, e.msg) } : e.msg;
-        const outcome = this.network.send(this.now, peer.self.addr, peer.inc, e.to.addr, payload, e.channel);
-        if (outcome !== 'sent') this.trace.drop(this.now, e.to.addr, e.msg.t, peer.self.addr, outcome);
+        const id = ++this.sends;
+        this.trace.send(this.now, peer.self.addr, e.msg, e.to.addr, e.channel, id);
+        const outcome = this.network.send(this.now, peer.self.addr, peer.inc, e.to.addr, payload, e.channel, id);
+        if (outcome !== 'sent') this.trace.drop(this.now, e.to.addr, e.msg.t, peer.self.addr, outcome, id);
         return;
       }
       case 'timer': {
@@ -252,33 +319,41 @@ export class World {
       }
       case 'reply': {
         this.trace.reply(this.now, peer.self.id, e.reply.op, e.rid, e.reply.ok ? null : e.reply.error);
-        if (e.reply.ok && e.reply.op === 'leave' && e.reply.kept > 0) this.leftWithRecords(peer, e.reply.kept);
-        const req = this.workload.reply(e.rid, e.reply, this.now);
+        if (e.reply.ok && e.reply.op === 'leave') {
+          if (e.reply.kept > 0 || !e.reply.told) this.leftAsKill(peer, e.reply.kept, e.reply.told);
+          else this.handedOver.add(peer);
+        }
+        const req = this.workload.reply(e.rid, e.reply, this.now, peer.state.phase !== 'member');
         if (req !== undefined && this.opts.onReply) this.opts.onReply(this.now, peer.self, describeRequest(req), e.reply);
         return;
       }
       case 'log':
         // A live member declared gone was a false alarm.
-        if (e.event.ev === 'peer-gone' && e.event.how !== 'left' && isLiveMember(this.byAddr.get(e.event.peer.addr))) this.faults.falseAlarm(before.succs, e.event.peer, this.liveAt);
+        if (e.event.ev === 'peer-gone' && e.event.how !== 'left' && isLiveMember(this.byAddr.get(e.event.peer.addr))) this.faults.falseAlarm(before.succs, e.event.peer, this.memberAt);
         if (this.opts.onLog) this.opts.onLog(this.now, peer.self, e.event);
         return this.trace.log(this.now, peer.self.id, e.event);
       case 'stopped':
         this.trace.op(this.now, peer.self.id, 'stopped', e.reason);
-        return this.halt(peer);
+        return this.halt(peer, this.handedOver.delete(peer));
     }
   }
 
   /**
-   * A leave that gave up with records counts as a kill. Within the failure model, on streams that
-   * never fail and a network never cut, one of its heirs (its successors and predecessor) was
-   * alive and reachable all along, unless it was the ring's last member: giving up is then the
-   * protocol's fault, a HandOver violation.
+   * A leave that gave up, with records no heir acknowledged or a predecessor it never told,
+   * counts as a kill. Within the failure model, on streams that never fail and a network never
+   * cut, its neighbours were alive and reachable all along, unless it was the ring's last
+   * member: giving up is then the protocol's fault, a HandOver violation.
    */
-  private leftWithRecords(peer: SimPeer, kept: number): void {
+  private leftAsKill(peer: SimPeer, kept: number, told: boolean): void {
     const reliable = this.scenario.network.streamFailure === 0 && !this.faults.everCut;
     const others = this.peers.some((p) => p !== peer && isLiveMember(p));
     if (this.opts.checkSafety && reliable && others && this.faults.assumptionHeld) {
-      this.checks.add('HandOver', `${peer.self.id} left with ${kept} record(s) no neighbour acknowledged`, this.now);
+      if (kept > 0) this.finding({ invariant: 'HandOver', kind: 'kept-records', detail: `${peer.self.id} left with ${kept} record(s) no neighbour acknowledged` });
+      // A predecessor that died meanwhile cannot answer.
+      const noticed = peer.state.leaving?.noticed?.to;
+      if (!told && noticed !== undefined && isLiveMember(this.byAddr.get(noticed.addr))) {
+        this.finding({ invariant: 'HandOver', kind: 'untold', detail: `${peer.self.id} left without its live predecessor ${noticed.id} acknowledging the notice` });
+      }
     }
     this.faults.leftWithRecords(peer.self.id, this.now);
   }
@@ -287,9 +362,9 @@ export class World {
   private afterChange(): void {
     this.changed = false;
     const f = this.faults;
-    if (!this.opts.checkSafety || f.everCut || f.strandedByFalseAlarm || !f.assumptionHeld || this.safetyFindings >= MAX_PER_INVARIANT) return;
+    if (!this.opts.checkSafety || !f.safetyChecked || this.safetyFindings >= MAX_PER_INVARIANT) return;
     const found = this.checks.counted(safetyViolations(this.peers));
     this.safetyFindings += found.length;
-    this.checks.record(found, this.now);
+    this.checks.record(found, this.now, true);
   }
 }

@@ -52,11 +52,20 @@ export function timers(effects: readonly Effect[], name: Extract<Effect, { kind:
   return effects.flatMap((e) => (e.kind === 'timer' && e.name === name ? [e] : []));
 }
 
-/** The inputs that make `self` a member through the peer at p4, whose lookup found `succs`. */
+/**
+ * The inputs that make `self` a member through the peer at p4, whose lookup found `succs`: its
+ * successor accepts it with a hand-off that vouches for nothing, so it holds no range yet.
+ */
 export function joined(self: Peer, succs: readonly Peer[]): Input[] {
   const join: Input = { kind: 'join', via: 'p4' };
   const [find] = sends(drive(self, [join]).effects, 'find');
-  return [join, deliver(peer(4), { t: 'found', rid: find.msg.rid, done: true, peers: succs })];
+  return [join, deliver(peer(4), { t: 'found', rid: find.msg.rid, done: true, peers: succs }), deliver(succs[0], { t: 'handoff', records: [], from: null })];
+}
+
+/** `inputs`, then the last leave timer they set firing: a leaver that has handed over stops after lingering. */
+export function lingered(self: Peer, inputs: readonly Input[], config: Config = cfg): Input[] {
+  const [last] = timers(drive(self, inputs, config).effects, 'leave').slice(-1);
+  return last === undefined ? [...inputs] : [...inputs, { kind: 'timer', name: 'leave', arg: last.arg }];
 }
 
 /** Like drive, but returns only the effects of `then`, the inputs after `before`. */

@@ -1,0 +1,44 @@
+/**
+ * A message's contents in one line, for the trace and the picture of a run: every field that
+ * matters to a reader, peers by their hex IDs as the trace names them, record lists cut short.
+ */
+import type { Msg, Peer, Rec } from '../core/types';
+
+const MAX_LISTED = 6;
+
+function peers(ps: readonly Peer[]): string {
+  return `[${ps.map((p) => p.id).join(',')}]`;
+}
+
+function listed<T>(items: readonly T[], show: (x: T) => string): string {
+  const shown = items.slice(0, MAX_LISTED).map(show).join(',');
+  return `[${shown}${items.length > MAX_LISTED ? `,+${items.length - MAX_LISTED}` : ''}]`;
+}
+
+function rec(r: Rec): string {
+  return `${r.key.name}@v${r.version}`;
+}
+
+export function describeMessage(m: Msg): string {
+  switch (m.t) {
+    case 'ping': return `nonce=${m.nonce}`;
+    case 'pong': return `nonce=${m.nonce} member=${m.member}`;
+    case 'find': return `rid=${m.rid} target=${m.target.id}`;
+    case 'found': return `rid=${m.rid} done=${m.done} peers=${peers(m.peers)}`;
+    case 'get-state': return `rid=${m.rid}`;
+    case 'state': return `rid=${m.rid} member=${m.member} pred=${m.pred?.id ?? '-'} succs=${peers(m.succs)}`;
+    case 'rectify': return `ready=${m.ready}`;
+    case 'handoff': return `records=${listed(m.records, rec)}`;
+    case 'store': return `rid=${m.rid} key=${m.key.name} (${m.key.id}) bytes=${m.value.length}`;
+    case 'stored': return `rid=${m.rid} status=${m.status} version=${m.version} holders=${peers(m.holders)}`;
+    case 'fetch': return `rid=${m.rid} key=${m.key.name} (${m.key.id})`;
+    case 'fetched': return `rid=${m.rid} status=${m.status}${m.rec ? ` rec=${rec(m.rec)}` : ''}`;
+    case 'replicate': return `rid=${m.rid} records=${listed(m.records, rec)}`;
+    case 'replicated': return `rid=${m.rid}`;
+    case 'digest': return `entries=${listed(m.entries, (e) => `${e.name}@v${e.version}`)}`;
+    case 'want': return `names=${listed(m.names, (n) => n)}`;
+    case 'leave': return `rid=${m.rid} pred=${m.pred?.id ?? '-'} records=${listed(m.records, rec)}`;
+    case 'leave-notice': return `rid=${m.rid} succs=${peers(m.succs)}`;
+    case 'leave-ack': return `rid=${m.rid}`;
+  }
+}
