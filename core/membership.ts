@@ -332,7 +332,6 @@ export function declareGone(tx: Tx, peer: Peer, how: 'missed-pings' | 'send-fail
   else if (succs !== s.succs && s.phase !== 'leaving' && linked(s)) stabilizeNow(tx);
 }
 
-
 function rejoin(tx: Tx, via: string): void {
   for (const op of tx.s.ops.values()) if (op.purpose === 'join') return;
   startOp(tx, 'join', 0, tx.s.self, null, null, bootstrapPeer(tx.s, via));

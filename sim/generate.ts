@@ -5,6 +5,7 @@
  * generator plans with its own view of who is alive; operations it plans on a peer that turns
  * out to be in another state at run time are skipped by the simulator.
  */
+import { defaultConfig } from '../core/config';
 import { pointOfBigInt } from '../core/id';
 import { Rng } from './rng';
 import type { NetworkSettings, Scenario, ScenarioOp, Timing } from './scenario';
@@ -29,8 +30,15 @@ export interface ScenarioKnobs {
   readonly settleLimit?: number;
 }
 
-/** Time for the ring to fill its fingers before faults and workload start. */
-export const WARMUP_MS = 2_000;
+/**
+ * Time for the ring to fill its fingers before faults and workload start: each peer repairs one
+ * finger lookup a fixFingersInterval, and the ring needs about log2 N of them before lookups take
+ * their O(log N) route (at 16,384 peers 2 s was too short: early lookups took ~30 hops and some
+ * ran out of them). At least 2 s.
+ */
+export function warmupMs(peers: number, fixFingersInterval = defaultConfig(8).fixFingersInterval): number {
+  return Math.max(2_000, fixFingersInterval * (Math.ceil(Math.log2(Math.max(2, peers))) + 4));
+}
 
 export function generateScenario(k: ScenarioKnobs): Scenario {
   const ids = new Rng(k.seed, 'ids');
@@ -47,7 +55,7 @@ export function generateScenario(k: ScenarioKnobs): Scenario {
   const initial = k.initialIds
     ? k.initialIds.map((n) => { const id = pointOfBigInt(n, k.bits).id; taken.add(id); return id; })
     : Array.from({ length: k.peers }, freshId);
-  const start = WARMUP_MS;
+  const start = warmupMs(initial.length, k.timing?.fixFingersInterval);
   const end = start + k.duration;
   const alive = initial.slice().sort();
   const dead: string[] = [];

@@ -63,7 +63,7 @@ export interface ShrunkFailure {
   readonly path: string;
   readonly judgement: Judgement;
   readonly traceHash: string;
-  /** Shrinking stopped at its time limit, or was not wanted: the scenario may shrink further. */
+  /** Shrinking stopped at its time limit or at the campaign's end: the scenario may shrink further. */
   readonly partial: boolean;
 }
 
