@@ -36,6 +36,14 @@ export function validateConfig(cfg: Config): string[] {
   return errors;
 }
 
+/**
+ * A detection period and two stabilize rounds: by then every live peer has learned of a new
+ * neighbour, or of a dead one, and rectified or stabilized accordingly.
+ */
+export function settleTime(cfg: Config): number {
+  return cfg.missLimit * cfg.pingInterval + 2 * cfg.stabilizeInterval;
+}
+
 /** How long to wait for an answer to messages carrying `bytes` of record values, `legs` times over. */
 export function timeoutFor(cfg: Config, bytes: number, legs = 1): number {
   return cfg.rpcTimeout + (legs * bytes) / cfg.transferRate;

@@ -132,8 +132,10 @@ test('a leaving predecessor\'s vouched range joins what the successor holds', (t
   t.is(took.state.pred?.addr, 'p5');
   t.is(took.state.held?.id, peer(5).id);
   t.deepEqual(fetched(took.effects), ['missing']);
-  // A leaver that vouched for nothing is trusted like a crash: by the next predecessor.
-  t.true(drive(peer(9), [AT9, deliver(peer(8), leave(null))]).state.inherit);
+  // A leaver that vouched for nothing is taken over like a crash: out to its predecessor.
+  const crash = drive(peer(9), [AT9, deliver(peer(8), leave(null))]).state;
+  t.is(crash.held?.id, peer(5).id);
+  t.false(crash.inherit);
 });
 
 test('a failed stabilize query goes to the next entry of the list, whose answer refills it', (t) => {

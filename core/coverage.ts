@@ -32,13 +32,15 @@ export function coverLower(s: PeerState, now: number): Point | null {
   let lower = s.held;
   for (let i = 1; lower !== null && i < s.cfg.replicas && !same(lower, s.self); i++) {
     const a = s.ranges.get(lower.id);
-    if (a === undefined || now - a.at > rangeTtl(s) || same(a.from, lower)) break;
+    // Only an announcement reaching farther back extends the arc (a stale one may not).
+    if (a === undefined || now - a.at > rangeTtl(s) || !(same(a.from, s.self) || inOpen(lower, a.from, s.self))) break;
     lower = a.from;
   }
   return lower;
 }
 
-function within(key: Point, lower: Point | null, self: Point): boolean {
+/** Whether `key` lies in the arc (lower, self]: self is the whole ring, null none. */
+export function within(key: Point, lower: Point | null, self: Point): boolean {
   return lower !== null && (same(lower, self) || inOpenClosed(key, lower, self));
 }
 
@@ -62,8 +64,8 @@ export function isReady(s: PeerState, now: number): boolean {
 export function servedLower(s: PeerState, now: number): Point | null {
   if (s.pred === null) return null;
   if (isReady(s, now)) return same(s.pred, s.self) ? s.self : s.pred;
-  const lower = coverLower(s, now);
-  return lower === null || same(lower, s.self) ? null : lower;
+  // Not ready, so what it holds is an arc short of the predecessor (or nothing).
+  return coverLower(s, now);
 }
 
 /**

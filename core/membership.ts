@@ -4,7 +4,7 @@
  * of notify) lets a successor adopt a closer live predecessor; pings find departed neighbours.
  * Peers declared gone are re-probed for a while, so that rings split by a partition re-merge.
  */
-import { timeoutFor } from './config';
+import { settleTime, timeoutFor } from './config';
 import { farther, isReady, reaches } from './coverage';
 import { inOpen, same } from './id';
 import { closestPreceding, successorList, without } from './ring';
@@ -20,11 +20,17 @@ function isMember(s: PeerState): boolean {
 }
 
 /**
- * Keeps a successor list up: a member, a leaver, or a joiner that has found its successor and
- * waits for it to accept it (its hand-off), stabilizing meanwhile.
+ * Keeps a successor list up: a member, a leaver, or a joiner that has found its successor (not
+ * itself: one left with nobody looks the ring up again) and waits for it to accept it (its
+ * hand-off), stabilizing meanwhile.
  */
 function linked(s: PeerState): boolean {
-  return isMember(s) || (s.phase === 'joining' && s.succs.length > 0);
+  return isMember(s) || (s.phase === 'joining' && s.succs.length > 0 && !same(s.succs[0], s.self));
+}
+
+/** Stabilizes: linked, and not leaving (a leaver has told its neighbours to route around it: a rectify would undo that). */
+function stabilizes(s: PeerState): boolean {
+  return s.phase !== 'leaving' && linked(s);
 }
 
 function startTimers(tx: Tx): void {
@@ -110,8 +116,7 @@ function stop(tx: Tx, reason: string): void {
 
 export function onStabilizeTimer(tx: Tx): void {
   tx.timer('stabilize', tx.s.cfg.stabilizeInterval);
-  // A leaving peer has told its neighbours to route around it: a rectify now would undo that.
-  if (tx.s.phase !== 'leaving' && linked(tx.s)) stabilizeNow(tx);
+  if (stabilizes(tx.s)) stabilizeNow(tx);
 }
 
 function stabilizeNow(tx: Tx): void {
@@ -138,7 +143,7 @@ function askState(tx: Tx, p: Peer): void {
 /** Our rectify: `ready` says whether we hold all of our range (false asks for the hand-off). */
 function rectify(tx: Tx, link: boolean): Msg {
   const s = tx.s;
-  return { t: 'rectify', ready: isReady(s, tx.now), link, pred: s.pred !== null && !same(s.pred, s.self) ? s.pred : null };
+  return { t: 'rectify', ready: isReady(s, tx.now), link, pred: otherPred(s) };
 }
 
 /** A leaving peer answers as a non-member, so that nobody adopts it or its view any more. */
@@ -170,7 +175,7 @@ export function onState(tx: Tx, from: Peer, msg: Extract<Msg, { t: 'state' }>): 
   adoptSuccessors(tx, candidates);
   // A closer head is asked in turn at once: a burst of joins into one gap is walked in round
   // trips, not one stabilize interval a joiner.
-  if (!same(tx.s.succs[0], s.succs[0])) stabilizeNow(tx);
+  if (!same(tx.s.succs[0], s.succs[0]) && stabilizes(tx.s)) stabilizeNow(tx);
 }
 
 /** The stabilize query to `failed` could not be sent: ask the entry after it instead. */
@@ -329,7 +334,7 @@ export function declareGone(tx: Tx, peer: Peer, how: 'missed-pings' | 'send-fail
   if (same(tx.s.succs[0], s.self) && tx.s.pred === null && s.bootstrap !== null) rejoin(tx, s.bootstrap);
   // The list refills from its new head at once, not a stabilize interval later: until then one
   // more failure, or a false alarm over a lossy link, could leave no live successor.
-  else if (succs !== s.succs && s.phase !== 'leaving' && linked(s)) stabilizeNow(tx);
+  else if (succs !== s.succs && stabilizes(s)) stabilizeNow(tx);
 }
 
 function rejoin(tx: Tx, via: string): void {
@@ -395,7 +400,7 @@ export function noteNeighbours(tx: Tx): void {
 export function claimRange(tx: Tx): void {
   const s = tx.s;
   if (s.pred === null || s.phase !== 'member' || reaches(s.held, s.pred, s.self)) return;
-  const settled = tx.now - s.predSince >= s.cfg.missLimit * s.cfg.pingInterval + 2 * s.cfg.stabilizeInterval;
+  const settled = tx.now - s.predSince >= settleTime(s.cfg);
   if (isReady(s, tx.now) || settled) tx.set({ held: same(s.pred, s.self) ? s.self : s.pred });
 }
 
@@ -567,8 +572,10 @@ export function onLeave(tx: Tx, from: Peer, msg: Extract<Msg, { t: 'leave' }>): 
   const pred = msg.pred && !same(msg.pred, from) && !same(msg.pred, s.self) ? msg.pred : null;
   if (s.pred === null || same(s.pred, from)) {
     const held = reaches(s.held, from, s.self) ? farther(s.self, s.held, msg.from) : s.held;
-    // What it could not vouch for is lost with it as in a crash: trust the next predecessor.
-    tx.set({ pred, held, inherit: tx.s.inherit || msg.from === null });
+    // What it could not vouch for is lost with it as in a crash: its successor takes it over.
+    tx.set({ held, inherit: tx.s.inherit || msg.from === null });
+    if (pred !== null) adoptPredecessor(tx, pred);
+    else tx.set({ pred: null });
   }
   if (count > 0) tx.log({ ev: 'records-received', from, count, why: 'leave' });
   tx.log({ ev: 'peer-gone', peer: from, how: 'left' });

@@ -110,7 +110,7 @@ function deliver(tx: Tx, from: Peer, msg: Msg, channel: Channel): void {
     case 'get-state': return m.onGetState(tx, from, msg);
     case 'state': return m.onState(tx, from, msg);
     case 'rectify': return m.onRectify(tx, from, msg);
-    case 'handoff': return st.onHandoff(tx, from, msg);
+    case 'handoff': return st.onHandoff(tx, msg);
     case 'store': return st.onStore(tx, from, msg);
     case 'stored': return onStored(tx, from, msg);
     case 'fetch': return st.onFetch(tx, from, msg);

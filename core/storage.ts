@@ -5,7 +5,8 @@
  * it lacks. That one mechanism tops replicas up after joins, leaves and failures alike.
  */
 import { timeoutFor } from './config';
-import { coverLower, covers, farther, rangeTtl, servedLower, vouchFor } from './coverage';
+import { coverLower, covers, farther, rangeTtl, servedLower, vouchFor, within } from './coverage';
+import { settleTime } from './config';
 import { inOpen, inOpenClosed, same, type Point } from './id';
 import { isPrimary } from './ring';
 import { finishPut, startOp, storeRefused } from './lookup';
@@ -136,11 +137,11 @@ export function onFetch(tx: Tx, from: Peer, msg: Extract<Msg, { t: 'fetch' }>): 
 }
 
 /**
- * Replica copies. A store's copy from a primary that does not know yet that a peer joined
- * between us (our predecessor sits between it and us) goes on to that peer too: it is the
- * replica the primary meant, and would take the primary's range over without it if the primary
- * died before its first replication round reached it. The copy passed on needs no answer, so it
- * is never passed on again.
+ * Replica copies. A store's copy from a primary that may not know yet that a peer joined
+ * between us (our predecessor, new since less than a settle time, sits between it and us) goes
+ * on to that peer too: it is the replica the primary meant, and would take the primary's range
+ * over without it if the primary died before its first replication round reached it. The copy
+ * passed on needs no answer, so it is never passed on again; in a settled ring nothing is.
  */
 export function onReplicate(tx: Tx, from: Peer, msg: Extract<Msg, { t: 'replicate' }>): void {
   const changed = mergeRecords(tx, msg.records);
@@ -149,8 +150,9 @@ export function onReplicate(tx: Tx, from: Peer, msg: Extract<Msg, { t: 'replicat
     return;
   }
   tx.send(from, { t: 'replicated', rid: msg.rid });
-  const { pred, self } = tx.s;
-  if (pred !== null && !same(pred, from) && inOpen(pred, from, self)) tx.send(pred, { t: 'replicate', rid: 0, records: msg.records });
+  const { pred, self, predSince, cfg } = tx.s;
+  const newPred = tx.now - predSince < settleTime(cfg);
+  if (newPred && pred !== null && !same(pred, from) && inOpen(pred, from, self)) tx.send(pred, { t: 'replicate', rid: 0, records: msg.records });
 }
 
 /**
@@ -162,7 +164,7 @@ export function onReplicateTimer(tx: Tx): void {
   tx.timer('replicate', s.cfg.replicateInterval);
   const lower = servedLower(s, tx.now);
   if (s.phase !== 'member' || lower === null) return;
-  const served = [...s.records.values()].filter((rec) => isPrimary(s, rec.key) && (same(lower, s.self) || inOpenClosed(rec.key, lower, s.self)));
+  const served = [...s.records.values()].filter((rec) => isPrimary(s, rec.key) && within(rec.key, lower, s.self));
   for (const p of replicaTargets(s)) sendDigest(tx, p, served, lower);
   startSweep(tx);
 }
@@ -267,7 +269,7 @@ function announce(tx: Tx, from: Peer, lower: Point): void {
 }
 
 /** Records outside (to, self]: what a new predecessor `to` holds from now on, as primary or replica. */
-export function recordsFor(s: PeerState, to: Peer): Rec[] {
+function recordsFor(s: PeerState, to: Peer): Rec[] {
   return [...s.records.values()].filter((rec) => !inOpenClosed(rec.key, to, s.self));
 }
 
@@ -306,7 +308,7 @@ function handOffVouch(s: PeerState, to: Peer, start: Point | null, asked: Point 
  * The hand-off marker: the stream before it carried every record the sender had for us. It
  * accepts a joining peer into the ring, and widens what this peer holds by what it vouches for.
  */
-export function onHandoff(tx: Tx, from: Peer, msg: Extract<Msg, { t: 'handoff' }>): void {
+export function onHandoff(tx: Tx, msg: Extract<Msg, { t: 'handoff' }>): void {
   const s = tx.s;
   if (s.phase !== 'member' && s.phase !== 'joining') return;
   if (s.phase === 'joining' && s.succs.length === 0) return;
@@ -314,7 +316,7 @@ export function onHandoff(tx: Tx, from: Peer, msg: Extract<Msg, { t: 'handoff' }
   tx.set({ held: farther(s.self, s.held, msg.from) });
   if (s.phase === 'joining') {
     tx.set({ phase: 'member' });
-    tx.log({ ev: 'joined', succ: s.succs[0] ?? from });
+    tx.log({ ev: 'joined', succ: s.succs[0] });
   }
 }
 

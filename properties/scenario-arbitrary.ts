@@ -32,7 +32,7 @@ export interface ArbitraryLimits {
  * the same ID within a ping interval.
  */
 export type FaultKind = 'join' | 'leave' | 'kill' | 'restart' | 'partition' | 'burst' | 'kill-after' | 'bounce';
-export const FAULT_KINDS: readonly FaultKind[] = ['join', 'leave', 'kill', 'restart', 'partition', 'burst', 'kill-after', 'bounce'];
+const FAULT_KINDS: readonly FaultKind[] = ['join', 'leave', 'kill', 'restart', 'partition', 'burst', 'kill-after', 'bounce'];
 
 export const DEFAULT_LIMITS: ArbitraryLimits = { maxInitial: 8, maxOps: 14, horizon: 15_000, kinds: { swarm: FAULT_KINDS }, networkFaults: true };
 

@@ -15,9 +15,9 @@ export interface SimLimits {
   readonly maxDuration: number;
 }
 
-export const SIM_LIMITS: SimLimits = { minPeers: 16, maxPeers: 128, maxDuration: 40_000 };
+const SIM_LIMITS: SimLimits = { minPeers: 16, maxPeers: 128, maxDuration: 40_000 };
 
-export function knobsArb(limits: SimLimits = SIM_LIMITS): fc.Arbitrary<ScenarioKnobs> {
+function knobsArb(limits: SimLimits = SIM_LIMITS): fc.Arbitrary<ScenarioKnobs> {
   return fc.record({
     seed: fc.integer({ min: 1, max: 2 ** 31 - 1 }).map(String),
     peers: fc.oneof({ arbitrary: fc.integer({ min: limits.minPeers, max: limits.maxPeers }), weight: 5 }, { arbitrary: fc.integer({ min: 1, max: limits.minPeers - 1 }), weight: 1 }),

@@ -2,13 +2,13 @@
  * Invariant bookkeeping for a run: how many checks ran and what they found, stamped with the
  * virtual time and with whether the run was then within the failure model (outside it, Chord
  * promises nothing, so such a finding is reported but is no failure). A broken run tends to
- * break after every event, so at most MAX_PER_INVARIANT violations of one signature are kept;
+ * break after every event, so at most MAX_PER_SIGNATURE violations of one signature are kept;
  * the first ones say what went wrong.
  */
 import type { Finding } from './invariants';
 import type { Violation } from './report';
 
-export const MAX_PER_INVARIANT = 20;
+export const MAX_PER_SIGNATURE = 20;
 
 /** One bug, one name: the invariant and the way it broke. */
 export function signatureOf(v: { readonly invariant: string; readonly kind: string }): string {
@@ -34,6 +34,6 @@ export class Checks {
     const signature = signatureOf(f);
     const n = this.counts.get(signature) ?? 0;
     this.counts.set(signature, n + 1);
-    if (n < MAX_PER_INVARIANT) this.violations.push({ invariant: f.invariant, kind: f.kind, detail: f.detail, at: Math.round(at * 1000) / 1000, inModel });
+    if (n < MAX_PER_SIGNATURE) this.violations.push({ invariant: f.invariant, kind: f.kind, detail: f.detail, at: Math.round(at * 1000) / 1000, inModel });
   }
 }

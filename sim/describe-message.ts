@@ -27,17 +27,17 @@ export function describeMessage(m: Msg): string {
     case 'found': return `rid=${m.rid} done=${m.done} peers=${peers(m.peers)}`;
     case 'get-state': return `rid=${m.rid}`;
     case 'state': return `rid=${m.rid} member=${m.member} pred=${m.pred?.id ?? '-'} succs=${peers(m.succs)}`;
-    case 'rectify': return `ready=${m.ready}`;
-    case 'handoff': return `records=${listed(m.records, rec)}`;
+    case 'rectify': return `ready=${m.ready}${m.link ? ' link' : ''}${m.pred ? ` pred=${m.pred.id}` : ''}`;
+    case 'handoff': return `from=${m.from?.id ?? '-'} records=${listed(m.records, rec)}`;
     case 'store': return `rid=${m.rid} key=${m.key.name} (${m.key.id}) bytes=${m.value.length}`;
     case 'stored': return `rid=${m.rid} status=${m.status} version=${m.version} holders=${peers(m.holders)}`;
     case 'fetch': return `rid=${m.rid} key=${m.key.name} (${m.key.id})`;
     case 'fetched': return `rid=${m.rid} status=${m.status}${m.rec ? ` rec=${rec(m.rec)}` : ''}`;
     case 'replicate': return `rid=${m.rid} records=${listed(m.records, rec)}`;
     case 'replicated': return `rid=${m.rid}`;
-    case 'digest': return `entries=${listed(m.entries, (e) => `${e.name}@v${e.version}`)}`;
+    case 'digest': return `entries=${listed(m.entries, (e) => `${e.name}@v${e.version}`)}${m.from ? ` serves-from=${m.from.id}` : ''}`;
     case 'want': return `names=${listed(m.names, (n) => n)}`;
-    case 'leave': return `rid=${m.rid} pred=${m.pred?.id ?? '-'} records=${listed(m.records, rec)}`;
+    case 'leave': return `rid=${m.rid} pred=${m.pred?.id ?? '-'} from=${m.from?.id ?? '-'} records=${listed(m.records, rec)}`;
     case 'leave-notice': return `rid=${m.rid} succs=${peers(m.succs)}`;
     case 'leave-ack': return `rid=${m.rid}`;
   }

@@ -143,7 +143,6 @@ export class FaultLog {
     if (full && !list.some((p) => p.addr !== gone.addr && memberAt(p.addr))) this.strandedByFalseAlarm = true;
   }
 
-
   /** The network between `group` and everyone else is cut from `at` until `until`. */
   cut(at: number, until: number, group: readonly string[]): void {
     this.everCut = true;

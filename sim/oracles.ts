@@ -4,8 +4,8 @@
  *
  * - Predecessor: a predecessor pointer moves only closer, unless the old one was declared gone or
  *   left (Zave's rectify adopts only a closer predecessor; anything else is a stale claim won).
- * - HandOff: a peer that becomes ready through a hand-off holds every record acknowledged in its
- *   range (the range it serves from then on is what the hand-off must have carried).
+ * - HandOff: a peer that becomes ready, whether through a hand-off, a range announced or taken
+ *   over, holds every record acknowledged in its range (it answers for all of it from then on).
  * - Detection: every peer that listed a killed peer has dropped it within one repair window (a
  *   slower failure detector is a bug even when nothing else breaks).
  */

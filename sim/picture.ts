@@ -10,6 +10,7 @@ import type { Scenario } from './scenario';
 import type { RunReport, Violation } from './report';
 import type { TraceEvent } from './trace';
 import { signatureOf } from './checks';
+import { judge } from './verdict';
 
 export interface PictureOptions {
   /** Virtual ms shown before and after the moment pictured. */
@@ -195,7 +196,7 @@ export function runPicture(scenario: Scenario, report: RunReport, events: readon
     const cx = x.get(e.peer);
     if (cx === undefined) continue;
     if (e.kind === 'op') {
-      const cls = e.what === 'kill' ? 'kill' : e.what === 'stopped' ? 'leave' : e.what === 'partition' ? 'partition' : 'join';
+      const cls = e.what === 'kill' ? 'kill' : e.what === 'stopped' ? 'leave' : 'join';
       shapes.push(`<rect class="band ${cls}" data-info="${esc(`${e.what} ${names.get(e.peer)} at ${e.t.toFixed(3)} ms ${e.detail}`)}" x="${cx - COL / 2 + 2}" y="${num(y(e.t) - 3)}" width="${COL - 4}" height="6"/>`);
       shapes.push(`<text class="small" x="${cx + 6}" y="${num(y(e.t) - 5)}">${esc(e.what)}</text>`);
     } else if (e.kind === 'log' || e.kind === 'command' || e.kind === 'reply') {
@@ -211,7 +212,7 @@ export function runPicture(scenario: Scenario, report: RunReport, events: readon
   shapes.push(`<g id="violation" data-info="${esc(v === null ? label : `${label}: ${v.detail}`)}"><rect class="violation" x="0" y="${num(vy - 4)}" width="${width}" height="8"/><text class="vlabel" x="6" y="${num(vy - 8)}">${esc(label)}</text></g>`);
   for (let t = Math.ceil(from / 100) * 100; t <= to; t += 100) shapes.push(`<text class="small" x="4" y="${num(y(t) + 3)}">${t} ms</text>`);
 
-  const verdict = report.invariants.violations.some((w) => w.inModel) ? 'FAIL' : 'PASS';
+  const verdict = judge(report).pass ? 'PASS' : 'FAIL';
   const ring = ringSvg(ringAt(events, focus.at), names);
   const legend = `<p class="legend"><span class="k msgk"></span>message, send to delivery <span class="k lostk"></span>lost (x) <span class="k failk"></span>send failed <span class="k pingk"></span>ping/pong <span class="k killk"></span>kill <span class="k joink"></span>join/restart/init <span class="k leavek"></span>stopped <span class="k partk"></span>cut off by a partition <span class="k evk"></span>protocol event <span class="k clik"></span>client request/reply</p>`;
   return `<!doctype html>

@@ -133,7 +133,7 @@ export type TraceEvent =
 export type TraceEventSink = (e: TraceEvent) => void;
 
 /** The trace line of an event. */
-export function formatEvent(e: TraceEvent): string {
+function formatEvent(e: TraceEvent): string {
   const head = line(e.t, e.peer);
   switch (e.kind) {
     case 'send': return `${head} send ${e.msg} to=${e.to} #${e.id} ${e.channel} ${e.contents}`;

@@ -280,7 +280,7 @@ export class Workload {
           this.notFound++;
           return;
         }
-        this.badRead(now, 'false-miss', `${what} answered "not found" although version ${req.floor.version} was acknowledged before it was asked`);
+        this.badRead(now, req.at, 'false-miss', `${what} answered "not found" although version ${req.floor.version} was acknowledged before it was asked`);
       } else if (!departing) {
         this.failures.push({ invariant: 'Lookup', kind: 'failed', detail: `${what} failed: ${reply.error}`, at: now, issued: req.at });
       }
@@ -291,9 +291,9 @@ export class Workload {
       const { version, value } = reply.rec;
       const possible = this.fate(req.name).possible;
       if (version < req.floor.version) {
-        this.badRead(now, 'stale-read', `${what} read version ${version}, older than version ${req.floor.version} acknowledged before it was asked`);
+        this.badRead(now, req.at, 'stale-read', `${what} read version ${version}, older than version ${req.floor.version} acknowledged before it was asked`);
       } else if (version === req.floor.version && !sameBytes(value, req.floor.value) && !possible.some((v) => sameBytes(v, value))) {
-        this.badRead(now, 'stale-read', `${what} read another value under version ${version} than the one acknowledged before it was asked`);
+        this.badRead(now, req.at, 'stale-read', `${what} read another value under version ${version} than the one acknowledged before it was asked`);
       }
     }
     this.succeeded++;
@@ -307,8 +307,8 @@ export class Workload {
     }
   }
 
-  private badRead(at: number, kind: string, detail: string): void {
-    if (this.readsChecked()) this.badReads.push({ invariant: 'Data', kind, detail, at, issued: at });
+  private badRead(at: number, issued: number, kind: string, detail: string): void {
+    if (this.readsChecked()) this.badReads.push({ invariant: 'Data', kind, detail, at, issued });
   }
 
   private unanswered(req: Request): void {

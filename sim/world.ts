@@ -12,7 +12,7 @@ import { defaultConfig } from '../core/config';
 import { isReady } from '../core/coverage';
 import { step } from '../core/step';
 import type { Command, Config, Effect, Input, LogEvent, Msg, Peer, PeerState, Reply, TimerName } from '../core/types';
-import { Checks, MAX_PER_INVARIANT } from './checks';
+import { Checks, MAX_PER_SIGNATURE } from './checks';
 import { FaultLog, repairWindow } from './faults';
 import { EventQueue } from './heap';
 import { firstStranded, participates, safetyViolations, type Finding } from './invariants';
@@ -164,11 +164,12 @@ export class World {
 
   /**
    * The machine stops at once and loses its state; what waited on it is abandoned. A departure
-   * that leaves a live peer no live successor is outside Zave's failure assumption, unless it
-   * was a graceful leave that handed everything over and was acknowledged: such a leave told its
-   * neighbours, and stranding one is the protocol's fault.
+   * that leaves a live peer no live successor is outside Zave's failure assumption from then on;
+   * if it was a graceful leave that handed everything over and told its predecessor, stranding a
+   * peer is also the protocol's fault, a violation (a leaver killed while it lingers is a kill).
    */
-  halt(peer: SimPeer, gracefully = false): void {
+  halt(peer: SimPeer, stopped = false): void {
+    const gracefully = this.handedOver.delete(peer) && stopped;
     peer.alive = false;
     this.changed = true;
     this.workload.abandon(peer.self.addr);
@@ -186,8 +187,9 @@ export class World {
    * since.
    */
   watchDetection(killed: SimPeer): void {
+    if (!this.opts.checkSafety) return;
     const watchers = this.peers.filter((v) => v !== killed && participates(v) && lists(v.state, killed.self)).map((v) => ({ v, inc: v.inc }));
-    if (watchers.length === 0 || !this.opts.checkSafety) return;
+    if (watchers.length === 0) return;
     const after = repairWindow(this.cfg) * (1 + this.scenario.network.clockSkew);
     const life = killed.inc;
     this.at(this.now + after, () => {
@@ -292,12 +294,13 @@ export class World {
   }
 
   /**
-   * Whether a list entry naming `addr` names a live ring member: a machine restarted under that
-   * ID is a new incarnation, still joining, and the entry meant the one that died.
+   * Whether a list entry naming `addr` names a live ring member (or a leaver, which tells those
+   * pointing at it where to go): a machine restarted under that ID is a new incarnation, still
+   * joining, and the entry meant the one that died.
    */
   private readonly memberAt = (addr: string): boolean => {
     const p = this.byAddr.get(addr);
-    return p !== undefined && participates(p);
+    return p !== undefined && p.alive && (p.state.phase === 'member' || p.state.phase === 'leaving');
   };
 
 
@@ -334,7 +337,7 @@ export class World {
         return this.trace.log(this.now, peer.self.id, e.event);
       case 'stopped':
         this.trace.op(this.now, peer.self.id, 'stopped', e.reason);
-        return this.halt(peer, this.handedOver.delete(peer));
+        return this.halt(peer, true);
     }
   }
 
@@ -362,7 +365,7 @@ export class World {
   private afterChange(): void {
     this.changed = false;
     const f = this.faults;
-    if (!this.opts.checkSafety || !f.safetyChecked || this.safetyFindings >= MAX_PER_INVARIANT) return;
+    if (!this.opts.checkSafety || !f.safetyChecked || this.safetyFindings >= MAX_PER_SIGNATURE) return;
     const found = this.checks.counted(safetyViolations(this.peers));
     this.safetyFindings += found.length;
     this.checks.record(found, this.now, true);

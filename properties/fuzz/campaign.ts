@@ -127,7 +127,15 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignSummary> 
     slot.worker = worker;
     slot.done = false;
     slots[w] = slot;
+    // A worker replaced after a hang may still have messages on their way: they are its own.
+    const current = (): boolean => slot.worker === worker;
+    const ended = (): void => {
+      slot.current = null;
+      slot.done = true;
+      if (slots.every((s) => s.done)) finish();
+    };
     worker.on('message', (m: FromWorker) => {
+      if (!current()) return;
       switch (m.type) {
         case 'begin':
           slot.current = { j: m.j, g: m.g, generator: m.generator, seed: m.seed, since: performance.now() };
@@ -164,18 +172,20 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignSummary> 
           record(m.failure, foundAt(m.g, plan.generatorOf(m.g), plan.seedOf(m.g)));
           return;
         case 'done':
-          slot.done = true;
           void worker.terminate();
-          if (slots.every((s) => s.done)) finish();
-          return;
+          return ended();
       }
     });
-    worker.on('error', (e) => {
-      o.progress?.log(`fuzz: worker ${w} crashed: ${e.stack ?? e.message}`);
+    // A crash of the fuzzer itself (not of a scenario, which is a Crash failure): the campaign
+    // goes on with the other workers and fails.
+    const crashed = (why: string): void => {
+      if (!current() || slot.done) return;
+      o.progress?.log(`fuzz: worker ${w} stopped: ${why}`);
       failed++;
-      slot.done = true;
-      if (slots.every((s) => s.done)) finish();
-    });
+      ended();
+    };
+    worker.on('error', (e) => crashed(e.stack ?? e.message));
+    worker.on('exit', (code) => crashed(`it exited with code ${code} before finishing its share`));
     worker.postMessage({ type: 'start', plan: o.plan, worker: w, workers: o.workers, from, runs: o.runs, shrinkMs: o.shrinkMs } satisfies ToWorker);
   };
 
@@ -183,9 +193,12 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignSummary> 
   const hang = (w: number): void => {
     const slot = slots[w];
     const cur = slot.current;
-    if (cur === null) return;
+    if (cur === null || slot.done) return;
     slot.current = null;
-    void slot.worker.terminate();
+    const hung = slot.worker;
+    // Replaced before it is told to go: its exit is then no longer the slot's.
+    slot.done = true;
+    void hung.terminate();
     failed++;
     scenarios++;
     slot.scenarios++;
@@ -207,7 +220,6 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignSummary> 
     }
     if (failed >= o.maxFailures) stopAll('max-failures');
     if (stopRequested) {
-      slot.done = true;
       if (slots.every((s) => s.done)) finish();
     } else spawn(w, cur.j + o.workers);
   };
@@ -215,7 +227,11 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignSummary> 
   for (let w = 0; w < o.workers; w++) spawn(w, w);
   const onInterrupt = (): void => {
     if (stopRequested) {
-      for (const s of slots) void s.worker.terminate();
+      // A second Ctrl-C: stop now, mid-case.
+      for (const s of slots) {
+        s.done = true;
+        void s.worker.terminate();
+      }
       finish();
     }
     stopAll('interrupted');

@@ -43,7 +43,7 @@ export interface FoundAt {
   readonly shard: string;
 }
 
-export function corpusEntry(f: ShrunkFailure, at: FoundAt, file: string): CorpusEntry {
+function corpusEntry(f: ShrunkFailure, at: FoundAt, file: string): CorpusEntry {
   return {
     signature: f.signature,
     signatures: f.judgement.signatures,
@@ -66,7 +66,7 @@ export function corpusEntry(f: ShrunkFailure, at: FoundAt, file: string): Corpus
 /** Writes the entry as DIR/<signature>-<trace hash>.json; returns the path, relative to the working directory. */
 export function saveEntry(dir: string, f: ShrunkFailure, at: FoundAt): string {
   mkdirSync(dir, { recursive: true });
-  const file = relative(process.cwd(), join(dir, `${slug(f.signature)}-${(f.traceHash || String(at.seed >>> 0)).slice(0, 8)}.json`)) || '.';
+  const file = relative(process.cwd(), join(dir, `${slug(f.signature)}-${(f.traceHash || String(at.seed >>> 0)).slice(0, 8)}.json`));
   writeFileSync(file, JSON.stringify(corpusEntry(f, at, file), null, 2) + '\n');
   return file;
 }
