@@ -212,12 +212,12 @@ test('a leave hands the records to the successor and tells the predecessor, then
   // The predecessor acknowledging the hand-over's rid has not acknowledged the notice.
   t.is(drive(peer(5), [...start, deliver(peer(8), { t: 'leave-ack', rid }), deliver(peer(4), { t: 'leave-ack', rid })]).state.phase, 'leaving');
   const acked: Input[] = [...start, deliver(peer(8), { t: 'leave-ack', rid }), deliver(peer(4), { t: 'leave-ack', rid: noticeRid })];
-  // Handed over, it answers at once and lingers one rpcTimeout before it stops.
+  // Handed over, it answers at once and lingers a stabilize round and an rpcTimeout before it stops.
   const handed = drive(peer(5), acked);
   t.is(handed.state.phase, 'leaving');
   t.deepEqual(replies(handed.effects), [{ rid: 1, reply: { ok: true, op: 'leave', kept: 0, told: true } }]);
   t.deepEqual(logs(handed.effects, 'left'), [{ ev: 'left', kept: 0, told: true }]);
-  t.is(timers(handed.effects, 'leave').slice(-1)[0].delay, cfg.rpcTimeout);
+  t.is(timers(handed.effects, 'leave').slice(-1)[0].delay, cfg.stabilizeInterval + cfg.rpcTimeout);
   const done = drive(peer(5), lingered(peer(5), acked));
   t.is(done.state.phase, 'stopped');
   t.deepEqual(done.effects.filter((e) => e.kind === 'stopped'), [{ kind: 'stopped', reason: 'left the ring' }]);

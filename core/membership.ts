@@ -536,8 +536,10 @@ function afterLeaveProgress(tx: Tx): void {
 /**
  * Handed over: the reply says what went with the leaver (records no heir acknowledged, as in a
  * crash; a notice the predecessor never had), so that no client takes such a leave for a clean
- * one. It lingers one rpcTimeout before it stops, so that a joiner that has just found it as
- * its successor and rectifies it is told where to go instead of being left pointing at nobody.
+ * one. It lingers a stabilize interval and an rpcTimeout before it stops, so that every peer
+ * still pointing at it stabilizes with it once meanwhile and is told where to go instead of being
+ * left pointing at nobody: a joiner that has just found it as its successor, or a peer whose
+ * successor it was before a joiner came between them (only its predecessor had the notice).
  */
 function finishLeave(tx: Tx): void {
   const l = tx.s.leaving;
@@ -547,7 +549,7 @@ function finishLeave(tx: Tx): void {
   tx.set({ leaving: { ...l, kept, step } });
   tx.reply(l.clientRid, { ok: true, op: 'leave', kept, told: l.predAcked });
   tx.log({ ev: 'left', kept, told: l.predAcked });
-  tx.timer('leave', tx.s.cfg.rpcTimeout, step);
+  tx.timer('leave', tx.s.cfg.stabilizeInterval + tx.s.cfg.rpcTimeout, step);
 }
 
 /** Why a leaver stopped: records it took along because no neighbour acknowledged them, a predecessor never told. */
