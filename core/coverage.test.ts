@@ -182,3 +182,15 @@ test('a predecessor that stood a detection period and two stabilize rounds with 
   t.is(late.held?.id, peer(5).id);
   t.true(isReady(late, 100 + settle));
 });
+
+test('a digest, want or copy that a neighbour could not be sent goes again at once, once a ping round', (t) => {
+  const failed = (msg: Msg): Input => ({ kind: 'send-failed', to: peer(14), msg });
+  const digestMsg: Msg = { t: 'digest', entries: [], from: peer(8) };
+  const again = driveThen(peer(9), [AT9], [failed(digestMsg)]);
+  t.deepEqual(sends(again.effects, 'digest').map((s) => s.to.addr), ['p14']);
+  // A second failure in the same round is not sent again: a dead peer gets no stream of them.
+  t.deepEqual(sends(driveThen(peer(9), [AT9, failed(digestMsg)], [failed(digestMsg)]).effects, 'digest'), []);
+  t.deepEqual(sends(driveThen(peer(9), [AT9], [failed({ t: 'want', names: ['7'] })]).effects, 'want').map((s) => s.msg.names), [['7']]);
+  // Nor to a peer that is no neighbour.
+  t.deepEqual(sends(driveThen(peer(9), [AT9], [{ kind: 'send-failed', to: peer(100), msg: digestMsg }]).effects, 'digest'), []);
+});

@@ -146,6 +146,8 @@ function sendFailed(tx: Tx, to: Peer, msg: Msg): void {
     if (m.nextMissIsLast(w, tx.s.cfg.missLimit)) m.declareGone(tx, w.peer, 'send-failed');
     else tx.set({ watch: new Map(tx.s.watch).set(to.id, { ...w, misses: w.misses + 1, awaiting: true, failed: true }) });
   }
+  // The first failure to a neighbour still watched (not declared gone by it) in a ping round.
+  const once = w !== undefined && !w.failed && tx.s.watch.has(to.id);
   switch (msg.t) {
     case 'find':
     case 'store':
@@ -156,7 +158,16 @@ function sendFailed(tx: Tx, to: Peer, msg: Msg): void {
       tx.set({ stabilizing: null });
       return m.onStateFailed(tx, to);
     case 'replicate':
+      // Copies that need no answer are sent again like digests and wants.
       if (msg.rid !== 0) st.onReplicaFailed(tx, msg.rid);
+      else if (once) tx.send(to, msg);
+      return;
+    case 'digest':
+    case 'want':
+      // Replication between neighbours must not wait a whole round for a connection that failed
+      // once (a write on one side of a healed partition has its copies there only until it runs):
+      // sent again at once, once a ping round, so a dead peer gets no stream of them.
+      if (once) tx.send(to, msg);
       return;
     case 'leave':
       return m.onLeaveStalled(tx, to);
