@@ -173,17 +173,22 @@ test('a false alarm that leaves a full successor list no live entry ends the saf
   // the live 04 gone, leaving it no live successor. Zave's invariants assume only dead peers are
   // dropped; no protocol can tell this apart from 04 dying. The protocol has changed since, so
   // this is the same ring and kill on a far worse network (a fifth of all datagrams lost and 30%
-  // of all stream sends failing), run seed 0.
-  const scenario: Scenario = {
-    seed: '0', bits: 8, replicas: 2, initial: ['3b', '03', 'a1', 'c4', '04'], timing: {},
+  // of all stream sends failing), over 32 run seeds: which of them strand a peer changes with
+  // every protocol change, so the test asks for some, and for all of them to end only the safety
+  // checks.
+  const scenario = (seed: number): Scenario => ({
+    seed: String(seed), bits: 8, replicas: 2, initial: ['3b', '03', 'a1', 'c4', '04'], timing: {},
     network: { latencyMin: 1, latencyMax: 6, loss: 0.2, duplicate: 0, streamFailure: 0.3, clockSkew: 0 },
     ops: [{ at: 0, op: 'put', via: '3b', key: 'alpha', value: 'v' }, { at: 6_000, op: 'kill', id: '03' }],
     faultsUntil: 8_000, settleLimit: 120_000, useCodec: true,
-  };
-  const { report } = runScenario(scenario, { checkSafety: true });
-  t.true(report.faults.strandedByFalseAlarm);
-  t.true(report.faults.falseAlarms >= 1);
-  t.true(report.faults.assumptionHeld);
-  t.deepEqual(report.invariants.violations, []);
-  t.not(report.settledAfterMs, null);
+  });
+  const stranded = Array.from({ length: 32 }, (_, seed) => runScenario(scenario(seed), { checkSafety: true }).report)
+    .filter((report) => report.faults.strandedByFalseAlarm);
+  t.true(stranded.length >= 1);
+  for (const report of stranded) {
+    t.true(report.faults.falseAlarms >= 1);
+    t.true(report.faults.assumptionHeld);
+    t.deepEqual(report.invariants.violations, []);
+    t.not(report.settledAfterMs, null);
+  }
 });
