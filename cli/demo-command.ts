@@ -42,13 +42,13 @@ export function demoCommand(): Command {
     .action((o: { seed: string; quiet?: boolean }) => {
       const at = (ms: number) => `${(ms / 1000).toFixed(3).padStart(7)}s`;
       const who = (p: Peer) => `peer ${decimalOf(p).padStart(3)}`;
-      const { report } = runScenario(demoScenario(o.seed), {
+      const { report, peerReports } = runScenario(demoScenario(o.seed), {
         checkSafety: true,
         onLog: o.quiet ? undefined : (ms, p, event) => console.log(`${at(ms)}  ${who(p)}  ${describeEvent(event)}`),
         onReply: (ms, p, what, reply) => console.log(`${at(ms)}  ${who(p)}  ${what}: ${describeReply(reply)}`),
       });
       console.log('\nfinal ring:');
-      for (const p of report.ring.filter((q) => q.alive)) {
+      for (const p of [...peerReports()].filter((q) => q.alive)) {
         console.log(`  peer ${p.id.padStart(3)}: successors ${p.successors.join(',')}, predecessor ${p.predecessor ?? 'none'}, ${p.records} records`);
       }
       console.log('');

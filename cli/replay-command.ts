@@ -5,6 +5,7 @@ import { caseAt, PROPERTIES, churnProblem } from '../properties/ring-properties'
 import { readScenarioFile } from '../properties/fuzz/corpus';
 import { runPicture } from '../sim/picture';
 import { runScenario } from '../sim/run';
+import { simProgress } from './sim-progress';
 import type { Scenario } from '../sim/scenario';
 import type { TraceEvent } from '../sim/trace';
 import { integer } from './parse';
@@ -27,7 +28,10 @@ export function replayCommand(): Command {
       const scenario = o.scenario ? readScenario(o.scenario) : fromProperty(o.property, o.seed, o.path);
       const trace = o.trace ? (line: string) => console.log(line) : undefined;
       const events: TraceEvent[] = [];
-      const result = runScenario(scenario, { checkSafety: true, trace, events: o.html ? (e) => events.push(e) : undefined });
+      // The trace goes to the terminal line by line: a live line would only tear it.
+      const progress = trace === undefined ? simProgress() : null;
+      const result = runScenario(scenario, { checkSafety: true, trace, events: o.html ? (e) => events.push(e) : undefined, onProgress: progress?.onProgress });
+      progress?.stop();
       console.log(summary(result.report));
       const problem = churnProblem(result);
       console.log(problem === null ? 'the property holds for this scenario' : `the property fails: ${problem}`);

@@ -1,13 +1,14 @@
 /** `chord sim`: build one scenario from flags, run it, check it, report it. */
 import { Command, Option } from 'commander';
-import { writeFileSync, createWriteStream } from 'node:fs';
+import { closeSync, createWriteStream, openSync, writeFileSync, writeSync } from 'node:fs';
 import { generateScenario } from '../sim/generate';
 import { runScenario } from '../sim/run';
-import type { RunReport } from '../sim/report';
+import type { PeerReport, RunReport } from '../sim/report';
 import type { Scenario } from '../sim/scenario';
 import { signatureOf } from '../sim/checks';
 import { judge } from '../sim/verdict';
 import { decimal, integer } from './parse';
+import { simProgress } from './sim-progress';
 
 export function simCommand(): Command {
   return new Command('sim')
@@ -27,13 +28,14 @@ export function simCommand(): Command {
     .option('--trace <file>', 'write the trace, one event a line')
     .option('--save <file>', 'write the scenario as JSON, for `chord replay --scenario`')
     .option('--json', 'print one JSON report instead of a summary')
+    .option('--peer-detail <file>', "write every peer's last successors, predecessor, fingers and record count, one JSON line each")
     .action((o: SimFlags) => {
       const scenario = generateScenario({
         seed: o.seed, peers: o.peers, bits: o.bits, replicas: o.replicas, loss: o.loss, churn: o.churn,
         duration: o.duration, lookups: o.lookups, records: o.records, useCodec: o.codec, settleLimit: o.settle,
       });
       if (o.save) writeFileSync(o.save, JSON.stringify(scenario, null, 2) + '\n');
-      const report = runAndPrint(scenario, { json: !!o.json, trace: o.trace, checkSafety: (o.check ?? (o.peers <= 64 ? 'events' : 'none')) === 'events' });
+      const report = runAndPrint(scenario, { json: !!o.json, trace: o.trace, peerDetail: o.peerDetail, checkSafety: (o.check ?? (o.peers <= 64 ? 'events' : 'none')) === 'events' });
       process.exitCode = verdict(report) ? 0 : 1;
     });
 }
@@ -41,6 +43,7 @@ export function simCommand(): Command {
 interface SimFlags {
   seed: string; peers: number; bits: number; replicas: number; loss: number; churn: number; duration: number;
   lookups: number; records: number; settle: number; check?: 'events' | 'none'; codec: boolean; trace?: string; save?: string; json?: boolean;
+  peerDetail?: string;
 }
 
 export interface PrintOptions {
@@ -48,6 +51,8 @@ export interface PrintOptions {
   readonly trace?: string;
   /** Write trace lines here instead of a file (replay prints its trace). */
   readonly traceSink?: (line: string) => void;
+  /** File for each peer's last state, as JSON lines. */
+  readonly peerDetail?: string;
   readonly checkSafety: boolean;
 }
 
@@ -55,11 +60,25 @@ export interface PrintOptions {
 export function runAndPrint(scenario: Scenario, o: PrintOptions): RunReport {
   const file = o.trace ? createWriteStream(o.trace) : null;
   const sink = o.traceSink ?? (file ? (line: string) => file.write(line + '\n') : undefined);
-  const { report } = runScenario(scenario, { trace: sink, checkSafety: o.checkSafety });
+  const progress = simProgress();
+  const result = runScenario(scenario, { trace: sink, checkSafety: o.checkSafety, onProgress: progress?.onProgress });
+  progress?.stop();
   file?.end();
+  if (o.peerDetail !== undefined) writePeerDetail(o.peerDetail, result.peerReports());
+  const report = result.report;
   if (o.json) console.log(JSON.stringify(report));
   else console.log(summary(report));
   return report;
+}
+
+/** One line per peer, written as they are made: the whole set at 100,000 peers outgrows a string. */
+function writePeerDetail(path: string, peers: Iterable<PeerReport>): void {
+  const fd = openSync(path, 'w');
+  try {
+    for (const p of peers) writeSync(fd, JSON.stringify(p) + '\n');
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** A run passes when nothing broke while it was within the failure model (see sim/verdict.ts). */
@@ -69,9 +88,8 @@ export function verdict(r: RunReport): boolean {
 
 export function summary(r: RunReport): string {
   const j = judge(r);
-  const alive = r.ring.filter((p) => p.alive).length;
   const lines = [
-    `seed ${r.seed}: ${r.peers} peers, ${r.bits}-bit IDs, r=${r.replicas}; ${alive} alive at the end`,
+    `seed ${r.seed}: ${r.peers} peers, ${r.bits}-bit IDs, r=${r.replicas}; ${r.alive} alive at the end`,
     `${r.events} events in ${r.virtualMs} virtual ms, ${r.wallMs} ms wall (${Math.round(r.eventsPerSec)} events/s); trace hash ${r.traceHash}`,
     `faults: ${r.faults.joins} joins, ${r.faults.leaves} leaves, ${r.faults.kills} kills; fewer than r neighbours died per repair window: ${r.faults.assumptionHeld ? 'yes' : 'no'}`,
     `false alarms: ${r.faults.falseAlarms} live successors declared gone${r.faults.strandedByFalseAlarm ? '; one left a peer no live successor, so safety was not checked after it' : ''}`,

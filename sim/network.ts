@@ -25,11 +25,11 @@ import type { Channel } from '../core/types';
 import type { Rng } from './rng';
 import type { NetworkSettings } from './scenario';
 
-export interface Transit<P> {
+export interface Transit<E, P> {
   readonly kind: 'transit';
-  readonly from: string;
+  readonly from: E;
   readonly fromInc: number;
-  readonly to: string;
+  readonly to: E;
   /** The receiver's incarnation at send time (streams only): the other end of the connection. */
   readonly toInc: number;
   readonly channel: Channel;
@@ -40,10 +40,11 @@ export interface Transit<P> {
   readonly id: number;
 }
 
-export interface NetHost<P> {
-  /** The live incarnation at `addr`, 0 when no peer is alive there. Incarnations are never 0. */
-  incarnation(addr: string): number;
-  schedule(at: number, transit: Transit<P>): void;
+/** E: how the host names an endpoint (an address, or the machine itself: compared by identity). */
+export interface NetHost<E, P> {
+  /** The live incarnation at `e`, 0 when no peer is alive there. Incarnations are never 0. */
+  incarnation(e: E): number;
+  schedule(at: number, transit: Transit<E, P>): void;
 }
 
 /** What happened at send: `sent` (scheduled, possibly to fail later) or why nothing was. */
@@ -52,16 +53,37 @@ export type SendOutcome = 'sent' | 'lost' | 'cut' | 'dead';
 /** What a scheduled transit turns into when its time comes. `orphan`: a failure nobody hears. */
 export type Arrival = 'deliver' | 'fail' | 'cut' | 'dead' | 'orphan';
 
-interface Partition {
-  readonly group: ReadonlySet<string>;
+interface Partition<E> {
+  readonly inGroup: (e: E) => boolean;
   readonly from: number;
   readonly until: number;
 }
 
-export class Network<P> {
-  private partition: Partition | null = null;
-  /** Last scheduled delivery per ordered stream pair, sender first. */
-  private readonly lastDelivery = new Map<string, Map<string, number>>();
+/**
+ * The last scheduled delivery to each receiver a sender's stream messages are in flight to. An
+ * entry at or before now constrains nothing (a message sent now arrives no earlier than now), so
+ * such entries are dropped whenever the table has doubled since the last sweep: memory follows
+ * the pairs with messages in flight, not every pair that ever talked.
+ */
+class PairTimes<E> {
+  private readonly at = new Map<E, number>();
+  private sweepAt = 8;
+
+  get(to: E): number {
+    return this.at.get(to) ?? 0;
+  }
+
+  set(to: E, at: number, now: number): void {
+    this.at.set(to, at);
+    if (this.at.size < this.sweepAt) return;
+    for (const [e, t] of this.at) if (t <= now) this.at.delete(e);
+    this.sweepAt = Math.max(8, 2 * this.at.size);
+  }
+}
+
+export class Network<E, P> {
+  private partition: Partition<E> | null = null;
+  private readonly lastDelivery = new Map<E, PairTimes<E>>();
 
   constructor(
     private readonly settings: NetworkSettings,
@@ -69,24 +91,24 @@ export class Network<P> {
     /** How long a stream keeps retransmitting across a cut before it gives up. */
     private readonly streamTimeout: number,
     private readonly rng: Rng,
-    private readonly host: NetHost<P>,
+    private readonly host: NetHost<E, P>,
   ) {}
 
-  /** Cuts `group` off from everyone else from `now` until `until`, replacing any active cut. */
-  cut(group: readonly string[], now: number, until: number): void {
-    this.partition = { group: new Set(group), from: now, until };
+  /** Cuts the group off from everyone else from `now` until `until`, replacing any active cut. */
+  cut(inGroup: (e: E) => boolean, now: number, until: number): void {
+    this.partition = { inGroup, from: now, until };
   }
 
-  isCut(now: number, a: string, b: string): boolean {
+  isCut(now: number, a: E, b: E): boolean {
     const p = this.partition;
-    return p !== null && now >= p.from && now < p.until && p.group.has(a) !== p.group.has(b);
+    return p !== null && now >= p.from && now < p.until && p.inGroup(a) !== p.inGroup(b);
   }
 
-  send(now: number, from: string, fromInc: number, to: string, payload: P, channel: Channel, id = 0): SendOutcome {
+  send(now: number, from: E, fromInc: number, to: E, payload: P, channel: Channel, id = 0): SendOutcome {
     return channel === 'dgram' ? this.sendDatagram(now, from, fromInc, to, payload, id) : this.sendStream(now, from, fromInc, to, payload, id);
   }
 
-  arrive(t: Transit<P>, now: number): Arrival {
+  arrive(t: Transit<E, P>, now: number): Arrival {
     if (t.channel === 'dgram') {
       if (this.isCut(now, t.from, t.to)) return 'cut';
       return this.host.incarnation(t.to) === 0 ? 'dead' : 'deliver';
@@ -95,7 +117,7 @@ export class Network<P> {
     return this.host.incarnation(t.from) === t.fromInc ? 'fail' : 'orphan';
   }
 
-  private sendDatagram(now: number, from: string, fromInc: number, to: string, payload: P, id: number): SendOutcome {
+  private sendDatagram(now: number, from: E, fromInc: number, to: E, payload: P, id: number): SendOutcome {
     if (this.host.incarnation(to) === 0) return 'dead';
     if (this.isCut(now, from, to)) return 'cut';
     const copies = now < this.faultsUntil ? this.faultyCopies() : 1;
@@ -110,7 +132,7 @@ export class Network<P> {
     return this.rng.chance(this.settings.duplicate) ? 2 : 1;
   }
 
-  private sendStream(now: number, from: string, fromInc: number, to: string, payload: P, id: number): SendOutcome {
+  private sendStream(now: number, from: E, fromInc: number, to: E, payload: P, id: number): SendOutcome {
     const toInc = this.host.incarnation(to);
     let earliest = now + this.latency();
     const broken = toInc === 0 || (now < this.faultsUntil && this.rng.chance(this.settings.streamFailure));
@@ -122,16 +144,16 @@ export class Network<P> {
       earliest += this.partition.until - now;
     }
     const pair = this.pairOf(from);
-    const at = Math.max(earliest, pair.get(to) ?? 0);
-    if (!broken) pair.set(to, at);
+    const at = Math.max(earliest, pair.get(to));
+    if (!broken) pair.set(to, at, now);
     this.host.schedule(at, this.transit(from, fromInc, to, toInc, payload, 'stream', broken, id));
     return 'sent';
   }
 
-  private pairOf(from: string): Map<string, number> {
+  private pairOf(from: E): PairTimes<E> {
     let pair = this.lastDelivery.get(from);
     if (pair === undefined) {
-      pair = new Map();
+      pair = new PairTimes();
       this.lastDelivery.set(from, pair);
     }
     return pair;
@@ -141,7 +163,7 @@ export class Network<P> {
     return this.rng.uniform(this.settings.latencyMin, this.settings.latencyMax);
   }
 
-  private transit(from: string, fromInc: number, to: string, toInc: number, payload: P, channel: Channel, broken: boolean, id: number): Transit<P> {
+  private transit(from: E, fromInc: number, to: E, toInc: number, payload: P, channel: Channel, broken: boolean, id: number): Transit<E, P> {
     return { kind: 'transit', from, fromInc, to, toInc, channel, payload, broken, id };
   }
 }

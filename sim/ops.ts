@@ -25,7 +25,7 @@ export function scheduleScenario(world: World, s: Scenario): void {
 
 function initRing(world: World, initial: readonly string[]): void {
   const ids = [...new Set(initial)].filter((id) => isCanonicalHex(id, world.cfg.bits)).sort();
-  for (const id of initial) if (!ids.includes(id)) skip(world, id, 'init', 'not an identifier of this ring');
+  for (const id of initial) if (!isCanonicalHex(id, world.cfg.bits)) skip(world, id, 'init', 'not an identifier of this ring');
   const n = ids.length;
   const r = world.cfg.replicas;
   ids.forEach((id, i) => {

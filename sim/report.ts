@@ -62,5 +62,7 @@ export interface RunReport {
     readonly checked: number;
     readonly violations: readonly Violation[];
   };
-  readonly ring: readonly PeerReport[];
+  /** Machines alive at the end. Each one's tables are per-peer detail (SimResult.peerReports,
+   *  `chord sim --peer-detail`): a report whose size grew with peers x bits outgrew a string. */
+  readonly alive: number;
 }

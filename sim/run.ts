@@ -13,7 +13,7 @@ import { repairWindow } from './faults';
 import { routingViolations } from './routing';
 import { scheduleScenario } from './ops';
 import type { SimPeer } from './peer';
-import type { RunReport } from './report';
+import type { PeerReport, RunReport } from './report';
 import type { Scenario } from './scenario';
 import { ringReport } from './summary';
 import { World, type WorldOptions } from './world';
@@ -24,6 +24,8 @@ export interface SimResult {
   readonly report: RunReport;
   /** A partition outlasted failure detection: the ideal-ring and data guarantees are conditional. */
   readonly partitioned: boolean;
+  /** Every machine's last state, by id, one at a time (the report leaves them out). */
+  peerReports(): Iterable<PeerReport>;
 }
 
 /** Virtual ms between ideal-ring checks while settling. */
@@ -47,7 +49,7 @@ export function runScenario(s: Scenario, opts: RunOptions = {}): SimResult {
   world.checks.record(world.checks.counted(replicaViolations(world.peers, world.workload.ackedRecords(), s.replicas)), at, inModel);
   world.checks.record(world.checks.counted(routingViolations(world.peers, world.workload.routes)), at, inModel);
   const wallMs = performance.now() - wallStart;
-  return { report: report(world, s, settledAfterMs, wallMs), partitioned: world.faults.partitioned };
+  return { report: report(world, s, settledAfterMs, wallMs), partitioned: world.faults.partitioned, peerReports: () => ringReport(world.peers) };
 }
 
 /**
@@ -161,6 +163,6 @@ function report(world: World, s: Scenario, settledAfterMs: number | null, wallMs
     records: { acknowledged: w.acknowledged, readable: w.readable, lost: w.lost },
     faults: { joins: f.joins, leaves: f.leaves, kills: f.kills, assumptionHeld: f.assumptionHeld, falseAlarms: f.falseAlarms, strandedByFalseAlarm: f.strandedByFalseAlarm },
     invariants: { checked: world.checks.checked, violations: world.checks.violations },
-    ring: ringReport(world.peers),
+    alive: world.peers.filter((p) => p.alive).length,
   };
 }

@@ -1,9 +1,9 @@
-/** The run report's picture of the ring: every machine the world had, by id, with its last state. */
+/** The run's picture of the ring: every machine the world had, by id, with its last state. */
 import { cmp, decimalOf, type Point } from '../core/id';
 import type { PeerReport } from './report';
 import type { SimPeer } from './peer';
 
-export function ringReport(peers: readonly SimPeer[]): PeerReport[] {
+export function* ringReport(peers: readonly SimPeer[]): Generator<PeerReport> {
   // Decimal conversion goes through BigInt; the same few ids recur in every peer's tables.
   const decimals = new Map<string, string>();
   const dec = (p: Point): string => {
@@ -14,14 +14,14 @@ export function ringReport(peers: readonly SimPeer[]): PeerReport[] {
     }
     return d;
   };
-  return [...peers]
-    .sort((a, b) => cmp(a.self, b.self))
-    .map((p) => ({
+  for (const p of [...peers].sort((a, b) => cmp(a.self, b.self))) {
+    yield {
       id: dec(p.self),
       alive: p.alive,
       successors: p.state.succs.map(dec),
       predecessor: p.state.pred === null ? null : dec(p.state.pred),
       fingers: p.state.fingers.map((f) => (f === null ? null : dec(f))),
       records: p.state.records.size,
-    }));
+    };
+  }
 }

@@ -18,7 +18,7 @@ import { EventQueue } from './heap';
 import { firstStranded, participates, safetyViolations, type Finding } from './invariants';
 import { handOffGaps, lists, predecessorMove, undetected } from './oracles';
 import { Network, type Transit } from './network';
-import { peerOfAddr, SimPeer } from './peer';
+import { SimPeer } from './peer';
 import { Rng } from './rng';
 import type { Scenario } from './scenario';
 import { Trace, type TraceEventSink, type TraceSink } from './trace';
@@ -46,7 +46,7 @@ interface CallEvent {
   readonly run: () => void;
 }
 
-type SimEvent = Transit<Payload> | TimerEvent | CallEvent;
+type SimEvent = Transit<SimPeer, Payload> | TimerEvent | CallEvent;
 
 export interface WorldOptions {
   readonly trace?: TraceSink;
@@ -58,7 +58,17 @@ export interface WorldOptions {
   readonly onLog?: (ms: number, peer: Peer, event: LogEvent) => void;
   /** `what` names the request: "put KEY", "get KEY", "leave" or "final read KEY". */
   readonly onReply?: (ms: number, peer: Peer, what: string, reply: Reply) => void;
+  /** Called every PROGRESS_EVERY events, for a progress line; it only watches the run. */
+  readonly onProgress?: (p: RunProgress) => void;
 }
+
+export interface RunProgress {
+  readonly virtualMs: number;
+  readonly events: number;
+  readonly alive: number;
+}
+
+const PROGRESS_EVERY = 1 << 16;
 
 /** The core's defaults, overridden by whichever timing fields the scenario sets. */
 export function scenarioConfig(s: Scenario): Config {
@@ -97,7 +107,7 @@ export class World {
   readonly checks = new Checks();
   private readonly byAddr = new Map<string, SimPeer>();
   private readonly queue = new EventQueue<SimEvent>();
-  private readonly network: Network<Payload>;
+  private readonly network: Network<SimPeer, Payload>;
   private readonly clocks: Rng;
   private readonly opts: WorldOptions;
   private nextInc = 1;
@@ -120,8 +130,8 @@ export class World {
     this.clocks = new Rng(scenario.seed, 'clock');
     this.opts = opts;
     const host = {
-      incarnation: (addr: string) => this.incarnation(addr),
-      schedule: (at: number, t: Transit<Payload>) => this.queue.push(at, t),
+      incarnation: (p: SimPeer) => (p.alive ? p.inc : 0),
+      schedule: (at: number, t: Transit<SimPeer, Payload>) => this.queue.push(at, t),
     };
     this.network = new Network(scenario.network, scenario.faultsUntil, streamTimeout(this.cfg), new Rng(scenario.seed, 'network'), host);
   }
@@ -143,6 +153,9 @@ export class World {
       this.events++;
       this.dispatch(ev);
       if (this.changed) this.afterChange();
+      if (this.opts.onProgress !== undefined && this.events % PROGRESS_EVERY === 0) {
+        this.opts.onProgress({ virtualMs: t, events: this.events, alive: this.peers.filter((p) => p.alive).length });
+      }
       if (done !== undefined && done()) return;
     }
     if (limit > this.now) this.now = limit;
@@ -214,12 +227,22 @@ export class World {
   }
 
   cut(group: readonly string[], until: number): void {
-    this.network.cut(group, this.now, until);
+    const ids = new Set(group);
+    this.network.cut((p) => ids.has(p.self.addr), this.now, until);
   }
 
-  private incarnation(addr: string): number {
-    const p = this.byAddr.get(addr);
-    return p !== undefined && p.alive ? p.inc : 0;
+  /**
+   * The machine at `addr`, for a message sent there. Every address a peer learns comes from a
+   * machine the world booted; an address that does not would get a machine that never runs, so
+   * that a message to it fails as one to a dead peer does.
+   */
+  private machineAt(addr: string): SimPeer {
+    let p = this.byAddr.get(addr);
+    if (p === undefined) {
+      p = new SimPeer(addr, this.cfg, 1);
+      this.byAddr.set(addr, p);
+    }
+    return p;
   }
 
   private dispatch(ev: SimEvent): void {
@@ -240,34 +263,36 @@ export class World {
     this.input(peer, { kind: 'timer', name: ev.name, arg: ev.arg });
   }
 
-  private arrive(t: Transit<Payload>): void {
+  private arrive(t: Transit<SimPeer, Payload>): void {
     const arrival = this.network.arrive(t, this.now);
     if (arrival === 'deliver') return this.deliver(t);
     const msg = messageOf(t.payload);
-    if (arrival !== 'fail') return this.trace.drop(this.now, t.to, msg.t, t.from, arrival, t.id);
-    const sender = this.byAddr.get(t.from) as SimPeer;
-    this.trace.sendFailed(this.now, t.from, msg, t.to, t.id);
-    this.input(sender, { kind: 'send-failed', to: this.byAddr.get(t.to)?.self ?? peerOfAddr(t.to), msg });
+    const from = t.from.self.addr;
+    const to = t.to.self.addr;
+    if (arrival !== 'fail') return this.trace.drop(this.now, to, msg.t, from, arrival, t.id);
+    this.trace.sendFailed(this.now, from, msg, to, t.id);
+    this.input(t.from, { kind: 'send-failed', to: t.to.self, msg });
   }
 
-  private deliver(t: Transit<Payload>): void {
-    const receiver = this.byAddr.get(t.to) as SimPeer;
+  private deliver(t: Transit<SimPeer, Payload>): void {
+    const receiver = t.to;
+    const fromAddr = t.from.self.addr;
     let from: Peer;
     let msg: Msg;
     if ('bytes' in t.payload) {
       const d = decode(t.payload.bytes, this.cfg.bits);
-      if (!d.ok || d.from.id !== t.from) {
+      if (!d.ok || d.from.id !== fromAddr) {
         const why = d.ok ? `sender decoded as ${d.from.id}` : d.error;
-        this.finding({ invariant: 'Codec', kind: d.ok ? 'sender' : 'decode', detail: `${t.payload.msg.t} from ${t.from} to ${t.to}: ${why}` });
-        return this.trace.drop(this.now, t.to, t.payload.msg.t, t.from, 'codec', t.id);
+        this.finding({ invariant: 'Codec', kind: d.ok ? 'sender' : 'decode', detail: `${t.payload.msg.t} from ${fromAddr} to ${receiver.self.addr}: ${why}` });
+        return this.trace.drop(this.now, receiver.self.addr, t.payload.msg.t, fromAddr, 'codec', t.id);
       }
       from = d.from;
       msg = d.msg;
     } else {
-      from = (this.byAddr.get(t.from) as SimPeer).self;
+      from = t.from.self;
       msg = t.payload;
     }
-    this.trace.deliver(this.now, t.to, msg, t.from, t.id);
+    this.trace.deliver(this.now, receiver.self.addr, msg, fromAddr, t.id);
     this.input(receiver, { kind: 'deliver', from, msg, channel: t.channel });
   }
 
@@ -311,7 +336,7 @@ export class World {
         const payload = this.scenario.useCodec ? { msg: e.msg, bytes: encode(peer.self, e.msg) } : e.msg;
         const id = ++this.sends;
         this.trace.send(this.now, peer.self.addr, e.msg, e.to.addr, e.channel, id);
-        const outcome = this.network.send(this.now, peer.self.addr, peer.inc, e.to.addr, payload, e.channel, id);
+        const outcome = this.network.send(this.now, peer, peer.inc, this.machineAt(e.to.addr), payload, e.channel, id);
         if (outcome !== 'sent') this.trace.drop(this.now, e.to.addr, e.msg.t, peer.self.addr, outcome, id);
         return;
       }
