@@ -15,7 +15,7 @@
  *   list    u32 count + items
  *   nullable u8 presence (0 or 1) + the value when present
  *   Peer = id, addr; Key = id, name; Rec = Key, value bytes, version, writer;
- *   DigestEntry = name, version, writer; enumerations (statuses) are u8 codes.
+ *   DigestEntry = Key, version, writer; enumerations (statuses) are u8 codes.
  *
  * Every field has exactly one encoding, so an accepted message re-encodes to the same bytes.
  * `decode` never throws: whatever it is given, it returns a value or a short reason.
@@ -23,7 +23,7 @@
 import { checkBits, isCanonicalHex, pointOfHex, type Point } from './id';
 import type { DigestEntry, FetchStatus, Key, Msg, MsgType, Peer, Rec, StoreStatus } from './types';
 
-export const WIRE_VERSION = 2;
+export const WIRE_VERSION = 3;
 export const DEFAULT_MAX_BYTES = 1 << 20;
 
 export type Decoded =
@@ -349,21 +349,13 @@ function readRec(r: Reader): Rec {
 }
 
 function writeEntry(w: Sink, e: DigestEntry): void {
-  w.str(e.name);
+  writeKey(w, e.key);
   w.num(e.version);
   w.str(e.writer);
 }
 
 function readEntry(r: Reader): DigestEntry {
-  return { name: r.str(), version: r.num(), writer: r.str() };
-}
-
-function writeString(w: Sink, s: string): void {
-  w.str(s);
-}
-
-function readString(r: Reader): string {
-  return r.str();
+  return { key: readKey(r), version: r.num(), writer: r.str() };
 }
 
 function writeList<T>(w: Sink, items: readonly T[], item: (w: Sink, x: T) => void): void {
@@ -481,8 +473,8 @@ const CODECS: { readonly [T in MsgType]: MsgCodec<T> } = {
   },
   want: {
     tag: 16,
-    write(w, m) { writeList(w, m.names, writeString); },
-    read: (r) => ({ t: 'want', names: r.list(readString) }),
+    write(w, m) { writeList(w, m.keys, writeKey); },
+    read: (r) => ({ t: 'want', keys: r.list(readKey) }),
   },
   leave: {
     tag: 17,

@@ -190,7 +190,7 @@ test('a digest, want or copy that a neighbour could not be sent goes again at on
   t.deepEqual(sends(again.effects, 'digest').map((s) => s.to.addr), ['p14']);
   // A second failure in the same round is not sent again: a dead peer gets no stream of them.
   t.deepEqual(sends(driveThen(peer(9), [AT9, failed(digestMsg)], [failed(digestMsg)]).effects, 'digest'), []);
-  t.deepEqual(sends(driveThen(peer(9), [AT9], [failed({ t: 'want', names: ['7'] })]).effects, 'want').map((s) => s.msg.names), [['7']]);
+  t.deepEqual(sends(driveThen(peer(9), [AT9], [failed({ t: 'want', keys: [key(7)] })]).effects, 'want').map((s) => s.msg.keys.map((k) => k.name)), [['7']]);
   // Nor to a peer that is no neighbour.
   t.deepEqual(sends(driveThen(peer(9), [AT9], [{ kind: 'send-failed', to: peer(100), msg: digestMsg }]).effects, 'digest'), []);
 });

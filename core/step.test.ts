@@ -2,18 +2,23 @@ import test from 'ava';
 import fc from 'fast-check';
 import { isReady } from './coverage';
 import { pointOfBigInt } from './id';
+import { Records } from './records';
 import { initState, step } from './step';
 import type { Effect, Input, Msg, PeerState } from './types';
 import { keyArb, msgArb, valueArb } from '../properties/message-arbitrary';
 import { BITS, cfg, deliver, drive, enc, lingered, peer, replies, sends } from './testing/drive';
 
-/** Structural snapshot that sees inside Maps and byte arrays. */
+/** Structural snapshot that sees inside Maps, record sets and byte arrays. */
 function snapshot(v: unknown): string {
-  return JSON.stringify(v, (_k, x) => (x instanceof Map ? ['Map', [...x.entries()]] : x instanceof Uint8Array ? ['Bytes', [...x]] : x));
+  return JSON.stringify(v, (_k, x) => (x instanceof Map ? ['Map', [...x.entries()]] : x instanceof Records ? ['Records', [...x.values()]] : x instanceof Uint8Array ? ['Bytes', [...x]] : x));
 }
 
+/**
+ * A record set is left unfrozen: its tree marks nodes shared when it is cloned, a write inside a
+ * value that never changes what it holds. The snapshots prove it holds the same records after.
+ */
 function deepFreeze<T>(v: T): T {
-  if (v === null || typeof v !== 'object' || Object.isFrozen(v) || ArrayBuffer.isView(v)) return v;
+  if (v === null || typeof v !== 'object' || Object.isFrozen(v) || ArrayBuffer.isView(v) || v instanceof Records) return v;
   if (v instanceof Map) for (const x of v.values()) deepFreeze(x);
   for (const x of Object.values(v)) deepFreeze(x);
   return Object.freeze(v);

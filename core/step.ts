@@ -6,6 +6,7 @@ import { onFixFingersTimer } from './fingers';
 import { onFetched, onFound, onHopFailed, onRetry, onSendFailed, onStored, startOp } from './lookup';
 import * as m from './membership';
 import * as st from './storage';
+import { Records } from './records';
 import { Tx } from './tx';
 import type { Channel, Config, Input, Msg, Peer, PeerState, StepResult } from './types';
 import { closestPreceding, successorAnswers } from './ring';
@@ -24,13 +25,13 @@ export function initState(cfg: Config, self: Peer): PeerState {
     pred: null,
     fingers: new Array<Peer | null>(cfg.bits).fill(null),
     fingerNext: 0,
-    records: new Map(),
+    records: Records.empty,
     watch: new Map(),
     lost: [],
     ops: new Map(),
     stores: new Map(),
     stabilizing: null,
-    sweptAfter: '',
+    sweptAfter: null,
     bootstrap: null,
     leaving: null,
     nextRid: 1,

@@ -23,7 +23,7 @@ test('merging keeps the newest copy of each record: higher version, then higher 
     replicate([withWriter(base, '00', 2)]),
     replicate([withWriter(base, 'ff', 2), rec(8, 1)]),
   ]);
-  t.deepEqual(state.records.get('7'), withWriter(base, 'ff', 2));
+  t.deepEqual(state.records.get(key(7)), withWriter(base, 'ff', 2));
   t.deepEqual(logs(effects, 'records-received').map((e) => e.count), [2]);
 });
 
@@ -73,37 +73,37 @@ test('each replication round sends each replica a digest of the records this pee
   const { effects } = driveThen(peer(9), [AT9, replicate([rec(7), rec(9), rec(12)])], [replicateTimer]);
   // Then the sweep offers 12, held here but not primary here, to its primary: 14, the
   // successor, answers that lookup without a message.
-  t.deepEqual(sends(effects, 'digest').map((s) => [s.to.addr, s.msg.entries.map((e) => e.name).sort()]), [['p14', ['7', '9']], ['p19', ['7', '9']], ['p14', ['12']]]);
-  t.deepEqual(sends(effects, 'digest')[0].msg.entries.find((e) => e.name === '7'), { name: '7', version: 1, writer: peer(7).id });
+  t.deepEqual(sends(effects, 'digest').map((s) => [s.to.addr, s.msg.entries.map((e) => e.key.name).sort()]), [['p14', ['7', '9']], ['p19', ['7', '9']], ['p14', ['12']]]);
+  t.deepEqual(sends(effects, 'digest')[0].msg.entries.find((e) => e.key.name === '7'), { key: key(7), version: 1, writer: peer(7).id });
   // Without a predecessor it knows no range of its own.
   t.deepEqual(sends(driveThen(peer(9), [{ kind: 'init', succs: [peer(14)], pred: null }, replicate([rec(7)])], [replicateTimer]).effects, 'digest'), []);
 });
 
-test('a digest is answered with the names this peer lacks or holds older', (t) => {
+test('a digest is answered with the keys this peer lacks or holds older', (t) => {
   const digest: Msg = { t: 'digest', entries: [
-    { name: '6', version: 1, writer: peer(6).id },
-    { name: '7', version: 2, writer: peer(7).id },
-    { name: '8', version: 1, writer: peer(8).id },
-    { name: '9', version: 1, writer: '00' },
+    { key: key(6), version: 1, writer: peer(6).id },
+    { key: key(7), version: 2, writer: peer(7).id },
+    { key: key(8), version: 1, writer: peer(8).id },
+    { key: key(9), version: 1, writer: '00' },
   ], from: null };
   const { effects } = driveThen(peer(14), [AT9, replicate([rec(7), rec(8), rec(9)])], [deliver(peer(9), digest)]);
-  t.deepEqual(sends(effects, 'want').map((s) => [s.to.addr, s.msg.names]), [['p9', ['6', '7']]]);
-  t.deepEqual(sends(driveThen(peer(14), [AT9, replicate([rec(6)])], [deliver(peer(9), { t: 'digest', entries: [{ name: '6', version: 1, writer: peer(6).id }], from: null })]).effects, 'want'), []);
+  t.deepEqual(sends(effects, 'want').map((s) => [s.to.addr, s.msg.keys.map((k) => k.name)]), [['p9', ['6', '7']]]);
+  t.deepEqual(sends(driveThen(peer(14), [AT9, replicate([rec(6)])], [deliver(peer(9), { t: 'digest', entries: [{ key: key(6), version: 1, writer: peer(6).id }], from: null })]).effects, 'want'), []);
 });
 
 test('a want is answered with the records held, and says how many moved', (t) => {
-  const { effects } = driveThen(peer(9), [AT9, replicate([rec(7), rec(8)])], [deliver(peer(14), { t: 'want', names: ['7', '3', '8'] })]);
+  const { effects } = driveThen(peer(9), [AT9, replicate([rec(7), rec(8)])], [deliver(peer(14), { t: 'want', keys: [key(7), key(3), key(8)] })]);
   t.deepEqual(sends(effects, 'replicate').map((s) => [s.to.addr, s.msg.rid, s.msg.records.map((r) => r.key.name)]), [['p14', 0, ['7', '8']]]);
   t.deepEqual(logs(effects, 'records-moved').map((e) => [e.to.addr, e.count, e.why]), [['p14', 2, 'replica']]);
-  t.deepEqual(driveThen(peer(9), [AT9], [deliver(peer(14), { t: 'want', names: ['7'] })]).effects, []);
+  t.deepEqual(driveThen(peer(9), [AT9], [deliver(peer(14), { t: 'want', keys: [key(7)] })]).effects, []);
 });
 
 test('records travel in batches of at most 512 entries and 256 KiB', (t) => {
   const many = Array.from({ length: 1100 }, (_, i) => ({ ...rec(7), key: { ...key(7), name: `k${i}` } }));
-  const { effects } = driveThen(peer(9), [AT9, replicate(many)], [deliver(peer(14), { t: 'want', names: many.map((r) => r.key.name) })]);
+  const { effects } = driveThen(peer(9), [AT9, replicate(many)], [deliver(peer(14), { t: 'want', keys: many.map((r) => r.key) })]);
   t.deepEqual(sends(effects, 'replicate').map((s) => s.msg.records.length), [512, 512, 76]);
   const big = [0, 1, 2].map((i) => ({ ...rec(7), key: { ...key(7), name: `b${i}` }, value: new Uint8Array(100 * 1024) }));
-  const bytes = driveThen(peer(9), [AT9, replicate(big)], [deliver(peer(14), { t: 'want', names: ['b0', 'b1', 'b2'] })]);
+  const bytes = driveThen(peer(9), [AT9, replicate(big)], [deliver(peer(14), { t: 'want', keys: big.map((r) => r.key) })]);
   t.deepEqual(sends(bytes.effects, 'replicate').map((s) => s.msg.records.length), [2, 1]);
 });
 
@@ -120,19 +120,19 @@ test('a new predecessor with no known old one takes everything outside its succe
   t.deepEqual(sends(effects, 'handoff').flatMap((s) => s.msg.records.map((r) => r.key.name)).sort(), ['12', '3', '7']);
 });
 
-test('the sweep looks up one record held without being primary a round, by name, in turn', (t) => {
+test('the sweep looks up one record held without being primary a round, round the ring, in turn', (t) => {
   const start: Input[] = [AT9, replicate([rec(20), rec(3), rec(7), rec(2)])];
   const round1 = driveThen(peer(9), start, [replicateTimer]);
   const [first] = sends(round1.effects, 'find');
-  t.is(first.msg.target.id, key(2).id, 'the first name in order among 2, 20 and 3 (7 is its own)');
-  t.is(round1.state.sweptAfter, '2');
+  t.is(first.msg.target.id, key(2).id, 'the first in ring order among 2, 3 and 20 (7 is its own)');
+  t.deepEqual(round1.state.sweptAfter, key(2));
   const stillGoing = driveThen(peer(9), [...start, replicateTimer], [replicateTimer]);
   t.deepEqual(sends(stillGoing.effects, 'find'), [], 'one sweep at a time');
   // When it finds the primary, it offers that primary its copies in the primary's range.
   const answered = driveThen(peer(9), [...start, replicateTimer], [deliver(first.to, { t: 'found', rid: first.msg.rid, done: true, peers: [peer(4), peer(5)] })]);
-  t.deepEqual(sends(answered.effects, 'digest').map((s) => [s.to.addr, s.msg.entries.map((e) => e.name).sort()]), [['p4', ['2', '20', '3']]]);
+  t.deepEqual(sends(answered.effects, 'digest').map((s) => [s.to.addr, s.msg.entries.map((e) => e.key.name).sort()]), [['p4', ['2', '20', '3']]]);
   const next = driveThen(peer(9), [...start, replicateTimer, deliver(first.to, { t: 'found', rid: first.msg.rid, done: true, peers: [peer(4)] })], [replicateTimer]);
-  t.is(sends(next.effects, 'find')[0].msg.target.id, key(20).id);
+  t.is(sends(next.effects, 'find')[0].msg.target.id, key(3).id);
 });
 
 test('a sweep that finds this peer is the primary offers nothing', (t) => {
@@ -144,7 +144,7 @@ test('a sweep that finds this peer is the primary offers nothing', (t) => {
 
 test('a lower version never replaces a higher one, whatever its writer', (t) => {
   const { state } = drive(peer(9), [AT9, replicate([rec(7, 2)]), replicate([withWriter(rec(7), 'ff', 1)])]);
-  t.is(state.records.get('7')?.version, 2);
+  t.is(state.records.get(key(7))?.version, 2);
 });
 
 test('a leaving peer takes no store and serves no fetch: its records are on their way to its heir', (t) => {
@@ -183,7 +183,7 @@ test('a primary with nothing to offer only announces its range, and a full batch
   const many = Array.from({ length: 513 }, (_, i) => ({ ...rec(7), key: { ...key(7), name: `k${i}` } }));
   const digests = sends(driveThen(peer(9), [AT9, replicate(many)], [replicateTimer]).effects, 'digest');
   t.deepEqual(digests.map((s) => [s.to.addr, s.msg.entries.length]), [['p14', 512], ['p14', 1], ['p19', 512], ['p19', 1]]);
-  t.is(new Set(digests.filter((s) => s.to.addr === 'p14').flatMap((s) => s.msg.entries.map((e) => e.name))).size, 513);
+  t.is(new Set(digests.filter((s) => s.to.addr === 'p14').flatMap((s) => s.msg.entries.map((e) => e.key.name))).size, 513);
 });
 
 test('the sweep goes on while client lookups wait, and a peer holding only its own records sweeps nothing', (t) => {
@@ -194,8 +194,8 @@ test('the sweep goes on while client lookups wait, and a peer holding only its o
   t.deepEqual(sends(driveThen(peer(9), [AT9, replicate([rec(7), rec(8)])], [replicateTimer]).effects, 'find'), []);
 });
 
-test('the sweep wraps around to the first name once every misplaced record has had its turn', (t) => {
-  // Held in the order 3, 2, 20: neither the first nor the last held is first by name.
+test('the sweep wraps around to the first record once every misplaced record has had its turn', (t) => {
+  // Held in the order 3, 2, 20: neither the first nor the last held is first round the ring.
   let inputs: Input[] = [AT9, replicate([rec(3), rec(2), rec(20)])];
   const swept: string[] = [];
   for (let round = 0; round < 4; round++) {
@@ -203,18 +203,18 @@ test('the sweep wraps around to the first name once every misplaced record has h
     swept.push(find.msg.target.id);
     inputs = [...inputs, replicateTimer, deliver(find.to, { t: 'found', rid: find.msg.rid, done: true, peers: [peer(4)] })];
   }
-  t.deepEqual(swept, [key(2).id, key(20).id, key(3).id, key(2).id]);
+  t.deepEqual(swept, [key(2).id, key(3).id, key(20).id, key(2).id]);
 });
 
 test('a record bigger than a batch travels alone, and records filling a batch exactly travel together', (t) => {
   const sized = (name: string, bytes: number): Rec => ({ ...rec(7), key: { ...key(7), name }, value: new Uint8Array(bytes) });
-  const batches = (records: Rec[]) => sends(driveThen(peer(9), [AT9, replicate(records)], [deliver(peer(14), { t: 'want', names: records.map((r) => r.key.name) })]).effects, 'replicate').map((s) => s.msg.records.length);
+  const batches = (records: Rec[]) => sends(driveThen(peer(9), [AT9, replicate(records)], [deliver(peer(14), { t: 'want', keys: records.map((r) => r.key) })]).effects, 'replicate').map((s) => s.msg.records.length);
   t.deepEqual(batches([sized('huge', 300 * 1024)]), [1]);
   t.deepEqual(batches([sized('a', 128 * 1024), sized('b', 128 * 1024)]), [2]);
 });
 
-test('a fresh peer sweeps from the very first name, whatever the names are', (t) => {
+test('a fresh peer sweeps from the first record round the ring, whatever the names are', (t) => {
   const named = (n: number, name: string): Rec => ({ ...rec(n), key: { ...key(n), name } });
-  const { effects } = driveThen(peer(9), [AT9, replicate([named(2, 'zebra'), named(3, 'Apple')])], [replicateTimer]);
-  t.deepEqual(sends(effects, 'find').map((s) => s.msg.target.id), [key(3).id]);
+  const { effects } = driveThen(peer(9), [AT9, replicate([named(3, 'Apple'), named(2, 'zebra')])], [replicateTimer]);
+  t.deepEqual(sends(effects, 'find').map((s) => s.msg.target.id), [key(2).id]);
 });

@@ -7,7 +7,7 @@
 import { timeoutFor } from './config';
 import { coverLower, covers, farther, rangeTtl, servedLower, vouchFor, within } from './coverage';
 import { settleTime } from './config';
-import { inOpen, inOpenClosed, same, type Point } from './id';
+import { inOpen, same, type Point } from './id';
 import { isPrimary } from './ring';
 import { finishPut, startOp, storeRefused } from './lookup';
 import type { Tx } from './tx';
@@ -23,16 +23,8 @@ function newer(a: Rec, b: Rec): boolean {
 
 /** Merge incoming copies, keeping the newest version of each; returns how many changed. */
 export function mergeRecords(tx: Tx, incoming: readonly Rec[]): number {
-  let records: Map<string, Rec> | null = null;
-  let changed = 0;
-  for (const rec of incoming) {
-    const have = (records ?? tx.s.records).get(rec.key.name);
-    if (have && !newer(rec, have)) continue;
-    records ??= new Map(tx.s.records);
-    records.set(rec.key.name, rec);
-    changed++;
-  }
-  if (records) tx.set({ records });
+  const { records, changed } = tx.s.records.merge(incoming, newer);
+  if (changed > 0) tx.set({ records });
   return changed;
 }
 
@@ -54,7 +46,7 @@ export function acceptStore(tx: Tx, key: Key, value: Uint8Array, client: Peer, c
   const s = tx.s;
   if (s.phase !== 'member' || !isPrimary(s, key)) return 'not-responsible';
   if (!covers(s, key, tx.now)) return 'not-ready';
-  const version = (s.records.get(key.name)?.version ?? 0) + 1;
+  const version = (s.records.get(key)?.version ?? 0) + 1;
   const rec: Rec = { key, value, version, writer: s.self.id };
   mergeRecords(tx, [rec]);
   const targets = replicaTargets(s);
@@ -127,7 +119,7 @@ export function onPeerGoneFromStores(tx: Tx, gone: string): void {
 export function serveFetch(s: PeerState, key: Key, now: number): { status: FetchStatus; rec: Rec | null } {
   if (s.phase !== 'member' || !isPrimary(s, key)) return { status: 'not-responsible', rec: null };
   if (!covers(s, key, now)) return { status: 'not-ready', rec: null };
-  const rec = s.records.get(key.name);
+  const rec = s.records.get(key);
   return rec ? { status: 'found', rec } : { status: 'missing', rec: null };
 }
 
@@ -164,7 +156,7 @@ export function onReplicateTimer(tx: Tx): void {
   tx.timer('replicate', s.cfg.replicateInterval);
   const lower = servedLower(s, tx.now);
   if (s.phase !== 'member' || lower === null) return;
-  const served = [...s.records.values()].filter((rec) => isPrimary(s, rec.key) && within(rec.key, lower, s.self));
+  const served = s.pred === null ? [] : s.records.between(s.pred, s.self).filter((rec) => within(rec.key, lower, s.self));
   for (const p of replicaTargets(s)) sendDigest(tx, p, served, lower);
   startSweep(tx);
 }
@@ -172,7 +164,7 @@ export function onReplicateTimer(tx: Tx): void {
 /** Digests of `records`, in batches; the last announces (from, self] when `from` is given. */
 function sendDigest(tx: Tx, to: Peer, records: readonly Rec[], from: Point | null): void {
   for (let i = 0; i === 0 || i < records.length; i += BATCH_ENTRIES) {
-    const entries: DigestEntry[] = records.slice(i, i + BATCH_ENTRIES).map((r) => ({ name: r.key.name, version: r.version, writer: r.writer }));
+    const entries: DigestEntry[] = records.slice(i, i + BATCH_ENTRIES).map((r) => ({ key: r.key, version: r.version, writer: r.writer }));
     const last = i + BATCH_ENTRIES >= records.length;
     if (entries.length > 0 || (last && from !== null)) tx.send(to, { t: 'digest', entries, from: last ? from : null });
   }
@@ -181,22 +173,15 @@ function sendDigest(tx: Tx, to: Peer, records: readonly Rec[], from: Point | nul
 /**
  * A record this peer holds without being its primary may be a replica that is ahead of its
  * primary, or a copy stranded off its replica set (written on the far side of a healed
- * partition, or left by a stale lookup). One lookup a round, for the next such record by name,
- * finds its primary (see sweepFound).
+ * partition, or left by a stale lookup). One lookup a round, for the next such record round the
+ * ring, finds its primary (see sweepFound).
  */
 function startSweep(tx: Tx): void {
   const s = tx.s;
   for (const op of s.ops.values()) if (op.purpose === 'sweep') return;
-  let first: Rec | undefined;
-  let next: Rec | undefined;
-  for (const rec of s.records.values()) {
-    if (isPrimary(s, rec.key)) continue;
-    if (first === undefined || rec.key.name < first.key.name) first = rec;
-    if (rec.key.name > s.sweptAfter && (next === undefined || rec.key.name < next.key.name)) next = rec;
-  }
-  const target = next ?? first;
+  const target = s.records.nextOutside(s.sweptAfter, s.pred === null ? null : [s.pred, s.self]);
   if (target === undefined) return;
-  tx.set({ sweptAfter: target.key.name });
+  tx.set({ sweptAfter: target.key });
   startOp(tx, 'sweep', 0, target.key);
 }
 
@@ -210,7 +195,7 @@ function startSweep(tx: Tx): void {
 export function sweepFound(tx: Tx, answerer: Peer, holders: readonly Peer[]): void {
   const primary = holders[0];
   if (same(primary, tx.s.self)) return;
-  const held = [...tx.s.records.values()].filter((rec) => inOpenClosed(rec.key, answerer, primary));
+  const held = tx.s.records.between(answerer, primary);
   if (held.length > 0) sendDigest(tx, primary, held, null);
 }
 
@@ -220,18 +205,18 @@ export function sweepFound(tx: Tx, answerer: Peer, holders: readonly Peer[]): vo
  */
 export function onDigest(tx: Tx, from: Peer, msg: Extract<Msg, { t: 'digest' }>): void {
   if (msg.from !== null) announce(tx, from, msg.from);
-  const names: string[] = [];
+  const keys: Key[] = [];
   for (const e of msg.entries) {
-    const have = tx.s.records.get(e.name);
-    if (!have || newer({ ...have, version: e.version, writer: e.writer }, have)) names.push(e.name);
+    const have = tx.s.records.get(e.key);
+    if (!have || newer({ ...have, version: e.version, writer: e.writer }, have)) keys.push(e.key);
   }
-  if (names.length > 0) tx.send(from, { t: 'want', names });
+  if (keys.length > 0) tx.send(from, { t: 'want', keys });
 }
 
 export function onWant(tx: Tx, from: Peer, msg: Extract<Msg, { t: 'want' }>): void {
   const records: Rec[] = [];
-  for (const name of msg.names) {
-    const rec = tx.s.records.get(name);
+  for (const key of msg.keys) {
+    const rec = tx.s.records.get(key);
     if (rec) records.push(rec);
   }
   sendRecords(tx, from, records);
@@ -268,9 +253,9 @@ function announce(tx: Tx, from: Peer, lower: Point): void {
   tx.set({ ranges });
 }
 
-/** Records outside (to, self]: what a new predecessor `to` holds from now on, as primary or replica. */
+/** Records outside (to, self], that is in (self, to]: what a new predecessor `to` holds from now on, as primary or replica. */
 function recordsFor(s: PeerState, to: Peer): Rec[] {
-  return [...s.records.values()].filter((rec) => !inOpenClosed(rec.key, to, s.self));
+  return same(to, s.self) ? [] : s.records.between(s.self, to);
 }
 
 /**

@@ -4,6 +4,7 @@
  * can copy, freeze, encode or log it freely.
  */
 import type { Point } from './id';
+import type { Records } from './records';
 
 /** A peer as others know it: ring position plus the driver-level address that reaches it. */
 export interface Peer extends Point {
@@ -50,7 +51,7 @@ export type StoreStatus = 'ok' | 'not-responsible' | 'not-ready';
 export type FetchStatus = 'found' | 'missing' | 'not-responsible' | 'not-ready';
 
 export interface DigestEntry {
-  readonly name: string;
+  readonly key: Key;
   readonly version: number;
   readonly writer: string;
 }
@@ -85,7 +86,7 @@ export type Msg =
   /** What a primary holds, so that a replica can ask for what it lacks. The last one of a round
    *  announces the range the primary serves, (from, sender], which its replicas hold too. */
   | { readonly t: 'digest'; readonly entries: readonly DigestEntry[]; readonly from: Point | null }
-  | { readonly t: 'want'; readonly names: readonly string[] }
+  | { readonly t: 'want'; readonly keys: readonly Key[] }
   /** Graceful leave, to the successor: take my records and my predecessor; they are every record
    *  acknowledged in (from, sender] (null: the leaver vouches for none). */
   | { readonly t: 'leave'; readonly rid: number; readonly pred: Peer | null; readonly records: readonly Rec[]; readonly from: Point | null }
@@ -261,7 +262,8 @@ export interface PeerState {
   /** bits entries; entry k is the first peer at or after self + 2^k, null while unknown. */
   readonly fingers: readonly (Peer | null)[];
   readonly fingerNext: number;
-  readonly records: ReadonlyMap<string, Rec>;
+  /** By ring position (see records.ts). */
+  readonly records: Records;
   readonly watch: ReadonlyMap<string, Watch>;
   readonly lost: readonly Lost[];
   readonly ops: ReadonlyMap<number, Op>;
@@ -270,8 +272,8 @@ export interface PeerState {
   readonly stabilizing: { readonly rid: number; readonly to: Peer } | null;
   /** Address this peer joined through, to find the ring again if it is ever left knowing nobody. */
   readonly bootstrap: string | null;
-  /** Name of the record the last misplaced-record sweep looked at; the next starts after it. */
-  readonly sweptAfter: string;
+  /** Key of the record the last misplaced-record sweep looked at; the next starts after it. */
+  readonly sweptAfter: Key | null;
   readonly leaving: Leaving | null;
   readonly nextRid: number;
 }

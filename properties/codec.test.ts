@@ -3,7 +3,7 @@ import test from 'ava';
 import fc from 'fast-check';
 import { decode, DEFAULT_MAX_BYTES, encode, WIRE_VERSION, type Decoded } from '../core/codec';
 import { pointOfHex } from '../core/id';
-import type { Msg, Peer } from '../core/types';
+import type { Key, Msg, Peer } from '../core/types';
 import { msgArb, peerArb } from './message-arbitrary';
 
 const BITS = [8, 13, 64, 160];
@@ -17,6 +17,8 @@ function peer(id: string, addr = 'a'): Peer {
 }
 
 const ME = peer('2a', 'node-2a:4000');
+/** A key at a fixed position, named `name`: the codec's strings travel in key names. */
+const named = (name: string): Key => ({ ...pointOfHex('07'), name });
 const PING: Msg = { t: 'ping', nonce: 7 };
 /** Has a nullable, lists, a record with bytes and strings: a byte of every kind of field. */
 const RICH: Msg = {
@@ -193,7 +195,7 @@ test('invalid UTF-8 in a string', (t) => {
 test('strings keep their exact code points, a leading BOM included', (t) => {
   // The property below once failed 1 run in ~100 on exactly this: its oracle stripped the BOM.
   const names = ['\uFEFFbom', '\uFEFF', 'ü', '日本', '😀', ''];
-  const msg: Msg = { t: 'want', names };
+  const msg: Msg = { t: 'want', keys: names.map(named) };
   t.deepEqual(decode(encode(ME, msg), 8), { ok: true, from: ME, msg });
 });
 
@@ -202,11 +204,11 @@ test('characters at each UTF-8 width boundary take exactly their bytes', (t) => 
   // string or leaves a gap; each edge is where a 1, 2, 3 or 4-byte form begins or ends.
   const edges = ['\u007f', '\u0080', '\u07ff', '\u0800', '\ud7ff', '\ue000', '\uffff', '\u{10000}', '\u{10ffff}'];
   for (const c of edges) {
-    const names = [c, `a${c}b`];
-    const bytes = encode(ME, { t: 'want', names });
-    const alone = encode(ME, { t: 'want', names: [] });
-    t.is(bytes.length - alone.length, 2 * 2 + 2 + 2 * new TextEncoder().encode(c).length, c);
-    t.deepEqual(decode(bytes, 8), { ok: true, from: ME, msg: { t: 'want', names } }, c);
+    const keys = [c, `a${c}b`].map(named);
+    const bytes = encode(ME, { t: 'want', keys });
+    const without = encode(ME, { t: 'want', keys: ['', 'ab'].map(named) });
+    t.is(bytes.length - without.length, 2 * new TextEncoder().encode(c).length, c);
+    t.deepEqual(decode(bytes, 8), { ok: true, from: ME, msg: { t: 'want', keys } }, c);
   }
 });
 
@@ -214,10 +216,10 @@ test('any UTF-16 string arrives as its UTF-8 form: lone surrogates as U+FFFD', (
   const units = fc.string({ unit: fc.integer({ min: 0, max: 0xffff }).map((c) => String.fromCharCode(c)), maxLength: 40 });
   fc.assert(
     fc.property(units, (name) => {
-      const d = decode(encode(ME, { t: 'want', names: [name] }), 8);
+      const d = decode(encode(ME, { t: 'want', keys: [named(name)] }), 8);
       // ignoreBOM, as the codec: a default TextDecoder strips a leading U+FEFF, which is part of the string.
       const lossy = new TextDecoder('utf-8', { ignoreBOM: true }).decode(new TextEncoder().encode(name));
-      deepStrictEqual(d, { ok: true, from: ME, msg: { t: 'want', names: [lossy] } });
+      deepStrictEqual(d, { ok: true, from: ME, msg: { t: 'want', keys: [named(lossy)] } });
     }),
     { numRuns: 500 },
   );
@@ -260,7 +262,7 @@ test('unknown status code', (t) => {
 });
 
 test('a list count beyond the message is refused before any allocation', (t) => {
-  const bytes = encode(ME, { t: 'want', names: [] });
+  const bytes = encode(ME, { t: 'want', keys: [] });
   new DataView(bytes.buffer).setUint32(bytes.length - 4, 0xffffffff);
   t.regex(error(decode(bytes, 8)), /^truncated message: a list of 4294967295 items at byte \d+, 0 bytes left$/);
 });

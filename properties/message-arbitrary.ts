@@ -40,7 +40,9 @@ export function recArb(bits: number): fc.Arbitrary<Rec> {
   return record({ key: keyArb(bits), value: valueArb, version: counterArb, writer: textArb });
 }
 
-export const digestEntryArb: fc.Arbitrary<DigestEntry> = record({ name: textArb, version: counterArb, writer: textArb });
+export function digestEntryArb(bits: number): fc.Arbitrary<DigestEntry> {
+  return record({ key: keyArb(bits), version: counterArb, writer: textArb });
+}
 
 /** A Record so that the compiler demands every member. */
 function allOf<T extends string>(members: Record<T, true>): fc.Arbitrary<T> {
@@ -80,8 +82,8 @@ function variants(bits: number): { readonly [T in MsgType]: fc.Arbitrary<MsgOf<T
     }),
     replicate: record({ t: fc.constant('replicate'), rid: counterArb, records }),
     replicated: record({ t: fc.constant('replicated'), rid: counterArb }),
-    digest: record({ t: fc.constant('digest'), entries: fc.array(digestEntryArb, SMALL_LIST), from }),
-    want: record({ t: fc.constant('want'), names: fc.array(textArb, SMALL_LIST) }),
+    digest: record({ t: fc.constant('digest'), entries: fc.array(digestEntryArb(bits), SMALL_LIST), from }),
+    want: record({ t: fc.constant('want'), keys: fc.array(key, SMALL_LIST) }),
     leave: record({ t: fc.constant('leave'), rid: counterArb, pred, records, from }),
     'leave-notice': record({ t: fc.constant('leave-notice'), rid: counterArb, succs: peers }),
     'leave-ack': record({ t: fc.constant('leave-ack'), rid: counterArb }),

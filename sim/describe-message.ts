@@ -35,8 +35,8 @@ export function describeMessage(m: Msg): string {
     case 'fetched': return `rid=${m.rid} status=${m.status}${m.rec ? ` rec=${rec(m.rec)}` : ''}`;
     case 'replicate': return `rid=${m.rid} records=${listed(m.records, rec)}`;
     case 'replicated': return `rid=${m.rid}`;
-    case 'digest': return `entries=${listed(m.entries, (e) => `${e.name}@v${e.version}`)}${m.from ? ` serves-from=${m.from.id}` : ''}`;
-    case 'want': return `names=${listed(m.names, (n) => n)}`;
+    case 'digest': return `entries=${listed(m.entries, (e) => `${e.key.name}@v${e.version}`)}${m.from ? ` serves-from=${m.from.id}` : ''}`;
+    case 'want': return `keys=${listed(m.keys, (k) => k.name)}`;
     case 'leave': return `rid=${m.rid} pred=${m.pred?.id ?? '-'} from=${m.from?.id ?? '-'} records=${listed(m.records, rec)}`;
     case 'leave-notice': return `rid=${m.rid} succs=${peers(m.succs)}`;
     case 'leave-ack': return `rid=${m.rid}`;

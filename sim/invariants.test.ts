@@ -2,6 +2,7 @@ import test from 'ava';
 import { initState } from '../core/step';
 import { defaultConfig } from '../core/config';
 import { pointOfBigInt } from '../core/id';
+import { Records } from '../core/records';
 import type { Config, Key, Peer, PeerState, Phase, Rec } from '../core/types';
 import {
   type Acked,
@@ -51,7 +52,7 @@ function state(cfg: Config, self: number, shape: Shape): PeerState {
     succs: shape.succs.map(peer),
     pred: shape.pred === undefined || shape.pred === null ? null : peer(shape.pred),
     fingers: (shape.fingers ?? Array<null>(cfg.bits).fill(null)).map((f) => (f === null ? null : peer(f))),
-    records: new Map((shape.records ?? []).map((r) => [r.key.name, r])),
+    records: Records.empty.merge(shape.records ?? [], () => true).records,
   };
 }
 

@@ -295,9 +295,9 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
 /** Every acknowledged record, with its last acknowledged value, on the `replicas` peers from its successor on. */
 export function replicaViolations(peers: readonly PeerView[], acked: ReadonlyMap<string, Acked>, replicas: number): Finding[] {
   return holderFindings(peers, acked, replicas, (what, name, holders, out) => {
-    const { value } = acked.get(name) as Acked;
+    const { key, value } = acked.get(name) as Acked;
     for (const holder of holders) {
-      const rec = holder.records.get(name);
+      const rec = holder.records.get(key);
       if (rec === undefined) out.add('Data', 'missing-replica', `${what}: missing on peer ${dec(holder.self)}`);
       else if (!sameBytes(rec.value, value)) out.add('Data', 'stale-replica', `${what}: peer ${dec(holder.self)} holds a stale value`);
     }
@@ -311,10 +311,11 @@ export function replicaViolations(peers: readonly PeerView[], acked: ReadonlyMap
 export function replicaUnrest(peers: readonly PeerView[], keys: ReadonlyMap<string, { readonly key: Key }>, replicas: number): Finding[] {
   // A record no live peer holds any more is lost, not unsettled: the data check reports it.
   const anywhere = new Set<string>();
-  for (const v of peers) if (v.alive) for (const name of v.state.records.keys()) anywhere.add(name);
+  for (const v of peers) if (v.alive) for (const rec of v.state.records.values()) anywhere.add(rec.key.name);
   return holderFindings(peers, keys, replicas, (what, name, holders, out) => {
     if (!anywhere.has(name)) return;
-    const copies = holders.map((h) => h.records.get(name));
+    const { key } = keys.get(name) as { readonly key: Key };
+    const copies = holders.map((h) => h.records.get(key));
     const first = copies[0];
     if (copies.some((c) => c === undefined || first === undefined || c.version !== first.version || c.writer !== first.writer)) {
       out.add('Data', 'replicas-disagree', `${what}: its holders ${holders.map((h) => dec(h.self)).join(',')} do not all hold one version yet`);

@@ -37,7 +37,7 @@ export function handOffGaps(peer: PeerState, peers: readonly PeerView[], acked: 
   const out: Finding[] = [];
   for (const [name, a] of acked) {
     if (!inOpenClosed(a.key, from, peer.self)) continue;
-    const held = peer.records.get(name);
+    const held = peer.records.get(a.key);
     if (held !== undefined && held.version >= a.version) continue;
     const has = held === undefined ? 'does not hold it' : `holds version ${held.version}`;
     out.push({ invariant: 'HandOff', kind: 'incomplete', detail: `peer ${dec(peer.self)} became ready for (${dec(from)}, ${dec(peer.self)}] but ${has}: record "${name}" (key ${dec(a.key)}) was acknowledged at version ${a.version}` });
