@@ -1,67 +1,70 @@
 /**
- * Simulator throughput and memory, as medians of several runs, each beside a baseline measured
- * in the same process right before it: a fixed run of the event queue alone (push and pop of
- * random times). The machine is shared and noisy; the ratio of the two moves far less than
- * either figure does.
+ * Simulator speed and memory at 1,000 and 10,000 peers (100,000 with --peers), codec off and
+ * on, each run beside the yardstick measured in the same process right before it: a plain
+ * typed-array event loop doing the minimum a Chord peer must per event (baseline-loop.ts). The
+ * machine is shared and noisy; the ratio of the two moves far less than either figure does.
  *
- * Run: npm run build && node dist/bench/sim-throughput.js [--peers 1000,10000] [--runs 3] [--duration 5000]
+ * Reported, as medians of --runs runs: events per second; virtual peer-seconds per wall second
+ * (peers x virtual s / wall s, the figure a ring size can be compared on); times real time
+ * (virtual / wall); and bytes per peer, the growth of the resident set during the run over the
+ * peers. Events are what the world dispatched, stale timer fires included.
+ *
+ * Run: npm run build && node dist/bench/sim-throughput.js [--peers 1000,10000] [--runs 3] [--duration 5000] [--codec both|off|on]
  */
-import { Command } from 'commander';
-import { performance } from 'node:perf_hooks';
-import { generateScenario } from '../sim/generate';
-import { EventQueue } from '../sim/heap';
-import { runScenario } from '../sim/run';
+import { Command, Option } from 'commander';
 import { integer } from '../cli/parse';
+import { generateScenario } from '../sim/generate';
+import { runScenario } from '../sim/run';
+import { baselineEventsPerSec } from './baseline-loop';
+import { median } from './stats';
 
 interface Sample {
   readonly eventsPerSec: number;
   readonly baselinePerSec: number;
-  readonly heapMiB: number;
-}
-
-/** Queue operations per second on a queue of `size` events, the simulator's own hot structure. */
-function baseline(size: number): number {
-  const q = new EventQueue<number>();
-  let x = 1;
-  const next = () => (x = (x * 48271) % 2147483647) / 2147483647;
-  for (let i = 0; i < size; i++) q.push(next() * 1000, i);
-  const ops = 2_000_000;
-  const start = performance.now();
-  for (let i = 0; i < ops; i++) {
-    const t = q.peekTime();
-    q.pop();
-    q.push(t + next() * 1000, i);
-  }
-  return (ops * 1000) / (performance.now() - start);
-}
-
-function median(xs: readonly number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
+  readonly peerSecondsPerSec: number;
+  readonly timesRealTime: number;
+  readonly bytesPerPeer: number;
 }
 
 function measure(peers: number, duration: number, codec: boolean): Sample {
   const scenario = generateScenario({ seed: 'bench', peers, bits: 160, replicas: 3, loss: 0.02, churn: 0.5, duration, lookups: 200, records: 100, useCodec: codec, settleLimit: 20_000 });
-  const baselinePerSec = baseline(peers * 20);
-  const { report } = runScenario(scenario);
-  return { eventsPerSec: report.eventsPerSec, baselinePerSec, heapMiB: process.memoryUsage().heapUsed / 2 ** 20 };
+  const baselinePerSec = baselineEventsPerSec(peers, 2_000_000);
+  const rssBefore = process.memoryUsage().rss;
+  let rssPeak = rssBefore;
+  const { report } = runScenario(scenario, { onProgress: () => (rssPeak = Math.max(rssPeak, process.memoryUsage().rss)) });
+  rssPeak = Math.max(rssPeak, process.memoryUsage().rss);
+  const wallS = report.wallMs / 1000;
+  return {
+    eventsPerSec: report.eventsPerSec,
+    baselinePerSec,
+    peerSecondsPerSec: (peers * report.virtualMs) / 1000 / wallS,
+    timesRealTime: report.virtualMs / report.wallMs,
+    bytesPerPeer: (rssPeak - rssBefore) / peers,
+  };
 }
 
 const o = new Command('sim-throughput')
   .option('--peers <list>', 'ring sizes, comma-separated', '1000,10000')
   .option('--runs <n>', 'runs per configuration (the median is reported)', integer(1, 99), 3)
   .option('--duration <ms>', 'virtual ms of the faulty phase', integer(0, 1e9), 5_000)
+  .addOption(new Option('--codec <which>', 'messages as objects, as bytes, or both').choices(['both', 'off', 'on']).default('both'))
   .parse()
-  .opts<{ peers: string; runs: number; duration: number }>();
+  .opts<{ peers: string; runs: number; duration: number; codec: 'both' | 'off' | 'on' }>();
 
-console.log('peers  codec  events/s (median)  baseline queue ops/s  ratio   heap MiB after run');
+const codecs = o.codec === 'both' ? [false, true] : [o.codec === 'on'];
+console.log('  peers  codec   events/s   baseline ev/s   ratio    peer-s/s   x real time   bytes/peer');
 for (const peers of o.peers.split(',').map(Number)) {
-  for (const codec of [false, true]) {
+  for (const codec of codecs) {
     const samples = Array.from({ length: o.runs }, () => measure(peers, o.duration, codec));
-    const eps = median(samples.map((s) => s.eventsPerSec));
-    const base = median(samples.map((s) => s.baselinePerSec));
-    const ratio = median(samples.map((s) => s.eventsPerSec / s.baselinePerSec));
-    const heap = median(samples.map((s) => s.heapMiB));
-    console.log(`${String(peers).padStart(5)}  ${codec ? 'yes' : 'no '}    ${Math.round(eps).toString().padStart(12)}        ${Math.round(base).toString().padStart(12)}    ${ratio.toFixed(4)}  ${heap.toFixed(0).padStart(8)}`);
+    const m = (f: (s: Sample) => number) => median(samples.map(f));
+    console.log([
+      String(peers).padStart(7), (codec ? 'on' : 'off').padStart(5),
+      Math.round(m((s) => s.eventsPerSec)).toString().padStart(10),
+      Math.round(m((s) => s.baselinePerSec)).toString().padStart(15),
+      m((s) => s.eventsPerSec / s.baselinePerSec).toFixed(4).padStart(7),
+      Math.round(m((s) => s.peerSecondsPerSec)).toString().padStart(10),
+      m((s) => s.timesRealTime).toFixed(3).padStart(13),
+      Math.round(m((s) => s.bytesPerPeer)).toString().padStart(12),
+    ].join(' '));
   }
 }

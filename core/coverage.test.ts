@@ -6,7 +6,7 @@
 import test from 'ava';
 import { coverLower, covers, farther, isReady, rangeTtl, reaches, vouchFor } from './coverage';
 import type { Input, Msg, Peer, PeerState } from './types';
-import { cfg, deliver, drive, driveThen, joined, key, logs, peer, rec, sends } from './testing/drive';
+import { cfg, deliver, drive, driveThen, joined, key, logs, peer, rec, sends, fire, type Timed } from './testing/drive';
 
 const AT9: Input = { kind: 'init', succs: [peer(14), peer(19)], pred: peer(8) };
 const digest = (from: Peer, lower: Peer | null, at = 0): [number, Input] => [at, deliver(from, { t: 'digest', entries: [], from: lower })];
@@ -15,8 +15,8 @@ const fetch = (n: number): Input => deliver(peer(2), { t: 'fetch', rid: 3, key: 
 const fetched = (effects: readonly { kind: string }[]) => sends(effects as never, 'fetched').map((s) => s.msg.status);
 
 /** Peer 9 with its predecessor 8 declared gone: three missed rounds. */
-function predGone(before: readonly (Input | [number, Input])[]): (Input | [number, Input])[] {
-  const ping: Input = { kind: 'timer', name: 'ping', arg: 0 };
+function predGone(before: readonly Timed[]): Timed[] {
+  const ping = fire('ping');
   return [...before, ping, ping, ping, ping];
 }
 
@@ -77,7 +77,7 @@ test('a hand-off vouches from where the new predecessor\'s range begins, and wha
 
 test('a predecessor\'s announced range lets the successor answer for it the moment it is declared gone', (t) => {
   // 8 announced (5, 8] in its digests; declared gone, 5 rectifies 9, which serves (5, 9] at once.
-  const before: (Input | [number, Input])[] = [AT9, digest(peer(8), peer(5))];
+  const before: Timed[] = [AT9, digest(peer(8), peer(5))];
   const taken = drive(peer(9), [...predGone(before), rectify(peer(5)), fetch(6)]);
   t.is(taken.state.pred?.addr, 'p5');
   t.deepEqual(fetched(taken.effects), ['missing']);
@@ -140,7 +140,7 @@ test('a leaving predecessor\'s vouched range joins what the successor holds', (t
 
 test('a failed stabilize query goes to the next entry of the list, whose answer refills it', (t) => {
   // A list one entry short: the head's answer would refill it, and the query to the head fails.
-  const start: Input[] = [{ kind: 'init', succs: [peer(14), peer(19)], pred: peer(8) }, { kind: 'timer', name: 'stabilize', arg: 0 }];
+  const start: Timed[] = [{ kind: 'init', succs: [peer(14), peer(19)], pred: peer(8) }, fire('stabilize')];
   const [query] = sends(drive(peer(9), start).effects, 'get-state');
   const failed = driveThen(peer(9), start, [{ kind: 'send-failed', to: peer(14), msg: query.msg }]);
   const [next] = sends(failed.effects, 'get-state');
@@ -154,7 +154,7 @@ test('a failed stabilize query goes to the next entry of the list, whose answer 
 
 test('a store\'s replica from a primary that has not learned of a joiner goes on to the joiner', (t) => {
   // 9's predecessor is 8, which joined between 5 and 9; 5 still sends its replicas to 9.
-  const at9: Input[] = [AT9];
+  const at9: Timed[] = [AT9];
   const { effects } = driveThen(peer(9), at9, [deliver(peer(5), { t: 'replicate', rid: 4, records: [rec(3)] })]);
   t.deepEqual(sends(effects, 'replicated').map((s) => s.to.addr), ['p5']);
   t.deepEqual(sends(effects, 'replicate').map((s) => [s.to.addr, s.msg.rid, s.msg.records.map((r) => r.key.name)]), [['p8', 0, ['3']]]);
@@ -164,7 +164,7 @@ test('a store\'s replica from a primary that has not learned of a joiner goes on
 });
 
 test('a leaver tells a peer that rectifies it where to go, and lingers a moment before it stops', (t) => {
-  const leaving: Input[] = [AT9, { kind: 'command', cmd: { op: 'leave', rid: 1 } }];
+  const leaving: Timed[] = [AT9, { kind: 'command', cmd: { op: 'leave', rid: 1 } }];
   const { effects } = driveThen(peer(9), leaving, [rectify(peer(10))]);
   t.deepEqual(sends(effects, 'leave-notice').map((s) => [s.to.addr, s.msg.succs.map((p) => p.addr)]), [['p10', ['p14', 'p19']]]);
   // Its predecessor, told already, is not told twice.
@@ -176,9 +176,9 @@ test('a predecessor that stood a detection period and two stabilize rounds with 
   const member = joined(peer(9), [peer(14), peer(19)]);
   const vouched = [...member, deliver(peer(14), { t: 'handoff', records: [], from: peer(7) })];
   const settle = cfg.missLimit * cfg.pingInterval + 2 * cfg.stabilizeInterval;
-  const early = drive(peer(9), [...vouched, [100, rectify(peer(5))], [100 + settle - 1, { kind: 'timer', name: 'ping', arg: 0 }]]).state;
+  const early = drive(peer(9), [...vouched, [100, rectify(peer(5))], [100 + settle - 1, fire('ping')]]).state;
   t.false(isReady(early, 100 + settle - 1));
-  const late = drive(peer(9), [...vouched, [100, rectify(peer(5))], [100 + settle, { kind: 'timer', name: 'ping', arg: 0 }]]).state;
+  const late = drive(peer(9), [...vouched, [100, rectify(peer(5))], [100 + settle, fire('ping')]]).state;
   t.is(late.held?.id, peer(5).id);
   t.true(isReady(late, 100 + settle));
 });

@@ -4,20 +4,20 @@
  */
 import test from 'ava';
 import type { Input, Peer } from './types';
-import { addrs, cfg, deliver, drive, driveThen, key, peer, sends, timers } from './testing/drive';
+import { addrs, cfg, deliver, drive, driveThen, key, peer, sends, fire, type Timed } from './testing/drive';
 
 const SEED: Input = { kind: 'init', succs: [peer(8), peer(9), peer(14)], pred: peer(4) };
-const tick: Input = { kind: 'timer', name: 'fix-fingers', arg: 0 };
+const tick = fire('fix-fingers');
 
 /** One round of repair answered by `answer` (the successor list the lookup finds). */
-function round(before: readonly Input[], answer: readonly Peer[]): Input[] {
+function round(before: readonly Timed[], answer: readonly Peer[]): Timed[] {
   const [find] = sends(driveThen(peer(5), before, [tick]).effects, 'find');
   return find ? [...before, tick, deliver(find.to, { t: 'found', rid: find.msg.rid, done: true, peers: answer })] : [...before, tick];
 }
 
-test('each round re-arms the timer and repairs the next finger, settling every finger its answer covers', (t) => {
+test('each round sets the next one and repairs the next finger, settling every finger its answer covers', (t) => {
   const first = driveThen(peer(5), [SEED], [tick]);
-  t.deepEqual(timers(first.effects, 'fix-fingers').map((e) => e.delay), [cfg.fixFingersInterval]);
+  t.is(first.state.due['fix-fingers'], cfg.fixFingersInterval);
   // Fingers 0 and 1 start at 6 and 7: the successor answers both without a message.
   t.deepEqual(sends(first.effects, 'find'), []);
   t.deepEqual(addrs(first.state.fingers.slice(0, 3)), ['p8', 'p8', null]);
@@ -57,6 +57,5 @@ test('one repair lookup at a time, and none before joining', (t) => {
   // Client lookups under way do not hold repair up.
   const get: Input = { kind: 'command', cmd: { op: 'get', rid: 1, key: key(100) } };
   t.deepEqual(sends(driveThen(peer(5), [SEED, tick, get], [tick]).effects, 'find').map((s) => s.msg.target.id), ['09']);
-  const idle = drive(peer(5), [tick]);
-  t.deepEqual(idle.effects.map((e) => e.kind), ['timer']);
+  t.deepEqual(drive(peer(5), [{ kind: 'tick' }]).effects, []);
 });

@@ -9,7 +9,7 @@ import type { Tx } from './tx';
 import type { Peer } from './types';
 
 export function onFixFingersTimer(tx: Tx): void {
-  tx.timer('fix-fingers', tx.s.cfg.fixFingersInterval);
+  tx.due('fix-fingers', tx.s.cfg.fixFingersInterval);
   if (tx.s.phase !== 'member') return;
   for (const op of tx.s.ops.values()) if (op.purpose === 'finger') return;
   const k = tx.s.fingerNext;

@@ -4,17 +4,19 @@
  * 2, 4, 5, 8, 9, 14, 19 looks up key 100 unless said: it knows 8, 9 and 14, so it asks 14 first.
  */
 import test from 'ava';
-import type { Effect, Input, Msg, Peer } from './types';
-import { cfg, deliver, drive, driveThen, enc, joined, key, peer, pump, rec, replies, sends, timers } from './testing/drive';
+import { timeoutFor } from './config';
+import type { Effect, Input, Msg, Peer, PeerState } from './types';
+import { cfg, deliver, drive, driveThen, enc, fire, joined, key, peer, pump, rec, replies, sends, type Timed } from './testing/drive';
 
 const SEED: Input = { kind: 'init', succs: [peer(8), peer(9), peer(14)], pred: peer(4) };
 const get = (n = 100, rid = 1): Input => ({ kind: 'command', cmd: { op: 'get', rid, key: key(n) } });
 const put = (n = 100, rid = 1): Input => ({ kind: 'command', cmd: { op: 'put', rid, key: key(n), value: enc('v') } });
 const found = (rid: number, done: boolean, peers: readonly Peer[]): Msg => ({ t: 'found', rid, done, peers });
-const fire = (e: Effect): Input[] => (e.kind === 'timer' && (e.name === 'rpc' || e.name === 'retry') ? [{ kind: 'timer', name: e.name, arg: e.arg }] : []);
+/** Answers nothing: every hop times out (pump moves time on to each lookup deadline). */
+const silent = (): Input[] => [];
 const asked = (effects: readonly Effect[]) => sends(effects, 'find').map((s) => s.to.addr);
 /** The request id of the last lookup `inputs` start. */
-const ridOf = (inputs: readonly Input[]) => sends(drive(peer(5), inputs).effects, 'find').slice(-1)[0].msg.rid;
+const ridOf = (inputs: readonly Timed[]) => sends(drive(peer(5), inputs).effects, 'find').slice(-1)[0].msg.rid;
 const once = { ...cfg, opAttempts: 1 };
 
 test('a lookup asks the known peer closest before the key, then the closer peers it is told of', (t) => {
@@ -22,7 +24,7 @@ test('a lookup asks the known peer closest before the key, then the closer peers
   const { effects } = driveThen(peer(5), [SEED, get()], [deliver(peer(14), found(rid, false, [peer(5), peer(9), peer(60), peer(40)]))]);
   t.deepEqual(asked(effects), ['p60'], 'itself and peers it already had in mind are not asked again');
   // Timeouts walk down the list: the new peers first, then the earlier candidates after 14.
-  const walk = pump(peer(5), [SEED, get(), deliver(peer(14), found(rid, false, [peer(60), peer(40)]))], fire, once);
+  const walk = pump(peer(5), [SEED, get(), deliver(peer(14), found(rid, false, [peer(60), peer(40)]))], silent, once);
   t.deepEqual(asked(walk.effects), ['p14', 'p60', 'p40', 'p9', 'p8']);
   t.like(replies(walk.effects)[0]?.reply, { ok: false, op: 'get', error: 'no answer', hops: 5 });
 });
@@ -45,7 +47,7 @@ test('a done answer sends the request to the head of the successors it names', (
 
 test('an answer with nowhere left to go fails the attempt as "no route"', (t) => {
   const start: Input[] = [{ kind: 'init', succs: [peer(8)], pred: peer(4) }, get()];
-  const { effects } = pump(peer(5), start, (e) => (e.kind === 'send' && e.msg.t === 'find' ? [deliver(peer(8), found(e.msg.rid, false, []))] : fire(e)), once);
+  const { effects } = pump(peer(5), start, (e) => (e.kind === 'send' && e.msg.t === 'find' ? [deliver(peer(8), found(e.msg.rid, false, []))] : []), once);
   t.like(replies(effects)[0]?.reply, { ok: false, error: 'no route', hops: 1 });
 });
 
@@ -57,21 +59,24 @@ test('a lookup gives up after maxHops hops in one attempt', (t) => {
 });
 
 test('an operation is tried opAttempts times, each after a back-off of about one ping interval', (t) => {
-  const { effects } = pump(peer(5), [{ kind: 'init', succs: [peer(8)], pred: peer(4) }, get()], fire);
+  const { effects } = pump(peer(5), [{ kind: 'init', succs: [peer(8)], pred: peer(4) }, get()], silent);
   t.deepEqual(asked(effects), Array<string>(cfg.opAttempts).fill('p8'));
-  t.deepEqual(timers(effects, 'retry').map((e) => e.delay), Array<number>(cfg.opAttempts - 1).fill(Math.min(cfg.rpcTimeout, cfg.pingInterval)));
+  const start: Timed[] = [{ kind: 'init', succs: [peer(8)], pred: peer(4) }, get()];
+  const rid = ridOf(start);
+  const [, , op] = [0, 0, drive(peer(5), [...start, [100, fire({ op: rid })]]).state.ops.get(rid)];
+  t.like(op, { stage: 'wait', attempts: 2, deadline: 100 + Math.min(cfg.rpcTimeout, cfg.pingInterval) });
   t.like(replies(effects)[0]?.reply, { ok: false, error: 'no answer', hops: cfg.opAttempts });
 });
 
-test('a holder that does not answer in time fails the attempt; a timer of an earlier stage is ignored', (t) => {
+test('a holder that does not answer in time fails the attempt; it gets its own time, not what was left of the hop', (t) => {
   const rid = ridOf([SEED, put()]);
-  const start: Input[] = [SEED, put(), deliver(peer(14), found(rid, true, [peer(100)]))];
+  const start: Timed[] = [SEED, put(), [300, deliver(peer(14), found(rid, true, [peer(100)]))]];
   const first = drive(peer(5), start, once);
   t.deepEqual(sends(first.effects, 'store').map((s) => s.to.addr), ['p100']);
-  const [hopTimer, storeTimer] = timers(first.effects, 'rpc');
-  const stale = driveThen(peer(5), start, [{ kind: 'timer', name: 'rpc', arg: hopTimer.arg }], once);
-  t.deepEqual(replies(stale.effects), []);
-  const late = driveThen(peer(5), start, [{ kind: 'timer', name: 'rpc', arg: storeTimer.arg }], once);
+  t.is(first.state.ops.get(rid)?.deadline, 300 + timeoutFor(cfg, enc('v').length, 2));
+  // At the hop's old deadline nothing happens to the request.
+  t.deepEqual(replies(driveThen(peer(5), start, [[cfg.rpcTimeout, { kind: 'tick' }]], once).effects), []);
+  const late = driveThen(peer(5), start, [[300 + timeoutFor(cfg, enc('v').length, 2), { kind: 'tick' }]], once);
   t.like(replies(late.effects)[0]?.reply, { ok: false, op: 'put', error: 'holder did not answer' });
 });
 
@@ -92,7 +97,7 @@ test('a failed send moves a lookup on only when it is the send the lookup waits 
 
 test('answers from a peer other than the holder, or for another operation, are ignored', (t) => {
   const rid = ridOf([SEED, get()]);
-  const atHolder: Input[] = [SEED, get(), deliver(peer(14), found(rid, true, [peer(100)]))];
+  const atHolder: Timed[] = [SEED, get(), deliver(peer(14), found(rid, true, [peer(100)]))];
   const record = rec(100);
   t.deepEqual(replies(driveThen(peer(5), atHolder, [deliver(peer(101), { t: 'fetched', rid, status: 'found', rec: record })]).effects), []);
   t.deepEqual(replies(driveThen(peer(5), atHolder, [deliver(peer(100), { t: 'stored', rid, status: 'ok', version: 1, holders: [] })]).effects), []);
@@ -108,11 +113,10 @@ test('a peer serves a key it is primary for itself, and says so when the key is 
   t.like(replies(lone.effects)[0], { rid: 1, reply: { ok: true, op: 'put', version: 1, hops: 0 } });
   t.deepEqual(replies(lone.effects)[1], { rid: 2, reply: { ok: false, op: 'get', error: 'not found', hops: 0 } });
   t.is(lone.state.ops.size, 0, 'nothing is left to retry');
-  t.deepEqual(timers(lone.effects, 'retry'), []);
 });
 
 /** Peer 5, joined but not ready (no hand-off yet), runs `cmd` and 14 answers that 5 is the primary. */
-function atUnreadyPrimary(cmd: Input): { effects: Effect[] } {
+function atUnreadyPrimary(cmd: Input): { state: PeerState; effects: Effect[] } {
   const member = [...joined(peer(5), [peer(8), peer(9), peer(14)]), cmd];
   return driveThen(peer(5), member, [deliver(peer(14), found(ridOf(member), true, [peer(5), peer(8)]))]);
 }
@@ -120,48 +124,47 @@ function atUnreadyPrimary(cmd: Input): { effects: Effect[] } {
 test('a peer that learns it holds the key but is not ready yet does not send the request to itself', (t) => {
   const { effects } = atUnreadyPrimary(get(5));
   t.deepEqual(sends(effects, 'fetch'), []);
-  t.is(timers(effects, 'retry').length, 1);
+  t.deepEqual([...atUnreadyPrimary(get(5)).state.ops.values()].map((op) => op.stage), ['wait']);
 });
 
-test('a retry timer for an operation that is not waiting does nothing', (t) => {
+test('an operation under way waits for its hop, and only for it: its one deadline is the hop\'s', (t) => {
   const rid = ridOf([SEED, get()]);
-  t.deepEqual(driveThen(peer(5), [SEED, get()], [{ kind: 'timer', name: 'retry', arg: rid }]).effects, []);
+  t.like(drive(peer(5), [SEED, [50, get()]]).state.ops.get(rid), { stage: 'route', deadline: 50 + cfg.rpcTimeout });
 });
 
 test('a join whose bootstrap peer answers with no route ends as "bootstrap peer unreachable"', (t) => {
-  const { state, effects } = pump(peer(5), [{ kind: 'join', via: 'p4' }], (e) => (e.kind === 'send' && e.msg.t === 'find' ? [deliver(peer(4), found(e.msg.rid, false, []))] : fire(e)));
+  const { state, effects } = pump(peer(5), [{ kind: 'join', via: 'p4' }], (e) => (e.kind === 'send' && e.msg.t === 'find' ? [deliver(peer(4), found(e.msg.rid, false, []))] : []));
   t.is(state.phase, 'stopped');
   t.deepEqual(effects.flatMap((e) => (e.kind === 'log' && e.event.ev === 'join-failed' ? [e.event.reason] : [])), ['bootstrap peer unreachable']);
 });
 
-test('a timer from an earlier hop, firing once the request is at its holder, is ignored', (t) => {
+test('the first hop\'s deadline, passing once the request is at its holder, changes nothing', (t) => {
   const rid = ridOf([SEED, get()]);
-  const first = drive(peer(5), [SEED, get()]);
-  const [hop1] = timers(first.effects, 'rpc');
-  const atHolder: Input[] = [SEED, get(), deliver(peer(14), found(rid, false, [peer(60)])), deliver(peer(60), found(rid, true, [peer(100)]))];
+  const atHolder: Timed[] = [SEED, get(), [100, deliver(peer(14), found(rid, false, [peer(60)]))], [200, deliver(peer(60), found(rid, true, [peer(100)]))]];
   t.deepEqual(sends(drive(peer(5), atHolder).effects, 'fetch').map((s) => s.to.addr), ['p100']);
-  t.deepEqual(driveThen(peer(5), atHolder, [{ kind: 'timer', name: 'rpc', arg: hop1.arg }], once).effects, []);
+  const tick = driveThen(peer(5), atHolder, [[cfg.rpcTimeout, { kind: 'tick' }]], once).effects;
+  t.deepEqual([...replies(tick), ...sends(tick, 'fetch')], []);
 });
 
-test('a timer from a failed attempt, firing during the next attempt, is ignored', (t) => {
-  const start: Input[] = [{ kind: 'init', succs: [peer(8)], pred: peer(4) }, get()];
-  const first = drive(peer(5), start);
-  const [hop1] = timers(first.effects, 'rpc');
-  const rid = sends(first.effects, 'find')[0].msg.rid;
-  const retried: Input[] = [...start, { kind: 'send-failed', to: peer(8), msg: { t: 'find', rid, target: key(100) } }, { kind: 'timer', name: 'retry', arg: rid }];
+test('the deadline of a failed attempt, passing during the next attempt, changes nothing', (t) => {
+  const start: Timed[] = [{ kind: 'init', succs: [peer(8)], pred: peer(4) }, get()];
+  const rid = ridOf(start);
+  const retried: Timed[] = [...start, [10, { kind: 'send-failed', to: peer(8), msg: { t: 'find', rid, target: key(100) } }], [200, fire({ op: rid })]];
   t.deepEqual(asked(drive(peer(5), retried).effects), ['p8', 'p8']);
-  t.deepEqual(driveThen(peer(5), retried, [{ kind: 'timer', name: 'rpc', arg: hop1.arg }]).effects, []);
+  t.like(drive(peer(5), retried).state.ops.get(rid), { stage: 'route', attempts: 2, deadline: 200 + cfg.rpcTimeout });
+  const tick = driveThen(peer(5), retried, [[cfg.rpcTimeout, { kind: 'tick' }]]).effects;
+  t.deepEqual([...replies(tick), ...sends(tick, 'find').filter((s) => s.msg.rid === rid)], []);
 });
 
 test('a put that learns this peer is the primary but not ready yet is retried later', (t) => {
   const { effects } = atUnreadyPrimary(put(5));
   t.deepEqual(sends(effects, 'store'), []);
   t.deepEqual(sends(effects, 'replicate'), []);
-  t.is(timers(effects, 'retry').length, 1);
+  t.deepEqual([...atUnreadyPrimary(put(5)).state.ops.values()].map((op) => op.stage), ['wait']);
 });
 
 test('a put at its own primary whose replica cannot be reached is refused, not left hanging', (t) => {
-  const start: Input[] = [SEED, put(5)];
+  const start: Timed[] = [SEED, put(5)];
   const [replica] = sends(drive(peer(5), start, once).effects, 'replicate');
   t.is(replica.to.addr, 'p8');
   const { effects } = driveThen(peer(5), start, [{ kind: 'send-failed', to: peer(8), msg: replica.msg }], once);
@@ -170,14 +173,14 @@ test('a put at its own primary whose replica cannot be reached is refused, not l
 
 test('a request whose send to the holder fails moves on at once', (t) => {
   const rid = ridOf([SEED, get()]);
-  const atHolder: Input[] = [SEED, get(), deliver(peer(14), found(rid, true, [peer(100)]))];
+  const atHolder: Timed[] = [SEED, get(), deliver(peer(14), found(rid, true, [peer(100)]))];
   const { effects } = driveThen(peer(5), atHolder, [{ kind: 'send-failed', to: peer(100), msg: { t: 'fetch', rid, key: key(100) } }], once);
   t.like(replies(effects)[0]?.reply, { ok: false, op: 'get', error: 'holder did not answer' });
 });
 
 test('a fetch answer for a put is ignored', (t) => {
   const rid = ridOf([SEED, put()]);
-  const atHolder: Input[] = [SEED, put(), deliver(peer(14), found(rid, true, [peer(100)]))];
+  const atHolder: Timed[] = [SEED, put(), deliver(peer(14), found(rid, true, [peer(100)]))];
   t.deepEqual(replies(driveThen(peer(5), atHolder, [deliver(peer(100), { t: 'fetched', rid, status: 'found', rec: rec(100) })]).effects), []);
 });
 

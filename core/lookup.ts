@@ -17,7 +17,7 @@ const CANDIDATES = 3;
 
 export function startOp(tx: Tx, purpose: Op['purpose'], arg: number, target: Point, key: Key | null = null, value: Uint8Array | null = null, bootstrap: Peer | null = null): void {
   const rid = tx.rid();
-  const op: Op = { rid, purpose, arg, target, key, value, bootstrap, stage: 'route', candidates: [], holders: [], hops: 0, attempts: 1, seq: 0 };
+  const op: Op = { rid, purpose, arg, target, key, value, bootstrap, stage: 'route', candidates: [], holders: [], hops: 0, attempts: 1, deadline: Infinity };
   putOp(tx, op);
   if (bootstrap) ask(tx, op, [bootstrap]);
   else routeLocally(tx, op);
@@ -48,10 +48,8 @@ function routeLocally(tx: Tx, op: Op): void {
 
 function ask(tx: Tx, op: Op, candidates: readonly Peer[]): void {
   if (op.hops >= tx.s.cfg.maxHops) return attemptFailed(tx, op, 'too many hops');
-  const next: Op = { ...op, stage: 'route', candidates, hops: op.hops + 1, seq: op.seq + 1 };
-  putOp(tx, next);
+  putOp(tx, { ...op, stage: 'route', candidates, hops: op.hops + 1, deadline: tx.now + tx.s.cfg.rpcTimeout });
   tx.send(candidates[0], { t: 'find', rid: op.rid, target: op.target });
-  tx.timer('rpc', tx.s.cfg.rpcTimeout, op.rid * 1024 + (next.seq % 1024));
 }
 
 /**
@@ -76,20 +74,21 @@ function answered(tx: Tx, op: Op, answerer: Peer, holders: readonly Peer[]): voi
 }
 
 function finalRemote(tx: Tx, op: Op, holders: readonly Peer[]): void {
-  const next: Op = { ...op, stage: 'final', holders, seq: op.seq + 1 };
-  putOp(tx, next);
+  // A store travels to the primary, then to its replicas, before the answer comes back.
+  putOp(tx, { ...op, stage: 'final', holders, deadline: tx.now + timeoutFor(tx.s.cfg, op.value?.length ?? 0, 2) });
   const msg: Msg = op.purpose === 'put'
     ? { t: 'store', rid: op.rid, key: op.key as Key, value: op.value as Uint8Array }
     : { t: 'fetch', rid: op.rid, key: op.key as Key };
   tx.send(holders[0], msg);
-  // A store travels to the primary, then to its replicas, before the answer comes back.
-  tx.timer('rpc', timeoutFor(tx.s.cfg, op.value?.length ?? 0, 2), op.rid * 1024 + (next.seq % 1024));
 }
 
 function finalLocally(tx: Tx, op: Op): void {
   if (op.purpose === 'put') {
     const status = acceptStore(tx, op.key as Key, op.value as Uint8Array, tx.s.self, op.rid);
-    if (status !== 'ok') attemptFailed(tx, op, status);
+    if (status !== 'ok') return attemptFailed(tx, op, status);
+    // Stored here, and waiting on the replicas: the store's own deadline says when that failed.
+    const waiting = tx.s.ops.get(op.rid);
+    if (waiting) putOp(tx, { ...waiting, deadline: Infinity });
     return;
   }
   const answer = serveFetch(tx.s, op.key as Key, tx.now);
@@ -116,9 +115,9 @@ export function onFound(tx: Tx, from: Peer, msg: Extract<Msg, { t: 'found' }>): 
 }
 
 /** The peer asked did not answer in time, or the send failed: try the next candidate. */
-export function onHopFailed(tx: Tx, rid: number, seq: number | null): void {
+export function onHopFailed(tx: Tx, rid: number): void {
   const op = tx.s.ops.get(rid);
-  if (!op || op.stage === 'wait' || (seq !== null && op.seq % 1024 !== seq)) return;
+  if (!op || op.stage === 'wait') return;
   if (op.stage === 'route' && op.candidates.length > 1) return ask(tx, op, op.candidates.slice(1));
   attemptFailed(tx, op, op.stage === 'route' ? 'no answer' : 'holder did not answer');
 }
@@ -127,7 +126,7 @@ export function onHopFailed(tx: Tx, rid: number, seq: number | null): void {
 export function onPeerGone(tx: Tx, gone: Point): void {
   for (const op of tx.s.ops.values()) {
     const peer = waitingOn(op);
-    if (peer && same(peer, gone)) onHopFailed(tx, op.rid, null);
+    if (peer && same(peer, gone)) onHopFailed(tx, op.rid);
   }
 }
 
@@ -148,7 +147,7 @@ export function storeRefused(tx: Tx, rid: number, status: StoreStatus): void {
 export function onSendFailed(tx: Tx, to: Peer, rid: number): void {
   const op = tx.s.ops.get(rid);
   const peer = op && waitingOn(op);
-  if (peer && same(peer, to)) onHopFailed(tx, rid, null);
+  if (peer && same(peer, to)) onHopFailed(tx, rid);
 }
 
 function waitingOn(op: Op): Peer | undefined {
@@ -179,9 +178,8 @@ function finishGet(tx: Tx, op: Op, rec: NonNullable<Extract<Msg, { t: 'fetched' 
 /** Back off, then try the whole operation again, up to cfg.opAttempts attempts. */
 function attemptFailed(tx: Tx, op: Op, why: string): void {
   if (op.attempts >= tx.s.cfg.opAttempts) return failOp(tx, op, why);
-  putOp(tx, { ...op, stage: 'wait', candidates: [], holders: [], attempts: op.attempts + 1, seq: op.seq + 1 });
   // Back off about one ping interval: long enough for the ring to notice a departure.
-  tx.timer('retry', Math.min(tx.s.cfg.rpcTimeout, tx.s.cfg.pingInterval), op.rid);
+  putOp(tx, { ...op, stage: 'wait', candidates: [], holders: [], attempts: op.attempts + 1, deadline: tx.now + Math.min(tx.s.cfg.rpcTimeout, tx.s.cfg.pingInterval) });
 }
 
 export function onRetry(tx: Tx, rid: number): void {

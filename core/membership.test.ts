@@ -4,18 +4,18 @@
  */
 import test from 'ava';
 import type { Effect, Input, Msg, Peer, PeerState } from './types';
-import { addrs, cfg, deliver, drive, driveThen, joined, key, lingered, logs, peer, rec, replies, sends, timers, type Timed } from './testing/drive';
+import { addrs, cfg, deliver, drive, driveThen, fire, joined, key, lingered, logs, peer, rec, replies, sends, type Timed } from './testing/drive';
 
 const SEED: Input = { kind: 'init', succs: [peer(8), peer(9), peer(14)], pred: peer(4) };
-const ping: Input = { kind: 'timer', name: 'ping', arg: 0 };
-const stabilize: Input = { kind: 'timer', name: 'stabilize', arg: 0 };
+const ping = fire('ping');
+const stabilize = fire('stabilize');
 const pong = (from: Peer, nonce = 0, member = true) => deliver(from, { t: 'pong', nonce, member });
 const leaveNotice = (from: Peer, succs: readonly Peer[], rid = 3) => deliver(from, { t: 'leave-notice', rid, succs });
 const leaveCmd = (rid = 1): Input => ({ kind: 'command', cmd: { op: 'leave', rid } });
 
 /** missLimit ping rounds in which every watched peer but `silent` answers. */
-function silentRounds(silent: readonly number[], answering: readonly number[]): Input[] {
-  const rounds: Input[] = [];
+function silentRounds(silent: readonly number[], answering: readonly number[]): Timed[] {
+  const rounds: Timed[] = [];
   for (let i = 0; i < cfg.missLimit; i++) rounds.push(ping, ...answering.filter((n) => !silent.includes(n)).map((n) => pong(peer(n))));
   return rounds.concat(ping);
 }
@@ -154,7 +154,7 @@ test('a new predecessor is handed every record it is to hold, its range and the 
 
 test('any message from a watched peer counts as its answer to the last ping', (t) => {
   const find = deliver(peer(8), { t: 'find', rid: 99, target: key(100) });
-  const rounds: Input[] = [SEED];
+  const rounds: Timed[] = [SEED];
   for (let i = 0; i <= cfg.missLimit; i++) rounds.push(ping, find, pong(peer(9)), pong(peer(14)), pong(peer(4)));
   const { state, effects } = drive(peer(5), rounds);
   t.deepEqual(logs(effects, 'peer-gone'), []);
@@ -191,7 +191,7 @@ test('only a member can leave', (t) => {
 });
 
 test('a leave hands the records to the successor and tells the predecessor, then stops once both acknowledge', (t) => {
-  const start: Input[] = [SEED, deliver(peer(8), { t: 'replicate', rid: 0, records: [rec(3), rec(5)] }), leaveCmd()];
+  const start: Timed[] = [SEED, deliver(peer(8), { t: 'replicate', rid: 0, records: [rec(3), rec(5)] }), leaveCmd()];
   const { state, effects } = drive(peer(5), start);
   t.is(state.phase, 'leaving');
   const [leaveMsg] = sends(effects, 'leave');
@@ -200,8 +200,8 @@ test('a leave hands the records to the successor and tells the predecessor, then
   t.deepEqual(leaveMsg.msg.pred, peer(4));
   t.deepEqual(sends(effects, 'leave-notice').map((s) => [s.to.addr, addrs(s.msg.succs)]), [['p4', ['p8', 'p9', 'p14']]]);
   t.deepEqual(logs(effects, 'records-moved').map((e) => [e.to.addr, e.count, e.why]), [['p8', 2, 'leave']]);
-  // The leave timer allows for the bytes handed over, twice (there and the answer back).
-  t.deepEqual(timers(effects, 'leave').map((e) => e.delay), [cfg.rpcTimeout + (2 * 4) / cfg.transferRate]);
+  // The leave's deadline allows for the bytes handed over, twice (there and the answer back).
+  t.is(state.leaving?.deadline, cfg.rpcTimeout + (2 * 4) / cfg.transferRate);
   const { rid, noticeRid } = leaveRids(start);
   t.not(rid, noticeRid);
   const heirOnly = drive(peer(5), [...start, deliver(peer(8), { t: 'leave-ack', rid })]);
@@ -211,13 +211,13 @@ test('a leave hands the records to the successor and tells the predecessor, then
   t.is(drive(peer(5), [...start, deliver(peer(8), { t: 'leave-ack', rid }), deliver(peer(4), { t: 'leave-ack', rid: other })]).state.phase, 'leaving');
   // The predecessor acknowledging the hand-over's rid has not acknowledged the notice.
   t.is(drive(peer(5), [...start, deliver(peer(8), { t: 'leave-ack', rid }), deliver(peer(4), { t: 'leave-ack', rid })]).state.phase, 'leaving');
-  const acked: Input[] = [...start, deliver(peer(8), { t: 'leave-ack', rid }), deliver(peer(4), { t: 'leave-ack', rid: noticeRid })];
+  const acked: Timed[] = [...start, deliver(peer(8), { t: 'leave-ack', rid }), deliver(peer(4), { t: 'leave-ack', rid: noticeRid })];
   // Handed over, it answers at once and lingers a stabilize round and an rpcTimeout before it stops.
   const handed = drive(peer(5), acked);
   t.is(handed.state.phase, 'leaving');
   t.deepEqual(replies(handed.effects), [{ rid: 1, reply: { ok: true, op: 'leave', kept: 0, told: true } }]);
   t.deepEqual(logs(handed.effects, 'left'), [{ ev: 'left', kept: 0, told: true }]);
-  t.is(timers(handed.effects, 'leave').slice(-1)[0].delay, cfg.stabilizeInterval + cfg.rpcTimeout);
+  t.is(handed.state.leaving?.deadline, cfg.stabilizeInterval + cfg.rpcTimeout);
   const done = drive(peer(5), lingered(peer(5), acked));
   t.is(done.state.phase, 'stopped');
   t.deepEqual(done.effects.filter((e) => e.kind === 'stopped'), [{ kind: 'stopped', reason: 'left the ring' }]);
@@ -237,27 +237,26 @@ test('a lone peer leaves at once', (t) => {
 });
 
 test('a leave with no successor hands everything to the predecessor, and needs no notice', (t) => {
-  const start: Input[] = [{ kind: 'init', succs: [], pred: peer(4) }, deliver(peer(4), { t: 'replicate', rid: 0, records: [rec(5)] }), leaveCmd()];
+  const start: Timed[] = [{ kind: 'init', succs: [], pred: peer(4) }, deliver(peer(4), { t: 'replicate', rid: 0, records: [rec(5)] }), leaveCmd()];
   const { effects } = driveThen(peer(5), start.slice(0, -1), start.slice(-1));
   t.deepEqual(effects.flatMap((e) => (e.kind === 'send' ? [[e.to.addr, e.msg.t]] : [])), [['p4', 'leave']]);
   t.deepEqual(sends(effects, 'leave')[0].msg.records.map((r) => r.key.name), ['5']);
   t.is(drive(peer(5), lingered(peer(5), [...start, deliver(peer(4), { t: 'leave-ack', rid: leaveRids(start).rid })])).state.phase, 'stopped');
 });
 
-/** `inputs`, then the last leave timer they set, firing. */
-function expireLeave(inputs: readonly Input[]): Input[] {
-  const [last] = timers(drive(peer(5), inputs).effects, 'leave').slice(-1);
-  return [...inputs, { kind: 'timer', name: 'leave', arg: last.arg }];
+/** `inputs`, then the leave's deadline passing. */
+function expireLeave(inputs: readonly Timed[]): Timed[] {
+  return [...inputs, fire('leave')];
 }
 
 /** The rids of the hand-over to the heirs and of the notice to the predecessor (0 if none). */
-function leaveRids(inputs: readonly Input[]): { rid: number; noticeRid: number } {
+function leaveRids(inputs: readonly Timed[]): { rid: number; noticeRid: number } {
   const { effects } = drive(peer(5), inputs);
   return { rid: sends(effects, 'leave')[0].msg.rid, noticeRid: sends(effects, 'leave-notice')[0]?.msg.rid ?? 0 };
 }
 
 /** Failure reports for every hand-over `inputs` sent, in order: each one moves the leave on. */
-function failEachHeir(inputs: readonly Input[], count: number): Input[] {
+function failEachHeir(inputs: readonly Timed[], count: number): Timed[] {
   let out = [...inputs];
   for (let i = 0; i < count; i++) {
     const [sent] = sends(drive(peer(5), out).effects, 'leave').slice(-1);
@@ -267,31 +266,30 @@ function failEachHeir(inputs: readonly Input[], count: number): Input[] {
 }
 
 test('an heir that does not acknowledge in time is passed over for the next successor', (t) => {
-  const start: Input[] = [SEED, leaveCmd()];
+  const start: Timed[] = [SEED, leaveCmd()];
   const rid = sends(drive(peer(5), start).effects, 'leave')[0].msg.rid;
-  const [firstTimer] = timers(drive(peer(5), start).effects, 'leave');
   const stalled = expireLeave(start);
   t.deepEqual(sends(drive(peer(5), stalled).effects, 'leave').map((s) => s.to.addr), ['p8', 'p9']);
-  // A failure report about the heir already passed over, or its timer again, changes nothing.
+  // A failure report about the heir already passed over changes nothing.
   const stale: Input = { kind: 'send-failed', to: peer(8), msg: { t: 'leave', rid, pred: null, records: [], from: null } };
   t.deepEqual(driveThen(peer(5), stalled, [stale]).effects, []);
-  t.deepEqual(driveThen(peer(5), stalled, [{ kind: 'timer', name: 'leave', arg: firstTimer.arg }]).effects, []);
 });
 
-/** Lets every leave timer fire until peer 5 stops. */
-function expireAll(start: readonly Input[]): { state: PeerState; effects: Effect[] } {
+/** Lets every leave deadline pass until peer 5 stops; `stages`: how many passed. */
+function expireAll(start: readonly Timed[]): { state: PeerState; effects: Effect[]; stages: number } {
   let inputs = [...start];
-  for (let i = 0; i < 100 && drive(peer(5), inputs).state.phase === 'leaving'; i++) inputs = expireLeave(inputs);
-  return drive(peer(5), inputs);
+  let stages = 0;
+  for (; stages < 100 && drive(peer(5), inputs).state.phase === 'leaving'; stages++) inputs = expireLeave(inputs);
+  return { ...drive(peer(5), inputs), stages };
 }
 
 test('when every heir fails the leaver pauses and goes over the list again, opAttempts rounds in all, then stops', (t) => {
-  const { state, effects } = expireAll([SEED, leaveCmd()]);
+  const { state, effects, stages } = expireAll([SEED, leaveCmd()]);
   t.is(state.phase, 'stopped');
   const round = ['p8', 'p9', 'p14', 'p4'];
   t.deepEqual(sends(effects, 'leave').map((s) => s.to.addr), Array.from({ length: cfg.opAttempts }, () => round).flat());
-  // A timer for each hand-off, one for each pause between rounds, and the last one's linger.
-  t.is(timers(effects, 'leave').length, round.length * cfg.opAttempts + cfg.opAttempts);
+  // A deadline for each hand-off, one for each pause between rounds, and the last one's linger.
+  t.is(stages, round.length * cfg.opAttempts + cfg.opAttempts);
   const lone = expireAll([{ kind: 'init', succs: [], pred: peer(4) }, deliver(peer(4), { t: 'replicate', rid: 0, records: [rec(5), rec(6)] }), leaveCmd(8)]);
   t.deepEqual(sends(lone.effects, 'leave').map((s) => s.to.addr), Array.from({ length: cfg.opAttempts }, () => 'p4'));
   // The records no one acknowledged went with the leaver, and it says so.
@@ -302,7 +300,7 @@ test('when every heir fails the leaver pauses and goes over the list again, opAt
 
 test('a predecessor that is also a successor is one heir, not two', (t) => {
   // The ring 4, 5, 8: peer 5's list is [8, 4] and its predecessor is 4.
-  const start: Input[] = [{ kind: 'init', succs: [peer(8), peer(4)], pred: peer(4) }, leaveCmd()];
+  const start: Timed[] = [{ kind: 'init', succs: [peer(8), peer(4)], pred: peer(4) }, leaveCmd()];
   t.deepEqual(drive(peer(5), failEachHeir(start, 2)).state.leaving?.heirs.map((p) => p.addr), ['p8', 'p4']);
   t.is(drive(peer(5), failEachHeir(start, 2)).state.leaving?.heir, -1, 'the round is over after two');
 });
@@ -316,7 +314,7 @@ test('a leaving peer whose successor is declared gone does not stabilize: it wou
 
 test('a leave whose heirs cannot be reached for a moment hands over on the next round', (t) => {
   // Found by the churn property (r = 1): one failed send used to end the leave, records and all.
-  const start: Input[] = [{ kind: 'init', succs: [peer(8)], pred: peer(4) }, deliver(peer(8), { t: 'replicate', rid: 0, records: [rec(5)] }), leaveCmd()];
+  const start: Timed[] = [{ kind: 'init', succs: [peer(8)], pred: peer(4) }, deliver(peer(8), { t: 'replicate', rid: 0, records: [rec(5)] }), leaveCmd()];
   const failed = expireLeave(failEachHeir(start, 2));
   const again = driveThen(peer(5), start, failed.slice(start.length));
   t.is(again.state.phase, 'leaving');
@@ -328,7 +326,7 @@ test('a leave whose heirs cannot be reached for a moment hands over on the next 
 test('a leaver whose successors are all cut off hands its records to its predecessor', (t) => {
   // Found by the churn property (r = 1): the one successor was behind a partition for longer
   // than the leave's rounds, and the leaver stopped with the only copy.
-  const start: Input[] = [{ kind: 'init', succs: [peer(8)], pred: peer(4) }, deliver(peer(8), { t: 'replicate', rid: 0, records: [rec(5)] }), leaveCmd()];
+  const start: Timed[] = [{ kind: 'init', succs: [peer(8)], pred: peer(4) }, deliver(peer(8), { t: 'replicate', rid: 0, records: [rec(5)] }), leaveCmd()];
   const cut = failEachHeir(start, 1);
   const handed = driveThen(peer(5), start, cut.slice(start.length));
   t.deepEqual(sends(handed.effects, 'leave').map((s) => [s.to.addr, s.msg.records.map((r) => r.key.name)]), [['p4', ['5']]]);
@@ -339,7 +337,7 @@ test('a leaver whose successors are all cut off hands its records to its predece
 });
 
 test('a notice that cannot be sent is sent again, opAttempts times, and does not hold up a leave the heir acknowledged', (t) => {
-  const start: Input[] = [SEED, leaveCmd()];
+  const start: Timed[] = [SEED, leaveCmd()];
   const { rid, noticeRid } = leaveRids(start);
   const failed: Input = { kind: 'send-failed', to: peer(4), msg: { t: 'leave-notice', rid: noticeRid, succs: [] } };
   const again = driveThen(peer(5), start, [failed]);
@@ -418,8 +416,8 @@ test('a pong leaves its sender with no miss and no ping outstanding', (t) => {
 });
 
 test('with several peers lost, each comes back on its own and the others stay lost', (t) => {
-  const left: Input[] = [SEED, leaveNotice(peer(8), [peer(9), peer(14), peer(19)]), leaveNotice(peer(19), [peer(2)])];
-  const lostNow = (inputs: readonly Input[]) => drive(peer(5), inputs).state.lost.map((l) => l.peer.addr);
+  const left: Timed[] = [SEED, leaveNotice(peer(8), [peer(9), peer(14), peer(19)]), leaveNotice(peer(19), [peer(2)])];
+  const lostNow = (inputs: readonly Timed[]) => drive(peer(5), inputs).state.lost.map((l) => l.peer.addr);
   t.deepEqual(lostNow(left), ['p8', 'p19']);
   t.deepEqual(lostNow([...left, deliver(peer(8), { t: 'rectify', ready: true, link: false, pred: null })]), ['p19']);
   const probe = sends(drive(peer(5), [...left, ping]).effects, 'ping').find((s) => s.to.addr === 'p8');
@@ -436,7 +434,7 @@ test('a peer lost twice is remembered once, as lost most recently', (t) => {
 });
 
 test('the first re-probe after a peer is lost already counts: its pong brings the peer back', (t) => {
-  const left: Input[] = [{ kind: 'init', succs: [peer(8)], pred: peer(8) }, leaveNotice(peer(8), [])];
+  const left: Timed[] = [{ kind: 'init', succs: [peer(8)], pred: peer(8) }, leaveNotice(peer(8), [])];
   const { state, effects } = drive(peer(5), [...left, ping]);
   const [probe] = sends(effects, 'ping');
   t.is(probe.msg.nonce, state.lost[0].nonceFrom, 'nothing else was asked since');
@@ -479,7 +477,7 @@ test('a successor handing its records to us keeps our predecessor, never taking 
 });
 
 test('a leave-ack from a peer that is neither heir nor predecessor does not finish the leave', (t) => {
-  const start: Input[] = [SEED, leaveCmd()];
+  const start: Timed[] = [SEED, leaveCmd()];
   const { rid, noticeRid } = leaveRids(start);
   const stray = drive(peer(5), [...start, deliver(peer(8), { t: 'leave-ack', rid }), deliver(peer(19), { t: 'leave-ack', rid: noticeRid })]);
   t.is(stray.state.leaving?.kept, null);
@@ -488,7 +486,7 @@ test('a leave-ack from a peer that is neither heir nor predecessor does not fini
 });
 
 test('a leaver is dropped from the fingers, and the other fingers stay', (t) => {
-  const tick: Input = { kind: 'timer', name: 'fix-fingers', arg: 0 };
+  const tick = fire('fix-fingers');
   const [find] = sends(drive(peer(5), [SEED, tick, tick]).effects, 'find');
   const fingered = [SEED, tick, tick, deliver(find.to, { t: 'found', rid: find.msg.rid, done: true, peers: [peer(9)] })];
   t.deepEqual(addrs(drive(peer(5), fingered).state.fingers.slice(0, 4)), ['p8', 'p8', 'p9', null]);
@@ -504,8 +502,8 @@ test('a joined peer whose predecessor dies but whose successors live does not jo
 });
 
 /** Peer 5 joined through 4, then lost its one successor and asked 4 again: the re-join's query. */
-function rejoining(): { inputs: Input[]; rid: number } {
-  const inputs: Input[] = [...joined(peer(5), [peer(8)]), ...silentRounds([8], [8])];
+function rejoining(): { inputs: Timed[]; rid: number } {
+  const inputs: Timed[] = [...joined(peer(5), [peer(8)]), ...silentRounds([8], [8])];
   const [again] = sends(driveThen(peer(5), inputs.slice(0, 2), inputs.slice(2)).effects, 'find');
   return { inputs, rid: again.msg.rid };
 }
@@ -515,7 +513,7 @@ test('a member re-joining that finds itself is back in the ring: nothing to retr
   const { state, effects } = driveThen(peer(5), inputs, [deliver(peer(4), { t: 'found', rid, done: true, peers: [peer(5)] })]);
   t.is(state.phase, 'member');
   t.deepEqual(logs(effects, 'bad-input'), []);
-  t.deepEqual(timers(effects, 'retry'), []);
+  t.is(state.ops.size, 0, 'nothing to retry');
 });
 
 test('a member whose re-join fails keeps going alone, and a second loss starts no second re-join', (t) => {
@@ -535,17 +533,15 @@ test('a joiner the ring still lists at its own address waits a detection period 
   const join: Input = { kind: 'join', via: 'p4' };
   const first = drive(peer(5), [join]);
   const [find] = sends(first.effects, 'find');
-  const [rpc] = timers(first.effects, 'rpc');
-  const listed = [join, deliver(peer(4), { t: 'found', rid: find.msg.rid, done: true, peers: [peer(5)] })];
+  const listed: Timed[] = [join, [100, deliver(peer(4), { t: 'found', rid: find.msg.rid, done: true, peers: [peer(5)] })]];
   const { state, effects } = driveThen(peer(5), [join], listed.slice(1));
   t.is(state.phase, 'joining');
   t.deepEqual(logs(effects, 'bad-input').map((e) => e.reason), ['the ring still lists this peer; retrying the join']);
-  t.deepEqual(timers(effects, 'retry').map((e) => e.delay), [cfg.pingInterval * cfg.missLimit]);
-  // The retry asks the bootstrap peer again; the first query's timer, firing late, is stale.
-  const retried = [...listed, { kind: 'timer', name: 'retry', arg: find.msg.rid } as Input];
+  t.like(state.ops.get(find.msg.rid), { stage: 'wait', deadline: 100 + cfg.pingInterval * cfg.missLimit });
+  // The retry asks the bootstrap peer again; the first query's deadline passing changes nothing.
+  t.deepEqual(sends(driveThen(peer(5), listed, [[cfg.rpcTimeout, { kind: 'tick' }]]).effects, 'find'), []);
+  const retried: Timed[] = [...listed, [100 + cfg.pingInterval * cfg.missLimit, { kind: 'tick' }]];
   t.deepEqual(sends(driveThen(peer(5), listed, retried.slice(2)).effects, 'find').map((s) => s.to.addr), ['p4']);
-  const late = driveThen(peer(5), retried, [{ kind: 'timer', name: 'rpc', arg: rpc.arg }]);
-  t.deepEqual(late.effects, []);
 });
 
 test('a joiner left knowing nobody joins again even while a client lookup waits', (t) => {
@@ -557,7 +553,7 @@ test('a joiner left knowing nobody joins again even while a client lookup waits'
 
 test('a failure report about a leave between rounds, when there is no heir, changes nothing', (t) => {
   // Found by the purity property: a report came when the leaver had no heir at all.
-  const start: Input[] = [{ kind: 'init', succs: [peer(8)], pred: peer(4) }, leaveCmd()];
+  const start: Timed[] = [{ kind: 'init', succs: [peer(8)], pred: peer(4) }, leaveCmd()];
   const paused = failEachHeir(start, 2);
   t.is(drive(peer(5), paused).state.leaving?.heir, -1);
   const { state, effects } = driveThen(peer(5), paused, [{ kind: 'send-failed', to: peer(4), msg: { t: 'leave', rid: 0, pred: null, records: [], from: null } }]);
@@ -578,9 +574,9 @@ test('a lost peer that rectifies is back, as if it had answered a re-probe', (t)
 });
 
 test('the next heir\'s acknowledgement completes a leave that passed over the first', (t) => {
-  const start: Input[] = [SEED, leaveCmd()];
+  const start: Timed[] = [SEED, leaveCmd()];
   const { rid, noticeRid } = leaveRids(start);
-  const passedOver: Input[] = [...expireLeave(start), deliver(peer(4), { t: 'leave-ack', rid: noticeRid })];
+  const passedOver: Timed[] = [...expireLeave(start), deliver(peer(4), { t: 'leave-ack', rid: noticeRid })];
   t.is(drive(peer(5), passedOver).state.phase, 'leaving');
   t.is(drive(peer(5), lingered(peer(5), [...passedOver, deliver(peer(9), { t: 'leave-ack', rid })])).state.phase, 'stopped');
   // So does the first heir's, late: it too was handed everything.
@@ -594,23 +590,22 @@ test('a message from a watched peer answers the ping it has outstanding, even be
   t.deepEqual(drive(peer(5), [SEED, ping, find]).state.watch.get(peer(8).id), { peer: peer(8), misses: 0, awaiting: false, failed: false });
 });
 
-test('between rounds the leaver pauses about a ping interval, and a timer from before the pause is stale', (t) => {
+test('between rounds the leaver pauses about a ping interval, and the hand-off\'s deadline no longer counts', (t) => {
   const config = { ...cfg, rpcTimeout: 700, pingInterval: 300 };
-  const start: Input[] = [{ kind: 'init', succs: [peer(8)], pred: peer(4) }, leaveCmd()];
-  const [handOff] = timers(drive(peer(5), start, config).effects, 'leave');
-  const paused = failEachHeir(start, 2);
-  const [pause] = timers(driveThen(peer(5), paused.slice(0, -1), paused.slice(-1), config).effects, 'leave');
-  t.is(pause.delay, 300);
-  t.deepEqual(driveThen(peer(5), paused, [{ kind: 'timer', name: 'leave', arg: handOff.arg }], config).effects, [], 'stale during the pause');
-  const resumed: Input[] = [...paused, { kind: 'timer', name: 'leave', arg: pause.arg }];
+  const start: Timed[] = [{ kind: 'init', succs: [peer(8)], pred: peer(4) }, leaveCmd()];
+  const handOff = drive(peer(5), start, config).state.leaving?.deadline as number;
+  const paused = failEachHeir(start, 2).map((x, i) => (i >= start.length ? ([50, x] as Timed) : x));
+  t.is(drive(peer(5), paused, config).state.leaving?.deadline, 50 + 300);
+  t.deepEqual(sends(driveThen(peer(5), paused, [[50 + 299, { kind: 'tick' }]], config).effects, 'leave'), [], 'still pausing');
+  t.true(handOff > 50 + 300, 'the hand-off would have timed out later');
+  const resumed: Timed[] = [...paused, [50 + 300, { kind: 'tick' }]];
   t.deepEqual(sends(driveThen(peer(5), paused, resumed.slice(paused.length), config).effects, 'leave').map((s) => s.to.addr), ['p8']);
-  t.deepEqual(driveThen(peer(5), resumed, [{ kind: 'timer', name: 'leave', arg: handOff.arg }], config).effects, []);
 });
 
 test('once the heir has acknowledged, each leave timer sends the notice again, and after opAttempts sends the leave ends untold', (t) => {
-  const start: Input[] = [SEED, leaveCmd()];
+  const start: Timed[] = [SEED, leaveCmd()];
   const { rid, noticeRid } = leaveRids(start);
-  const acked: Input[] = [...start, deliver(peer(8), { t: 'leave-ack', rid })];
+  const acked: Timed[] = [...start, deliver(peer(8), { t: 'leave-ack', rid })];
   const again = driveThen(peer(5), acked, expireLeave(acked).slice(-1));
   t.deepEqual(sends(again.effects, 'leave-notice').map((s) => [s.to.addr, s.msg.rid]), [['p4', noticeRid]]);
   t.deepEqual(sends(again.effects, 'leave'), [], 'the heir has the records: nothing is handed over again');

@@ -35,10 +35,10 @@ function stabilizes(s: PeerState): boolean {
 
 function startTimers(tx: Tx): void {
   const { cfg } = tx.s;
-  tx.timer('ping', cfg.pingInterval);
-  tx.timer('stabilize', cfg.stabilizeInterval);
-  tx.timer('fix-fingers', cfg.fixFingersInterval);
-  tx.timer('replicate', cfg.replicateInterval);
+  tx.due('ping', cfg.pingInterval);
+  tx.due('stabilize', cfg.stabilizeInterval);
+  tx.due('fix-fingers', cfg.fixFingersInterval);
+  tx.due('replicate', cfg.replicateInterval);
 }
 
 export function create(tx: Tx): void {
@@ -97,9 +97,8 @@ export function joinFound(tx: Tx, op: Op, list: readonly Peer[]): void {
 
 function retryJoinLater(tx: Tx, op: Op): void {
   const ops = new Map(tx.s.ops);
-  ops.set(op.rid, { ...op, stage: 'wait', attempts: 1, seq: op.seq + 1 });
+  ops.set(op.rid, { ...op, stage: 'wait', attempts: 1, deadline: tx.now + tx.s.cfg.pingInterval * tx.s.cfg.missLimit });
   tx.set({ ops });
-  tx.timer('retry', tx.s.cfg.pingInterval * tx.s.cfg.missLimit, op.rid);
 }
 
 export function joinFailed(tx: Tx, reason: string): void {
@@ -115,7 +114,7 @@ function stop(tx: Tx, reason: string): void {
 }
 
 export function onStabilizeTimer(tx: Tx): void {
-  tx.timer('stabilize', tx.s.cfg.stabilizeInterval);
+  tx.due('stabilize', tx.s.cfg.stabilizeInterval);
   if (stabilizes(tx.s)) stabilizeNow(tx);
 }
 
@@ -240,7 +239,7 @@ function adoptPredecessor(tx: Tx, p: Peer): void {
 
 /** Periodic: count unanswered pings, declare silent neighbours gone, ping again. */
 export function onPingTimer(tx: Tx): void {
-  tx.timer('ping', tx.s.cfg.pingInterval);
+  tx.due('ping', tx.s.cfg.pingInterval);
   if (!linked(tx.s)) return;
   const { missLimit } = tx.s.cfg;
   for (const w of tx.s.watch.values()) {
@@ -434,24 +433,22 @@ export function leave(tx: Tx, clientRid: number): void {
     noticeRid = tx.rid();
     tx.send(noticed.to, { t: 'leave-notice', rid: noticeRid, succs: noticed.succs });
   }
-  tx.set({ phase: 'leaving', leaving: { rid, noticeRid, noticed, clientRid, heirs, heir: 0, round: 1, step: 0, heirAcked: false, predAcked: noticed === null, noticeResends: 0, noticeGivenUp: false, kept: null } });
+  tx.set({ phase: 'leaving', leaving: { rid, noticeRid, noticed, clientRid, heirs, heir: 0, round: 1, deadline: Infinity, heirAcked: false, predAcked: noticed === null, noticeResends: 0, noticeGivenUp: false, kept: null } });
   if (heirs.length === 0) finishLeave(tx);
   else handTo(tx, 0);
 }
 
-/** Hands everything to `heirs[at]`; its acknowledgement, or the leave timer, comes next. */
+/** Hands everything to `heirs[at]`; its acknowledgement, or the leave's deadline, comes next. */
 function handTo(tx: Tx, at: number): void {
   const s = tx.s;
   const l = s.leaving as Leaving;
   const heir = l.heirs[at];
-  const step = l.step + 1;
-  tx.set({ leaving: { ...l, heir: at, step } });
   const records = [...s.records.values()];
+  tx.set({ leaving: { ...l, heir: at, deadline: tx.now + timeoutFor(s.cfg, records.reduce((n, r) => n + r.value.length, 0), 2) } });
   const pred = otherPred(s);
   const from = leaveVouch(s, heir, tx.now);
   sendRecords(tx, heir, records, (batch) => ({ t: 'leave', rid: l.rid, pred, records: batch, from }));
   if (records.length > 0) tx.log({ ev: 'records-moved', to: heir, count: records.length, why: 'leave' });
-  tx.timer('leave', timeoutFor(s.cfg, records.reduce((n, r) => n + r.value.length, 0), 2), step);
 }
 
 /**
@@ -467,17 +464,17 @@ export function onLeaveAck(tx: Tx, from: Peer, msg: Extract<Msg, { t: 'leave-ack
 }
 
 /**
- * The heir did not acknowledge in time (the leave timer of hand-over step `step`), or the send
- * to `failed` failed: try the next successor. When every one has failed, pause and go over the
- * list again, up to opAttempts rounds, since a send can fail for a moment and stopping would
- * take the records with it; then stop. A report about an earlier heir or step changes nothing.
+ * The leave's deadline passed (failed null: the heir did not acknowledge in time, a pause ended,
+ * or the lingering is over), or the send to `failed` failed: try the next successor. When every
+ * one has failed, pause and go over the list again, up to opAttempts rounds, since a send can
+ * fail for a moment and stopping would take the records with it; then stop. A failure report
+ * about an earlier heir changes nothing.
  */
-export function onLeaveStalled(tx: Tx, failed: Peer | null, step: number | null = null): void {
+export function onLeaveStalled(tx: Tx, failed: Peer | null): void {
   const l = tx.s.leaving;
   if (!l || tx.s.phase !== 'leaving') return;
-  if (step !== null && step !== l.step) return;
   if (l.kept !== null) {
-    if (step !== null) stop(tx, leftReason(l.kept, l.predAcked));
+    if (failed === null) stop(tx, leftReason(l.kept, l.predAcked));
     return;
   }
   const heir = l.heirs[l.heir] as Peer | undefined;
@@ -486,9 +483,7 @@ export function onLeaveStalled(tx: Tx, failed: Peer | null, step: number | null 
   if (l.heirAcked) return awaitNotice(tx);
   if (l.heir + 1 < l.heirs.length) return handTo(tx, l.heir + 1);
   if (l.round < tx.s.cfg.opAttempts) {
-    const pause = l.step + 1;
-    tx.set({ leaving: { ...l, heir: -1, round: l.round + 1, step: pause } });
-    return tx.timer('leave', Math.min(tx.s.cfg.rpcTimeout, tx.s.cfg.pingInterval), pause);
+    return tx.set({ leaving: { ...l, heir: -1, round: l.round + 1, deadline: tx.now + Math.min(tx.s.cfg.rpcTimeout, tx.s.cfg.pingInterval) } });
   }
   finishLeave(tx);
 }
@@ -507,16 +502,14 @@ export function onLeaveNoticeFailed(tx: Tx, rid: number): void {
 }
 
 /**
- * The heir has the records and the leave timer fired: the predecessor's answer is still
- * missing (lost, or the notice is on its way across a partition). The notice goes again each
- * leave timer, opAttempts rounds in all; then the leave ends, the predecessor untold.
+ * The heir has the records and the leave's deadline passed: the predecessor's answer is still
+ * missing (lost, or the notice is on its way across a partition). The notice goes again at each
+ * deadline, opAttempts rounds in all; then the leave ends, the predecessor untold.
  */
 function awaitNotice(tx: Tx): void {
   const l = tx.s.leaving as Leaving;
   if (l.predAcked || !noticeAgain(tx)) return finishLeave(tx);
-  const step = l.step + 1;
-  tx.set({ leaving: { ...(tx.s.leaving as Leaving), step } });
-  tx.timer('leave', timeoutFor(tx.s.cfg, 0, 2), step);
+  tx.set({ leaving: { ...(tx.s.leaving as Leaving), deadline: tx.now + timeoutFor(tx.s.cfg, 0, 2) } });
 }
 
 /** Sends the notice once more, unless it has gone opAttempts times; whether it went. */
@@ -545,11 +538,9 @@ function finishLeave(tx: Tx): void {
   const l = tx.s.leaving;
   if (!l || tx.s.phase !== 'leaving' || l.kept !== null) return;
   const kept = l.heirAcked ? 0 : tx.s.records.size;
-  const step = l.step + 1;
-  tx.set({ leaving: { ...l, kept, step } });
+  tx.set({ leaving: { ...l, kept, deadline: tx.now + tx.s.cfg.stabilizeInterval + tx.s.cfg.rpcTimeout } });
   tx.reply(l.clientRid, { ok: true, op: 'leave', kept, told: l.predAcked });
   tx.log({ ev: 'left', kept, told: l.predAcked });
-  tx.timer('leave', tx.s.cfg.stabilizeInterval + tx.s.cfg.rpcTimeout, step);
 }
 
 /** Why a leaver stopped: records it took along because no neighbour acknowledged them, a predecessor never told. */

@@ -2,11 +2,12 @@ import test from 'ava';
 import fc from 'fast-check';
 import { isReady } from './coverage';
 import { pointOfBigInt } from './id';
+import { nextDeadline } from './deadlines';
 import { Records } from './records';
 import { initState, step } from './step';
 import type { Effect, Input, Msg, PeerState } from './types';
 import { keyArb, msgArb, valueArb } from '../properties/message-arbitrary';
-import { BITS, cfg, deliver, drive, enc, lingered, peer, replies, sends } from './testing/drive';
+import { BITS, cfg, deliver, drive, enc, lingered, peer, replies, sends, fire, type Timed } from './testing/drive';
 
 /** Structural snapshot that sees inside Maps, record sets and byte arrays. */
 function snapshot(v: unknown): string {
@@ -28,7 +29,7 @@ const pool = [2, 4, 5, 8, 9, 14, 19, 25].map(peer);
 const poolPeer = fc.constantFrom(...pool);
 const inputArb: fc.Arbitrary<Input> = fc.oneof(
   fc.record({ kind: fc.constant('deliver' as const), from: poolPeer, msg: msgArb(BITS), channel: fc.constantFrom('dgram' as const, 'stream' as const) }),
-  fc.record({ kind: fc.constant('timer' as const), name: fc.constantFrom('ping' as const, 'stabilize' as const, 'fix-fingers' as const, 'replicate' as const, 'rpc' as const, 'retry' as const, 'leave' as const), arg: fc.nat({ max: 40 * 1024 }) }),
+  fc.constant({ kind: 'tick' as const }),
   fc.record({ kind: fc.constant('command' as const), cmd: fc.oneof(
     fc.record({ op: fc.constant('put' as const), rid: fc.nat(), key: keyArb(BITS), value: valueArb }),
     fc.record({ op: fc.constant('get' as const), rid: fc.nat(), key: keyArb(BITS) }),
@@ -97,14 +98,17 @@ test('a join that finds its own ID held by another address fails with a clear re
 
 test('an unreachable bootstrap peer ends the join after the configured attempts', (t) => {
   let state = initState(cfg, peer(5));
+  let now = 0;
   const effects: Effect[] = [];
-  const run = (input: Input) => { const r = step(state, input, 0); state = r.state; effects.push(...r.effects); return r.effects; };
+  const run = (input: Input) => { const r = step(state, input, now); state = r.state; effects.push(...r.effects); return r.effects; };
   let pending = run({ kind: 'join', via: 'p4' });
   for (let i = 0; i < 20 && state.phase === 'joining'; i++) {
     const next: Effect[] = [];
-    for (const e of pending) {
-      if (e.kind === 'send') next.push(...run({ kind: 'send-failed', to: e.to, msg: e.msg }));
-      if (e.kind === 'timer' && e.name === 'retry') next.push(...run({ kind: 'timer', name: 'retry', arg: e.arg }));
+    for (const e of pending) if (e.kind === 'send') next.push(...run({ kind: 'send-failed', to: e.to, msg: e.msg }));
+    // Once every send has failed, the back-off runs out: the next attempt.
+    if (next.length === 0) {
+      now = nextDeadline(state) ?? now;
+      next.push(...run({ kind: 'tick' }));
     }
     pending = next;
   }
@@ -113,9 +117,9 @@ test('an unreachable bootstrap peer ends the join after the configured attempts'
 });
 
 test('a successor that misses missLimit pings in a row is declared gone and replaced', (t) => {
-  const inputs: Input[] = [{ kind: 'init', succs: [peer(8), peer(9), peer(14)], pred: peer(4) }];
+  const inputs: Timed[] = [{ kind: 'init', succs: [peer(8), peer(9), peer(14)], pred: peer(4) }];
   for (let i = 0; i <= cfg.missLimit; i++) {
-    inputs.push({ kind: 'timer', name: 'ping', arg: 0 });
+    inputs.push(fire('ping'));
     inputs.push(deliver(peer(9), { t: 'pong', nonce: 0, member: true }));
     inputs.push(deliver(peer(14), { t: 'pong', nonce: 0, member: true }));
     inputs.push(deliver(peer(4), { t: 'pong', nonce: 0, member: true }));
@@ -143,9 +147,9 @@ test('rectify from a closer peer makes it the predecessor and hands it its recor
 });
 
 /** Peer 9 of a ring 5 → 9 → 14 → 19, primary for (5, 9], takes a store from client 2. */
-function storeAtPrimary(): { state: PeerState; effects: Effect[]; inputs: Input[]; replicateRid: number } {
+function storeAtPrimary(): { state: PeerState; effects: Effect[]; inputs: Timed[]; replicateRid: number } {
   const key = { ...pointOfBigInt(7n, BITS), name: '7' };
-  const inputs: Input[] = [
+  const inputs: Timed[] = [
     { kind: 'init', succs: [peer(14), peer(19)], pred: peer(5) },
     deliver(peer(2), { t: 'store', rid: 41, key, value: enc('v') }),
   ];
@@ -164,13 +168,13 @@ test('a store is not acknowledged when a replica does not confirm in time or can
   const { effects: first, inputs, replicateRid } = storeAtPrimary();
   t.deepEqual(sends(first, 'replicate').map((e) => e.to.addr), ['p14', 'p19']);
   const confirmed = deliver(peer(14), { t: 'replicated', rid: replicateRid });
-  const failures: Input[] = [
-    { kind: 'timer', name: 'rpc', arg: replicateRid * 1024 },
+  const failures: Timed[] = [
+    fire({ store: replicateRid }),
     { kind: 'send-failed', to: peer(19), msg: { t: 'replicate', rid: replicateRid, records: [] } },
   ];
   for (const failure of failures) {
     const { effects } = drive(peer(9), [...inputs, confirmed, failure, deliver(peer(19), { t: 'replicated', rid: replicateRid })]);
-    t.deepEqual(sends(effects, 'stored').map((e) => (e.msg as Extract<Msg, { t: 'stored' }>).status), ['not-ready'], failure.kind);
+    t.deepEqual(sends(effects, 'stored').map((e) => (e.msg as Extract<Msg, { t: 'stored' }>).status), ['not-ready'], 'fire' in failure ? 'deadline' : 'send failed');
   }
 });
 
@@ -183,7 +187,7 @@ test('a replica declared gone while a store waits on it refuses the store: the r
 
 test('a peer that stops answers every client request still under way', (t) => {
   const key = { ...pointOfBigInt(100n, BITS), name: '100' };
-  const start: Input[] = [
+  const start: Timed[] = [
     { kind: 'init', succs: [peer(8), peer(9), peer(14)], pred: peer(4) },
     { kind: 'command', cmd: { op: 'get', rid: 7, key } },
     { kind: 'command', cmd: { op: 'leave', rid: 8 } },
@@ -214,8 +218,8 @@ test('failed sends to a neighbour count one missed round at most, so only missLi
   const burst = drive(peer(5), [start, ...Array<Input>(cfg.missLimit * 2).fill(failure)]);
   t.false(gone(burst.effects));
   t.is(burst.state.succs[0].addr, 'p8');
-  const rounds: Input[] = [start];
-  for (let i = 0; i < cfg.missLimit; i++) rounds.push(failure, { kind: 'timer', name: 'ping', arg: 0 });
+  const rounds: Timed[] = [start];
+  for (let i = 0; i < cfg.missLimit; i++) rounds.push(failure, fire('ping'));
   t.true(gone(drive(peer(5), rounds).effects));
 });
 
@@ -250,9 +254,9 @@ test('a message from a peer of another identifier width is logged and dropped', 
 });
 
 test('a neighbour that answers pings as no member is declared gone like a silent one', (t) => {
-  const inputs: Input[] = [{ kind: 'init', succs: [peer(8), peer(9)], pred: peer(4) }];
+  const inputs: Timed[] = [{ kind: 'init', succs: [peer(8), peer(9)], pred: peer(4) }];
   for (let i = 0; i <= cfg.missLimit; i++) {
-    inputs.push({ kind: 'timer', name: 'ping', arg: 0 }, deliver(peer(8), { t: 'pong', nonce: 0, member: false }));
+    inputs.push(fire('ping'), deliver(peer(8), { t: 'pong', nonce: 0, member: false }));
     inputs.push(deliver(peer(9), { t: 'pong', nonce: 0, member: true }), deliver(peer(4), { t: 'pong', nonce: 0, member: true }));
   }
   t.deepEqual(drive(peer(5), inputs).state.succs.map((p) => p.addr), ['p9']);
@@ -266,7 +270,7 @@ test('a peer that has not joined answers a lookup with nothing; a leaving one st
 });
 
 test('a failed stabilize query ends that query, so the next round asks again', (t) => {
-  const start: Input[] = [{ kind: 'init', succs: [peer(8)], pred: peer(4) }, { kind: 'timer', name: 'stabilize', arg: 0 }];
+  const start: Timed[] = [{ kind: 'init', succs: [peer(8)], pred: peer(4) }, fire('stabilize')];
   const { state } = drive(peer(5), start);
   const rid = state.stabilizing?.rid ?? 0;
   t.not(rid, 0);
@@ -275,7 +279,7 @@ test('a failed stabilize query ends that query, so the next round asks again', (
 });
 
 test('a hand-over the heir cannot receive goes to the next successor at once', (t) => {
-  const start: Input[] = [{ kind: 'init', succs: [peer(8), peer(9), peer(14)], pred: peer(4) }, { kind: 'command', cmd: { op: 'leave', rid: 1 } }];
+  const start: Timed[] = [{ kind: 'init', succs: [peer(8), peer(9), peer(14)], pred: peer(4) }, { kind: 'command', cmd: { op: 'leave', rid: 1 } }];
   const [first] = sends(drive(peer(5), start).effects, 'leave');
   const { effects } = drive(peer(5), [...start, { kind: 'send-failed', to: peer(8), msg: first.msg }]);
   t.deepEqual(sends(effects, 'leave').map((s) => s.to.addr), ['p8', 'p9']);

@@ -2,8 +2,8 @@
  * The peer as a reducer: step(state, input, now) -> { state, effects }. Pure: no I/O, no clock
  * but `now`, no randomness, and the input state is never mutated (see Tx).
  */
-import { onFixFingersTimer } from './fingers';
-import { onFetched, onFound, onHopFailed, onRetry, onSendFailed, onStored, startOp } from './lookup';
+import { onTick } from './deadlines';
+import { onFetched, onFound, onSendFailed, onStored, startOp } from './lookup';
 import * as m from './membership';
 import * as st from './storage';
 import { Records } from './records';
@@ -35,6 +35,7 @@ export function initState(cfg: Config, self: Peer): PeerState {
     bootstrap: null,
     leaving: null,
     nextRid: 1,
+    due: { ping: null, stabilize: null, 'fix-fingers': null, replicate: null },
   };
 }
 
@@ -54,8 +55,8 @@ export function step(state: PeerState, input: Input, now: number): StepResult {
     case 'deliver':
       deliver(tx, input.from, input.msg, input.channel);
       break;
-    case 'timer':
-      onTimer(tx, input.name, input.arg);
+    case 'tick':
+      onTick(tx);
       break;
     case 'command':
       command(tx, input.cmd);
@@ -67,27 +68,6 @@ export function step(state: PeerState, input: Input, now: number): StepResult {
   m.noteNeighbours(tx);
   m.claimRange(tx);
   return { state: tx.s, effects: tx.effects };
-}
-
-function onTimer(tx: Tx, name: Extract<Input, { kind: 'timer' }>['name'], arg: number): void {
-  switch (name) {
-    case 'ping':
-      return m.onPingTimer(tx);
-    case 'stabilize':
-      return m.onStabilizeTimer(tx);
-    case 'fix-fingers':
-      return onFixFingersTimer(tx);
-    case 'replicate':
-      return st.onReplicateTimer(tx);
-    case 'rpc':
-      // Either a lookup hop (rid*1024 + seq) or a store waiting on its replicas (rid*1024).
-      if (tx.s.stores.has(Math.floor(arg / 1024))) return st.onReplicaFailed(tx, Math.floor(arg / 1024));
-      return onHopFailed(tx, Math.floor(arg / 1024), arg % 1024);
-    case 'retry':
-      return onRetry(tx, arg);
-    case 'leave':
-      return m.onLeaveStalled(tx, null, arg);
-  }
 }
 
 function command(tx: Tx, cmd: Extract<Input, { kind: 'command' }>['cmd']): void {

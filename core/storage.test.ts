@@ -4,17 +4,18 @@
  * Peer 9 of the seed's ring 2, 4, 5, 8, 9, 14, 19 (primary for (5, 9]) unless said.
  */
 import test from 'ava';
+import { timeoutFor } from './config';
 import { isReady } from './coverage';
 import type { Input, Msg, Rec } from './types';
-import { cfg, deliver, drive, driveThen, enc, joined, key, logs, peer, rec, sends, timers } from './testing/drive';
+import { cfg, deliver, drive, driveThen, enc, joined, key, logs, peer, rec, sends, fire, type Timed } from './testing/drive';
 
 const AT9: Input = { kind: 'init', succs: [peer(14), peer(19)], pred: peer(5) };
 const replicate = (records: readonly Rec[]): Input => deliver(peer(14), { t: 'replicate', rid: 0, records });
 const store = (n: number, value = 'v', rid = 41): Input => deliver(peer(2), { t: 'store', rid, key: key(n), value: enc(value) });
-const replicateTimer: Input = { kind: 'timer', name: 'replicate', arg: 0 };
+const replicateTimer = fire('replicate');
 const withWriter = (r: Rec, writer: string, version = r.version): Rec => ({ ...r, writer, version });
 /** Peer 9 joined and rectified by 5, but not ready: no hand-off has come yet. */
-const UNREADY: Input[] = [...joined(peer(9), [peer(14), peer(19)]), deliver(peer(5), { t: 'rectify', ready: true, link: false, pred: null })];
+const UNREADY: Timed[] = [...joined(peer(9), [peer(14), peer(19)]), deliver(peer(5), { t: 'rectify', ready: true, link: false, pred: null })];
 
 test('merging keeps the newest copy of each record: higher version, then higher writer id', (t) => {
   const base = rec(7, 2);
@@ -51,9 +52,9 @@ test('in a ring smaller than r the replicas stop at the primary itself', (t) => 
 });
 
 test('a store or fetch at a peer that is not the primary, or not ready, is refused with the reason', (t) => {
-  const statuses = (inputs: Input[]) => sends(drive(peer(9), inputs).effects, 'stored').map((s) => s.msg);
+  const statuses = (inputs: Timed[]) => sends(drive(peer(9), inputs).effects, 'stored').map((s) => s.msg);
   t.deepEqual(statuses([AT9, store(12)]), [{ t: 'stored', rid: 41, status: 'not-responsible', version: 0, holders: [] }]);
-  const fetched = (inputs: Input[], n: number) => sends(drive(peer(9), [...inputs, deliver(peer(2), { t: 'fetch', rid: 3, key: key(n) })]).effects, 'fetched').map((s) => s.msg.status);
+  const fetched = (inputs: Timed[], n: number) => sends(drive(peer(9), [...inputs, deliver(peer(2), { t: 'fetch', rid: 3, key: key(n) })]).effects, 'fetched').map((s) => s.msg.status);
   t.deepEqual(fetched([AT9], 12), ['not-responsible']);
   t.deepEqual(fetched([AT9], 7), ['missing']);
   t.deepEqual(fetched([AT9, store(7)], 7), ['found']);
@@ -115,13 +116,13 @@ test('a hand-off ends with its marker, which carries the last batch, or nothing'
 });
 
 test('a new predecessor with no known old one takes everything outside its successor\'s range', (t) => {
-  const start: Input[] = [{ kind: 'init', succs: [peer(14)], pred: null }, replicate([rec(3), rec(7), rec(9), rec(12)])];
+  const start: Timed[] = [{ kind: 'init', succs: [peer(14)], pred: null }, replicate([rec(3), rec(7), rec(9), rec(12)])];
   const { effects } = driveThen(peer(9), start, [deliver(peer(7), { t: 'rectify', ready: false, link: false, pred: null })]);
   t.deepEqual(sends(effects, 'handoff').flatMap((s) => s.msg.records.map((r) => r.key.name)).sort(), ['12', '3', '7']);
 });
 
 test('the sweep looks up one record held without being primary a round, round the ring, in turn', (t) => {
-  const start: Input[] = [AT9, replicate([rec(20), rec(3), rec(7), rec(2)])];
+  const start: Timed[] = [AT9, replicate([rec(20), rec(3), rec(7), rec(2)])];
   const round1 = driveThen(peer(9), start, [replicateTimer]);
   const [first] = sends(round1.effects, 'find');
   t.is(first.msg.target.id, key(2).id, 'the first in ring order among 2, 3 and 20 (7 is its own)');
@@ -136,7 +137,7 @@ test('the sweep looks up one record held without being primary a round, round th
 });
 
 test('a sweep that finds this peer is the primary offers nothing', (t) => {
-  const start: Input[] = [AT9, replicate([rec(2)]), replicateTimer];
+  const start: Timed[] = [AT9, replicate([rec(2)]), replicateTimer];
   const [first] = sends(drive(peer(9), start).effects, 'find');
   const { effects } = driveThen(peer(9), start, [deliver(first.to, { t: 'found', rid: first.msg.rid, done: true, peers: [peer(9)] })]);
   t.deepEqual(sends(effects, 'digest'), []);
@@ -148,7 +149,7 @@ test('a lower version never replaces a higher one, whatever its writer', (t) => 
 });
 
 test('a leaving peer takes no store and serves no fetch: its records are on their way to its heir', (t) => {
-  const leaving: Input[] = [AT9, { kind: 'command', cmd: { op: 'leave', rid: 1 } }];
+  const leaving: Timed[] = [AT9, { kind: 'command', cmd: { op: 'leave', rid: 1 } }];
   t.deepEqual(sends(drive(peer(9), [...leaving, store(7)]).effects, 'stored').map((s) => s.msg.status), ['not-responsible']);
   const fetch = deliver(peer(2), { t: 'fetch', rid: 3, key: key(7) });
   t.deepEqual(sends(drive(peer(9), [AT9, store(7), leaving[1], fetch]).effects, 'fetched').map((s) => s.msg.status), ['not-responsible']);
@@ -156,24 +157,24 @@ test('a leaving peer takes no store and serves no fetch: its records are on thei
 
 test('a store whose replicas do not all confirm in time is refused as not ready, once', (t) => {
   const first = drive(peer(9), [AT9, store(7)]);
-  const [rpc] = timers(first.effects, 'rpc');
-  const fire: Input = { kind: 'timer', name: 'rpc', arg: rpc.arg };
   const rid = sends(first.effects, 'replicate')[0].msg.rid;
-  const late = driveThen(peer(9), [AT9, store(7), deliver(peer(14), { t: 'replicated', rid })], [fire]);
+  t.is(first.state.stores.get(rid)?.deadline, timeoutFor(cfg, enc('v').length));
+  const late = driveThen(peer(9), [AT9, store(7), deliver(peer(14), { t: 'replicated', rid })], [fire({ store: rid })]);
   t.deepEqual(sends(late.effects, 'stored').map((s) => s.msg.status), ['not-ready']);
-  // Once both confirm, the store is done: its timer firing later changes nothing.
+  // Once both confirm, the store is done and nothing of it is left to time out.
   const done = [AT9, store(7), deliver(peer(14), { t: 'replicated', rid }), deliver(peer(19), { t: 'replicated', rid })];
-  t.deepEqual(sends(drive(peer(9), done).effects, 'stored').map((s) => s.msg.status), ['ok']);
-  t.deepEqual(driveThen(peer(9), done, [fire]).effects, []);
+  const finished = drive(peer(9), done);
+  t.deepEqual(sends(finished.effects, 'stored').map((s) => s.msg.status), ['ok']);
+  t.is(finished.state.stores.size, 0);
 });
 
 test('replication rounds run only at a ready member that knows its predecessor', (t) => {
-  const traffic = (inputs: readonly Input[]) => driveThen(peer(9), inputs, [replicateTimer]).effects.filter((e) => e.kind === 'send').map((e) => (e.kind === 'send' ? e.msg.t : ''));
+  const traffic = (inputs: readonly Timed[]) => driveThen(peer(9), inputs, [replicateTimer]).effects.filter((e) => e.kind === 'send').map((e) => (e.kind === 'send' ? e.msg.t : ''));
   const held = replicate([rec(7), rec(12)]);
   t.deepEqual(traffic([AT9, held]), ['digest', 'digest', 'digest'], 'two replicas, then the sweep of 12 answered by the successor');
   t.deepEqual(traffic([AT9, held, { kind: 'command', cmd: { op: 'leave', rid: 1 } }]), []);
   t.deepEqual(traffic([{ kind: 'init', succs: [peer(14)], pred: null }, held]), []);
-  const unready: Input[] = [...UNREADY, held];
+  const unready: Timed[] = [...UNREADY, held];
   t.false(isReady(drive(peer(9), unready).state, 0));
   t.deepEqual(traffic(unready), []);
 });
@@ -196,7 +197,7 @@ test('the sweep goes on while client lookups wait, and a peer holding only its o
 
 test('the sweep wraps around to the first record once every misplaced record has had its turn', (t) => {
   // Held in the order 3, 2, 20: neither the first nor the last held is first round the ring.
-  let inputs: Input[] = [AT9, replicate([rec(3), rec(2), rec(20)])];
+  let inputs: Timed[] = [AT9, replicate([rec(3), rec(2), rec(20)])];
   const swept: string[] = [];
   for (let round = 0; round < 4; round++) {
     const [find] = sends(driveThen(peer(9), inputs, [replicateTimer]).effects, 'find');

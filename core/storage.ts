@@ -57,10 +57,9 @@ export function acceptStore(tx: Tx, key: Key, value: Uint8Array, client: Peer, c
   }
   const rid = tx.rid();
   const stores = new Map(tx.s.stores);
-  stores.set(rid, { rid, client, clientRid, version, waiting: targets.map((p) => p.id), holders });
+  stores.set(rid, { rid, client, clientRid, version, waiting: targets.map((p) => p.id), holders, deadline: tx.now + timeoutFor(s.cfg, value.length) });
   tx.set({ stores });
   for (const p of targets) tx.send(p, { t: 'replicate', rid, records: [rec] });
-  tx.timer('rpc', timeoutFor(s.cfg, value.length), rid * 1024);
   return 'ok';
 }
 
@@ -153,7 +152,7 @@ export function onReplicate(tx: Tx, from: Peer, msg: Extract<Msg, { t: 'replicat
  */
 export function onReplicateTimer(tx: Tx): void {
   const s = tx.s;
-  tx.timer('replicate', s.cfg.replicateInterval);
+  tx.due('replicate', s.cfg.replicateInterval);
   const lower = servedLower(s, tx.now);
   if (s.phase !== 'member' || lower === null) return;
   const served = s.pred === null ? [] : s.records.between(s.pred, s.self).filter((rec) => within(rec.key, lower, s.self));

@@ -7,7 +7,7 @@
  * Maps a change replaces, and the price of never having to ask which one `s` is). Effects
  * accumulate in order.
  */
-import type { Channel, Effect, LogEvent, Msg, Peer, PeerState, Reply, TimerName } from './types';
+import type { Channel, Effect, LogEvent, Msg, Peer, PeerState, Periodic, Reply } from './types';
 
 export class Tx {
   s: PeerState;
@@ -25,8 +25,9 @@ export class Tx {
     this.effects.push({ kind: 'send', to, msg, channel });
   }
 
-  timer(name: TimerName, delay: number, arg = 0): void {
-    this.effects.push({ kind: 'timer', name, arg, delay });
+  /** The periodic round `name` is next due `delay` from now. */
+  due(name: Periodic, delay: number): void {
+    this.set({ due: { ...this.s.due, [name]: this.now + delay } });
   }
 
   reply(rid: number, reply: Reply): void {

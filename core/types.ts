@@ -110,12 +110,14 @@ export type Input =
   /** Join the ring that `via` belongs to. */
   | { readonly kind: 'join'; readonly via: string }
   | { readonly kind: 'deliver'; readonly from: Peer; readonly msg: Msg; readonly channel: Channel }
-  | { readonly kind: 'timer'; readonly name: TimerName; readonly arg: number }
+  /** Time has come for whatever is due by `now` (see deadlines.ts). */
+  | { readonly kind: 'tick' }
   | { readonly kind: 'command'; readonly cmd: Command }
   /** A stream send failed: connection refused or reset, or the peer is unreachable. */
   | { readonly kind: 'send-failed'; readonly to: Peer; readonly msg: Msg };
 
-export type TimerName = 'ping' | 'stabilize' | 'fix-fingers' | 'replicate' | 'rpc' | 'retry' | 'leave';
+/** The rounds a member runs every so often, each with its deadline in `PeerState.due`. */
+export type Periodic = 'ping' | 'stabilize' | 'fix-fingers' | 'replicate';
 
 export type Reply =
   | { readonly ok: true; readonly op: 'put'; readonly version: number; readonly holders: readonly Peer[]; readonly hops: number }
@@ -141,8 +143,6 @@ export type LogEvent =
 
 export type Effect =
   | { readonly kind: 'send'; readonly to: Peer; readonly msg: Msg; readonly channel: Channel }
-  /** Arm timer (name, arg) to fire after `delay`; re-arming the same pair replaces it. */
-  | { readonly kind: 'timer'; readonly name: TimerName; readonly arg: number; readonly delay: number }
   | { readonly kind: 'reply'; readonly rid: number; readonly reply: Reply }
   | { readonly kind: 'log'; readonly event: LogEvent }
   | { readonly kind: 'stopped'; readonly reason: string };
@@ -188,8 +188,9 @@ export interface Op {
   readonly holders: readonly Peer[];
   readonly hops: number;
   readonly attempts: number;
-  /** Incremented on every send so that a stale timeout is recognised. */
-  readonly seq: number;
+  /** Local time the current stage gives up: the hop or final RPC times out, or the back-off
+   *  before the next attempt ends ('wait'). Infinity while nothing is awaited. */
+  readonly deadline: number;
 }
 
 /** A store this peer accepted as primary, waiting for its replicas to acknowledge. */
@@ -200,6 +201,8 @@ export interface PendingStore {
   readonly version: number;
   readonly waiting: readonly string[];
   readonly holders: readonly Peer[];
+  /** Local time after which the replicas are taken not to have confirmed. */
+  readonly deadline: number;
 }
 
 /** A graceful leave in progress: who got the records, and which acknowledgements are in. */
@@ -218,8 +221,9 @@ export interface Leaving {
   readonly heir: number;
   /** Rounds over the heirs begun, from 1: a send can fail for a moment, so up to opAttempts. */
   readonly round: number;
-  /** Hand-over steps so far (a hand-off or a pause); the leave timer carries it, so a stale one is known. */
-  readonly step: number;
+  /** Local time the current stage ends by itself: the heir's acknowledgement is given up on, a
+   *  pause between rounds ends, the notice is sent again, or the lingering is over. */
+  readonly deadline: number;
   readonly heirAcked: boolean;
   readonly predAcked: boolean;
   /** Times the notice was sent again (after a failed send, or no answer by a leave timer), up to opAttempts - 1. */
@@ -276,4 +280,6 @@ export interface PeerState {
   readonly sweptAfter: Key | null;
   readonly leaving: Leaving | null;
   readonly nextRid: number;
+  /** Local time each periodic round is next due, null while it does not run. */
+  readonly due: Readonly<Record<Periodic, number | null>>;
 }

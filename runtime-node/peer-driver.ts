@@ -9,8 +9,9 @@ import { performance } from 'node:perf_hooks';
 import { validateConfig } from '../core/config';
 import { decode, encode } from '../core/codec';
 import { pointOfBigInt } from '../core/id';
+import { nextDeadline } from '../core/deadlines';
 import { initState, step } from '../core/step';
-import type { Channel, Command, Config, Effect, Input, LogEvent, Msg, Peer, PeerState, Reply, TimerName } from '../core/types';
+import type { Channel, Command, Config, Effect, Input, LogEvent, Msg, Peer, PeerState, Reply } from '../core/types';
 import { keyOf } from '../edge/key-id';
 import { serveClient, type ClientService } from './client-server';
 import { MAX_MESSAGE_BYTES } from './framing';
@@ -79,7 +80,9 @@ function startInput(start: Start): Input {
 class Driver {
   private state!: PeerState;
   private transport!: Transport<Outgoing>;
-  private readonly timers = new Map<string, NodeJS.Timeout>();
+  /** The one OS timer, for the core's next deadline, and the deadline it is set for. */
+  private wake: NodeJS.Timeout | undefined;
+  private wakeFor: number | null = null;
   private readonly queue: Input[] = [];
   private busy = false;
   private readonly waiting = new Map<number, { op: Command['op']; resolve: (r: Reply) => void }>();
@@ -151,6 +154,24 @@ class Driver {
     } finally {
       this.busy = false;
     }
+    this.rewake();
+  }
+
+  /**
+   * Keeps the one OS timer on the core's next deadline. A timer that fires a hair early finds
+   * nothing due, and is set again for the same deadline by the step it feeds.
+   */
+  private rewake(): void {
+    if (this.stopping) return;
+    const deadline = nextDeadline(this.state);
+    if (deadline === this.wakeFor) return;
+    clearTimeout(this.wake);
+    this.wakeFor = deadline;
+    if (deadline === null) return;
+    this.wake = setTimeout(() => {
+      this.wakeFor = null;
+      this.feed({ kind: 'tick' });
+    }, Math.max(0, Math.ceil(deadline - performance.now())));
   }
 
   private command(make: (rid: number) => Command): Promise<Reply> {
@@ -166,8 +187,6 @@ class Driver {
     switch (e.kind) {
       case 'send':
         return this.send(e.to, e.msg, e.channel);
-      case 'timer':
-        return this.arm(e.name, e.arg, e.delay);
       case 'reply': {
         const w = this.waiting.get(e.rid);
         this.waiting.delete(e.rid);
@@ -194,23 +213,13 @@ class Driver {
     if (error !== null) this.problem(`UDP to ${to.addr}: ${error}; dropped`);
   }
 
-  private arm(name: TimerName, arg: number, delay: number): void {
-    const key = `${name}:${arg}`;
-    clearTimeout(this.timers.get(key));
-    this.timers.set(key, setTimeout(() => {
-      this.timers.delete(key);
-      this.feed({ kind: 'timer', name, arg });
-    }, delay));
-  }
-
   private problem(reason: string): void {
     this.onLog({ ev: 'bad-input', reason });
   }
 
   private shutdown(reason: string, how: StopInfo['how'], flush: boolean): Promise<StopInfo> {
     this.stopping ??= (async () => {
-      for (const t of this.timers.values()) clearTimeout(t);
-      this.timers.clear();
+      clearTimeout(this.wake);
       this.queue.length = 0;
       for (const w of this.waiting.values()) w.resolve(stoppedReply(w.op));
       this.waiting.clear();

@@ -1,11 +1,11 @@
 /**
  * One simulated machine: the core state of its current incarnation, whether it runs, its clock
- * rate, and its armed timers. A machine keeps its identifier and clock across restarts; an
+ * rate, and its one wake-up. A machine keeps its identifier and clock across restarts; an
  * incarnation number tells events meant for an earlier life from current ones.
  */
 import { pointOfHex } from '../core/id';
 import { initState } from '../core/step';
-import type { Config, Peer, PeerState, TimerName } from '../core/types';
+import type { Config, Peer, PeerState } from '../core/types';
 import type { PeerView } from './invariants';
 
 export function peerOfAddr(addr: string): Peer {
@@ -20,9 +20,10 @@ export class SimPeer implements PeerView {
   inc = 0;
   /** Virtual time the current incarnation started; -Infinity for the initial ring's. */
   since = 0;
-  /** Current arming of each (timer name, arg); a fire that does not match it is stale. */
-  private timers = new Map<TimerName, Map<number, number>>();
-  private timerGen = 0;
+  /** Virtual time of the one wake-up queued for the core's next deadline; -1 when none, Infinity
+   *  once the core left something due after a tick (a Deadline violation: it is not woken again).
+   *  A queued wake-up at any other time was overtaken by a later step and is dropped unseen. */
+  wakeAt = -1;
 
   constructor(
     id: string,
@@ -40,7 +41,7 @@ export class SimPeer implements PeerView {
     this.alive = true;
     this.inc = inc;
     this.since = since;
-    this.timers = new Map();
+    this.wakeAt = -1;
   }
 
   /** The core's clock: local time runs at `rate` times virtual time. */
@@ -48,28 +49,13 @@ export class SimPeer implements PeerView {
     return virtual * this.rate;
   }
 
-  /** Virtual ms until a local delay has elapsed. */
-  virtualDelay(local: number): number {
-    return local / this.rate;
-  }
-
-  /** Arms (name, arg), replacing an earlier arming; returns the generation its fire must carry. */
-  arm(name: TimerName, arg: number): number {
-    let byArg = this.timers.get(name);
-    if (byArg === undefined) {
-      byArg = new Map();
-      this.timers.set(name, byArg);
-    }
-    const gen = ++this.timerGen;
-    byArg.set(arg, gen);
-    return gen;
-  }
-
-  /** Whether a fire of generation `gen` is the current arming; if so the arming is used up. */
-  fire(name: TimerName, arg: number, gen: number): boolean {
-    const byArg = this.timers.get(name);
-    if (byArg === undefined || byArg.get(arg) !== gen) return false;
-    byArg.delete(arg);
-    return true;
+  /**
+   * The first virtual time, not before `now`, at which the local clock has reached `local`:
+   * local / rate, nudged up where rounding would leave the clock a hair short of the deadline.
+   */
+  virtualAt(local: number, now: number): number {
+    let v = local / this.rate;
+    while (v * this.rate < local) v += Math.max(Number.MIN_VALUE, Math.abs(v) * Number.EPSILON);
+    return Math.max(v, now);
   }
 }

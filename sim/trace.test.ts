@@ -6,7 +6,7 @@ const FIND: Msg = { t: 'find', rid: 7, target: { id: '10', k: 16 } };
 
 function record(trace: Trace): void {
   trace.deliver(1234.5, '0a', FIND, '91');
-  trace.timer(1500, '0a', 'ping', 0);
+  trace.tick(1500, '0a', () => 'ping');
   trace.log(1500.25, '0a', { ev: 'peer-gone', peer: { id: '91', k: 0x91, addr: '91' }, how: 'missed-pings' });
   trace.drop(1600, '91', 'ping', '0a', 'lost');
   trace.skip(2000, '0a', 'kill', 'not alive');

@@ -17,7 +17,7 @@ export type TraceSink = (line: string) => void;
 /** Distinguishes records whose other fields could coincide. */
 enum Kind {
   Deliver = 1,
-  Timer,
+  Tick,
   SendFailed,
   Drop,
   Command,
@@ -123,7 +123,7 @@ export type TraceEvent =
   | { readonly t: number; readonly kind: 'deliver'; readonly peer: string; readonly from: string; readonly id: number; readonly msg: string; readonly rid: number }
   | { readonly t: number; readonly kind: 'drop'; readonly peer: string; readonly from: string; readonly id: number; readonly msg: string; readonly reason: string }
   | { readonly t: number; readonly kind: 'send-failed'; readonly peer: string; readonly to: string; readonly id: number; readonly msg: string; readonly rid: number }
-  | { readonly t: number; readonly kind: 'timer'; readonly peer: string; readonly name: string; readonly arg: number }
+  | { readonly t: number; readonly kind: 'tick'; readonly peer: string; readonly due: string }
   | { readonly t: number; readonly kind: 'command'; readonly peer: string; readonly op: string; readonly rid: number; readonly key: string }
   | { readonly t: number; readonly kind: 'reply'; readonly peer: string; readonly op: string; readonly rid: number; readonly error: string | null }
   | { readonly t: number; readonly kind: 'log'; readonly peer: string; readonly ev: string; readonly about: string; readonly detail: string }
@@ -140,7 +140,7 @@ function formatEvent(e: TraceEvent): string {
     case 'deliver': return `${head} deliver ${e.msg} from=${e.from}${ridText(e.rid)}${sendText(e.id)}`;
     case 'drop': return `${head} drop ${e.msg} from=${e.from} ${e.reason}${sendText(e.id)}`;
     case 'send-failed': return `${head} send-failed ${e.msg} to=${e.to}${ridText(e.rid)}${sendText(e.id)}`;
-    case 'timer': return `${head} timer ${e.name} ${e.arg}`;
+    case 'tick': return `${head} tick ${e.due}`;
     case 'command': return `${head} command ${e.op} rid=${e.rid}${e.key ? ` key=${e.key}` : ''}`;
     case 'reply': return `${head} reply ${e.op} rid=${e.rid} ${e.error === null ? 'ok' : `error=${e.error}`}`;
     case 'log': return `${head} log ${e.ev} ${e.about}${e.detail ? ` ${e.detail}` : ''}`;
@@ -178,10 +178,13 @@ export class Trace {
     if (this.out) this.out({ t, kind: 'deliver', peer, from, id, msg: msg.t, rid });
   }
 
-  timer(t: number, peer: string, name: string, arg: number): void {
-    this.head(Kind.Timer, t, peer, name);
-    this.hash.num(arg);
-    if (this.out) this.out({ t, kind: 'timer', peer, name, arg });
+  /**
+   * A peer's wake-up. What was due is a function of its state, which the events before fixed,
+   * so the hash leaves it out and a run without a sink never works it out.
+   */
+  tick(t: number, peer: string, due: () => string): void {
+    this.head(Kind.Tick, t, peer, 'tick');
+    if (this.out) this.out({ t, kind: 'tick', peer, due: due() });
   }
 
   sendFailed(t: number, peer: string, msg: Msg, to: string, id = 0): void {

@@ -10,8 +10,9 @@
 import { decode, encode } from '../core/codec';
 import { defaultConfig } from '../core/config';
 import { isReady } from '../core/coverage';
+import { describeDue, dueAt, nextDeadline } from '../core/deadlines';
 import { step } from '../core/step';
-import type { Command, Config, Effect, Input, LogEvent, Msg, Peer, PeerState, Reply, TimerName } from '../core/types';
+import type { Command, Config, Effect, Input, LogEvent, Msg, Peer, PeerState, Reply } from '../core/types';
 import { Checks, MAX_PER_SIGNATURE } from './checks';
 import { FaultLog, repairWindow } from './faults';
 import { EventQueue } from './heap';
@@ -32,13 +33,12 @@ interface Encoded {
 }
 type Payload = Msg | Encoded;
 
-interface TimerEvent {
-  readonly kind: 'timer';
+/** A machine's wake-up for its core's next deadline, at virtual time `at`. */
+interface WakeEvent {
+  readonly kind: 'wake';
   readonly peer: SimPeer;
   readonly inc: number;
-  readonly name: TimerName;
-  readonly arg: number;
-  readonly gen: number;
+  readonly at: number;
 }
 
 interface CallEvent {
@@ -46,7 +46,7 @@ interface CallEvent {
   readonly run: () => void;
 }
 
-type SimEvent = Transit<SimPeer, Payload> | TimerEvent | CallEvent;
+type SimEvent = Transit<SimPeer, Payload> | WakeEvent | CallEvent;
 
 export interface WorldOptions {
   readonly trace?: TraceSink;
@@ -149,6 +149,8 @@ export class World {
   runUntil(limit: number, done?: () => boolean): void {
     for (let t = this.queue.peekTime(); t <= limit; t = this.queue.peekTime()) {
       const ev = this.queue.pop() as SimEvent;
+      // A wake-up a later step moved is no event: nothing was due then.
+      if (ev.kind === 'wake' && !this.current(ev)) continue;
       this.now = t;
       this.events++;
       this.dispatch(ev);
@@ -249,18 +251,44 @@ export class World {
     switch (ev.kind) {
       case 'transit':
         return this.arrive(ev);
-      case 'timer':
-        return this.fire(ev);
+      case 'wake':
+        return this.wake(ev);
       case 'call':
         return ev.run();
     }
   }
 
-  private fire(ev: TimerEvent): void {
+  private wake(ev: WakeEvent): void {
     const peer = ev.peer;
-    if (!peer.alive || peer.inc !== ev.inc || !peer.fire(ev.name, ev.arg, ev.gen)) return;
-    this.trace.timer(this.now, peer.self.id, ev.name, ev.arg);
-    this.input(peer, { kind: 'timer', name: ev.name, arg: ev.arg });
+    peer.wakeAt = -1;
+    const now = peer.localTime(this.now);
+    this.trace.tick(this.now, peer.self.id, () => dueAt(peer.state, now).map(describeDue).join(' '));
+    this.input(peer, { kind: 'tick' });
+    // A tick must move on whatever was due: one left due would wake the peer again at once, forever.
+    const left = dueAt(peer.state, now);
+    if (peer.alive && left.length > 0) {
+      this.finding({ invariant: 'Deadline', kind: 'not-moved', detail: `peer ${peer.self.id} ticked and left ${left.map(describeDue).join(' ')} due` });
+      peer.wakeAt = Infinity;
+    }
+  }
+
+  /** Whether a queued wake-up is still the machine's current one (a later step may have moved it). */
+  private current(ev: WakeEvent): boolean {
+    return ev.peer.alive && ev.peer.inc === ev.inc && ev.peer.wakeAt === ev.at;
+  }
+
+  /** Queues the machine's wake-up for its core's next deadline, unless it is queued already. */
+  private rewake(peer: SimPeer): void {
+    if (peer.wakeAt === Infinity) return;
+    const deadline = nextDeadline(peer.state);
+    if (deadline === null) {
+      peer.wakeAt = -1;
+      return;
+    }
+    const at = peer.virtualAt(deadline, this.now);
+    if (at === peer.wakeAt) return;
+    peer.wakeAt = at;
+    this.queue.push(at, { kind: 'wake', peer, inc: peer.inc, at });
   }
 
   private arrive(t: Transit<SimPeer, Payload>): void {
@@ -307,6 +335,7 @@ export class World {
       this.stepOracles(before, after, result.effects, peer.localTime(this.now));
     }
     for (const e of result.effects) this.effect(peer, e, before);
+    if (peer.alive) this.rewake(peer);
   }
 
   /** The oracles about one step: where the predecessor moved, what it holds once ready. */
@@ -338,11 +367,6 @@ export class World {
         this.trace.send(this.now, peer.self.addr, e.msg, e.to.addr, e.channel, id);
         const outcome = this.network.send(this.now, peer, peer.inc, this.machineAt(e.to.addr), payload, e.channel, id);
         if (outcome !== 'sent') this.trace.drop(this.now, e.to.addr, e.msg.t, peer.self.addr, outcome, id);
-        return;
-      }
-      case 'timer': {
-        const gen = peer.arm(e.name, e.arg);
-        this.queue.push(this.now + peer.virtualDelay(e.delay), { kind: 'timer', peer, inc: peer.inc, name: e.name, arg: e.arg, gen });
         return;
       }
       case 'reply': {

@@ -5,7 +5,7 @@
 import { defaultConfig } from '../config';
 import { pointOfBigInt } from '../id';
 import { initState, step } from '../step';
-import type { Config, Effect, Input, Key, LogEvent, Msg, Peer, PeerState, Rec, Reply } from '../types';
+import type { Config, Effect, Input, Key, LogEvent, Msg, Peer, PeerState, Periodic, Rec, Reply } from '../types';
 
 export const BITS = 8;
 export const cfg = defaultConfig(BITS, 3);
@@ -15,8 +15,35 @@ export const enc = (s: string) => new TextEncoder().encode(s);
 export const rec = (n: number, version = 1): Rec => ({ key: key(n), value: enc(`v${n}`), version, writer: peer(n).id });
 export const addrs = (ps: readonly (Peer | null)[]) => ps.map((p) => p?.addr ?? null);
 
-/** An input, or an input at a given time (ms); plain inputs happen at the time of the one before. */
-export type Timed = Input | readonly [number, Input];
+/**
+ * A unit test's way to say "the time for this has come": the deadline of `fire` (a periodic
+ * round, a lookup or store by rid, or the leave) is brought forward to now and the peer ticks,
+ * as if its wake-up had come. Nothing else is due unless it was overdue: the rules' edge cases
+ * are taken one at a time, as a test of a single rule wants them.
+ */
+export type Fire = Periodic | 'leave' | { readonly op: number } | { readonly store: number };
+export const fire = (what: Fire): { readonly fire: Fire } => ({ fire: what });
+
+/** An input, or an input at a given time (ms), or a fire; plain ones happen at the time of the one before. */
+export type Timed = Input | readonly [number, Input | { readonly fire: Fire }] | { readonly fire: Fire };
+
+function dueNow(state: PeerState, what: Fire, now: number): PeerState {
+  if (typeof what === 'string') {
+    if (what === 'leave') {
+      if (state.leaving === null) throw new Error('fire(leave): the peer is not leaving');
+      return { ...state, leaving: { ...state.leaving, deadline: now } };
+    }
+    return { ...state, due: { ...state.due, [what]: now } };
+  }
+  if ('op' in what) {
+    const op = state.ops.get(what.op);
+    if (op === undefined) throw new Error(`fire(op ${what.op}): no such lookup`);
+    return { ...state, ops: new Map(state.ops).set(what.op, { ...op, deadline: now }) };
+  }
+  const store = state.stores.get(what.store);
+  if (store === undefined) throw new Error(`fire(store ${what.store}): no such store`);
+  return { ...state, stores: new Map(state.stores).set(what.store, { ...store, deadline: now }) };
+}
 
 /** Runs inputs in order from a fresh state; returns the last state and every effect. */
 export function drive(self: Peer, inputs: readonly Timed[], config: Config = cfg): { state: PeerState; effects: Effect[] } {
@@ -24,9 +51,13 @@ export function drive(self: Peer, inputs: readonly Timed[], config: Config = cfg
   let now = 0;
   const effects: Effect[] = [];
   for (const timed of inputs) {
-    let input: Input;
-    if ('kind' in timed) input = timed;
-    else [now, input] = timed;
+    let input: Input | { readonly fire: Fire };
+    if (Array.isArray(timed)) [now, input] = timed as readonly [number, Input | { readonly fire: Fire }];
+    else input = timed as Input | { readonly fire: Fire };
+    if ('fire' in input) {
+      state = dueNow(state, input.fire, now);
+      input = { kind: 'tick' };
+    }
     const r = step(state, input, now);
     state = r.state;
     effects.push(...r.effects);
@@ -48,9 +79,6 @@ export function replies(effects: readonly Effect[]): { rid: number; reply: Reply
   return effects.flatMap((e) => (e.kind === 'reply' ? [{ rid: e.rid, reply: e.reply }] : []));
 }
 
-export function timers(effects: readonly Effect[], name: Extract<Effect, { kind: 'timer' }>['name']): Extract<Effect, { kind: 'timer' }>[] {
-  return effects.flatMap((e) => (e.kind === 'timer' && e.name === name ? [e] : []));
-}
 
 /**
  * The inputs that make `self` a member through the peer at p4, whose lookup found `succs`: its
@@ -62,10 +90,9 @@ export function joined(self: Peer, succs: readonly Peer[]): Input[] {
   return [join, deliver(peer(4), { t: 'found', rid: find.msg.rid, done: true, peers: succs }), deliver(succs[0], { t: 'handoff', records: [], from: null })];
 }
 
-/** `inputs`, then the last leave timer they set firing: a leaver that has handed over stops after lingering. */
-export function lingered(self: Peer, inputs: readonly Input[], config: Config = cfg): Input[] {
-  const [last] = timers(drive(self, inputs, config).effects, 'leave').slice(-1);
-  return last === undefined ? [...inputs] : [...inputs, { kind: 'timer', name: 'leave', arg: last.arg }];
+/** `inputs`, then the leave's deadline: a leaver that has handed over stops after lingering. */
+export function lingered(self: Peer, inputs: readonly Timed[], config: Config = cfg): Timed[] {
+  return drive(self, inputs, config).state.leaving === null ? [...inputs] : [...inputs, fire('leave')];
 }
 
 /** Like drive, but returns only the effects of `then`, the inputs after `before`. */
@@ -76,14 +103,22 @@ export function driveThen(self: Peer, before: readonly Timed[], then: readonly T
 }
 
 /**
- * Drives `start`, then feeds back whatever `answer` makes of each effect (replies to sends,
- * timers that fire), in order, until nothing is left or `limit` inputs have run.
+ * Drives `start`, then feeds back whatever `answer` makes of each effect (replies to sends), in
+ * order; when nothing is left, the lookup with the earliest deadline fires (a hop that timed
+ * out, a back-off that ended), until no lookup waits or `limit` inputs have run. All at time 0,
+ * so that no periodic round interferes.
  */
 export function pump(self: Peer, start: readonly Input[], answer: (e: Effect) => readonly Input[], config: Config = cfg, limit = 500): { state: PeerState; effects: Effect[] } {
   let state = initState(config, self);
   const effects: Effect[] = [];
-  const queue = [...start];
-  for (let n = 0; n < limit && queue.length > 0; n++) {
+  const queue: Input[] = [...start];
+  for (let n = 0; n < limit; n++) {
+    if (queue.length === 0) {
+      const waiting = [...state.ops.values()].filter((op) => op.deadline < Infinity).sort((a, b) => a.deadline - b.deadline);
+      if (waiting.length === 0) break;
+      state = dueNow(state, { op: waiting[0].rid }, 0);
+      queue.push({ kind: 'tick' });
+    }
     const r = step(state, queue.shift() as Input, 0);
     state = r.state;
     effects.push(...r.effects);
