@@ -3,9 +3,8 @@
  * makes a new shallow copy with the patch applied (structural sharing: lists and maps left
  * untouched are the very same objects as in the input). So `tx.s` is always a value, never a
  * view: a `const s = tx.s` keeps meaning the state as it was when it was read, whether or not
- * the step had changed anything before (a copy of some twenty fields a change: cheap beside the
- * Maps a change replaces, and the price of never having to ask which one `s` is). Effects
- * accumulate in order.
+ * the step had changed anything before (the price of never having to ask which one `s` is).
+ * Effects accumulate in order.
  */
 import type { Channel, Effect, LogEvent, Msg, Peer, PeerState, Periodic, Reply } from './types';
 
@@ -18,7 +17,9 @@ export class Tx {
   }
 
   set(patch: Partial<PeerState>): void {
-    this.s = { ...this.s, ...patch };
+    const next = copyState(this.s) as Record<keyof PeerState, unknown>;
+    for (const key in patch) next[key as keyof PeerState] = patch[key as keyof PeerState];
+    this.s = next as unknown as PeerState;
   }
 
   send(to: Peer, msg: Msg, channel: Channel = 'stream'): void {
@@ -43,4 +44,38 @@ export class Tx {
     this.set({ nextRid: rid + 1 });
     return rid;
   }
+}
+
+/**
+ * A field-by-field copy. A spread of the state with a patch of ever-changing shape is a generic,
+ * slow object copy (about 500 ns, a tenth of the simulator's time); a literal of one fixed shape
+ * is a tenth of that. The return type names every field, so the compiler refuses a copy that
+ * misses one.
+ */
+function copyState(s: PeerState): { -readonly [K in keyof PeerState]: PeerState[K] } {
+  return {
+    cfg: s.cfg,
+    self: s.self,
+    phase: s.phase,
+    held: s.held,
+    ranges: s.ranges,
+    vouched: s.vouched,
+    inherit: s.inherit,
+    predSince: s.predSince,
+    succs: s.succs,
+    pred: s.pred,
+    fingers: s.fingers,
+    fingerNext: s.fingerNext,
+    records: s.records,
+    watch: s.watch,
+    lost: s.lost,
+    ops: s.ops,
+    stores: s.stores,
+    stabilizing: s.stabilizing,
+    bootstrap: s.bootstrap,
+    sweptAfter: s.sweptAfter,
+    leaving: s.leaving,
+    nextRid: s.nextRid,
+    due: s.due,
+  };
 }
