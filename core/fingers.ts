@@ -6,7 +6,22 @@
 import { bigIntOf, fingerStart, same } from './id';
 import { startOp } from './lookup';
 import type { Tx } from './tx';
-import type { Peer } from './types';
+import type { FingerTable, Peer } from './types';
+
+export function fingerTable(slots: readonly (Peer | null)[]): FingerTable {
+  const distinct: Peer[] = [];
+  for (let k = slots.length - 1; k >= 0; k--) {
+    const f = slots[k];
+    if (f !== null && !distinct.some((p) => same(p, f))) distinct.push(f);
+  }
+  return { slots, distinct };
+}
+
+/** The table without `gone` (the same table when it is not in it). */
+export function fingersWithout(table: FingerTable, gone: Peer): FingerTable {
+  if (!table.distinct.some((p) => same(p, gone))) return table;
+  return fingerTable(table.slots.map((f) => (f !== null && same(f, gone) ? null : f)));
+}
 
 export function onFixFingersTimer(tx: Tx): void {
   tx.due('fix-fingers', tx.s.cfg.fixFingersInterval);
@@ -22,7 +37,7 @@ export function fingerFound(tx: Tx, k: number, found: Peer): void {
   // fingers from k to the top bit of that distance (every one when found is self).
   const dist = same(found, self) ? 0n : (bigIntOf(found) - bigIntOf(self) + (1n << BigInt(cfg.bits))) % (1n << BigInt(cfg.bits));
   const last = dist === 0n ? cfg.bits - 1 : Math.min(cfg.bits - 1, Math.max(k, dist.toString(2).length - 1));
-  const fingers = tx.s.fingers.slice();
-  for (let j = k; j <= last; j++) fingers[j] = found;
-  tx.set({ fingers, fingerNext: last + 1 === cfg.bits ? 0 : last + 1 });
+  const slots = tx.s.fingers.slots.slice();
+  for (let j = k; j <= last; j++) slots[j] = found;
+  tx.set({ fingers: fingerTable(slots), fingerNext: last + 1 === cfg.bits ? 0 : last + 1 });
 }

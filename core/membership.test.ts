@@ -489,9 +489,9 @@ test('a leaver is dropped from the fingers, and the other fingers stay', (t) => 
   const tick = fire('fix-fingers');
   const [find] = sends(drive(peer(5), [SEED, tick, tick]).effects, 'find');
   const fingered = [SEED, tick, tick, deliver(find.to, { t: 'found', rid: find.msg.rid, done: true, peers: [peer(9)] })];
-  t.deepEqual(addrs(drive(peer(5), fingered).state.fingers.slice(0, 4)), ['p8', 'p8', 'p9', null]);
+  t.deepEqual(addrs(drive(peer(5), fingered).state.fingers.slots.slice(0, 4)), ['p8', 'p8', 'p9', null]);
   const { state } = drive(peer(5), [...fingered, leaveNotice(peer(8), [peer(9), peer(14), peer(19)])]);
-  t.deepEqual(addrs(state.fingers.slice(0, 4)), [null, null, 'p9', null]);
+  t.deepEqual(addrs(state.fingers.slots.slice(0, 4)), [null, null, 'p9', null]);
 });
 
 test('a joined peer whose predecessor dies but whose successors live does not join again', (t) => {

@@ -6,6 +6,7 @@
  */
 import { settleTime, timeoutFor } from './config';
 import { farther, isReady, reaches } from './coverage';
+import { fingersWithout, fingerTable } from './fingers';
 import { inOpen, same } from './id';
 import { closestPreceding, successorList, without } from './ring';
 import { failClientOps, onPeerGone, startOp } from './lookup';
@@ -44,7 +45,7 @@ function startTimers(tx: Tx): void {
 export function create(tx: Tx): void {
   if (tx.s.phase !== 'idle') return tx.log({ ev: 'bad-input', reason: `create while ${tx.s.phase}` });
   const self = tx.s.self;
-  tx.set({ phase: 'member', held: self, succs: [self], pred: self, fingers: tx.s.fingers.map(() => self) });
+  tx.set({ phase: 'member', held: self, succs: [self], pred: self, fingers: fingerTable(tx.s.fingers.slots.map(() => self)) });
   tx.log({ ev: 'created' });
   startTimers(tx);
 }
@@ -315,7 +316,7 @@ export function heardFrom(tx: Tx, from: Peer): void {
 export function declareGone(tx: Tx, peer: Peer, how: 'missed-pings' | 'send-failed' | 'not-member'): void {
   const s = tx.s;
   if (same(peer, s.self)) return;
-  const fingers = s.fingers.some((f) => f !== null && same(f, peer)) ? s.fingers.map((f) => (f !== null && same(f, peer) ? null : f)) : s.fingers;
+  const fingers = fingersWithout(s.fingers, peer);
   let succs = without(s.succs, peer);
   // Every successor gone (more failures than the list covers): fall back on the nearest peer
   // still known, else stand alone until a predecessor or a re-probe leads back to the ring.
@@ -352,7 +353,7 @@ function markLost(tx: Tx, peer: Peer): void {
 }
 
 function nearestKnown(s: PeerState): Peer | undefined {
-  const known = closestPreceding(s, s.self, s.fingers.length + 1);
+  const known = closestPreceding(s, s.self, s.fingers.slots.length + 1);
   return known[known.length - 1];
 }
 
@@ -590,8 +591,7 @@ function spliceOut(tx: Tx, gone: Peer): void {
   const s = tx.s;
   let succs = without(s.succs, gone);
   if (succs.length === 0) succs = [s.self];
-  const fingers = s.fingers.map((f) => (f !== null && same(f, gone) ? null : f));
-  tx.set({ succs, fingers, pred: s.pred && same(s.pred, gone) ? null : s.pred });
+  tx.set({ succs, fingers: fingersWithout(s.fingers, gone), pred: s.pred && same(s.pred, gone) ? null : s.pred });
   markLost(tx, gone);
   onPeerGone(tx, gone);
   onPeerGoneFromStores(tx, gone.id);

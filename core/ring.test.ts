@@ -2,6 +2,7 @@ import test from 'ava';
 import fc from 'fast-check';
 import { defaultConfig } from './config';
 import { pointOfBigInt } from './id';
+import { fingerTable } from './fingers';
 import { closestPreceding, successorList } from './ring';
 import { initState } from './step';
 import type { Peer } from './types';
@@ -28,7 +29,7 @@ test('closestPreceding gives the known peers strictly between self and the targe
       fc.array(fc.nat({ max: 255 }), { maxLength: 4 }),
       fc.integer({ min: 1, max: 5 }),
       (self, target, fingers, succs, max) => {
-        const s = { ...initState(cfg, peer(self)), fingers: fingers.map((f) => (f === null ? null : peer(f))), succs: succs.map(peer) };
+        const s = { ...initState(cfg, peer(self)), fingers: fingerTable(fingers.map((f) => (f === null ? null : peer(f)))), succs: succs.map(peer) };
         // Reference: distances measured clockwise from self, in plain integers.
         const dist = (n: number) => (n - self + 256) % 256;
         const span = dist(target) === 0 ? 256 : dist(target);

@@ -50,12 +50,7 @@ export function closestPreceding(s: PeerState, target: Point, max: number): Peer
     best.splice(at, 0, p);
     if (best.length > max) best.pop();
   };
-  let previous: Peer | null = null;
-  for (let k = s.fingers.length - 1; k >= 0; k--) {
-    const f = s.fingers[k];
-    if (f !== previous) consider(f);
-    previous = f;
-  }
+  for (const f of s.fingers.distinct) consider(f);
   for (const p of s.succs) consider(p);
   return best;
 }

@@ -224,7 +224,7 @@ test('failed sends to a neighbour count one missed round at most, so only missLi
 });
 
 test('a fresh state has one unknown finger per identifier bit', (t) => {
-  t.deepEqual(initState(cfg, peer(5)).fingers, Array<null>(BITS).fill(null));
+  t.deepEqual(initState(cfg, peer(5)).fingers, { slots: Array<null>(BITS).fill(null), distinct: [] });
 });
 
 test('a stopped peer ignores everything', (t) => {

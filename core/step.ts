@@ -3,6 +3,7 @@
  * but `now`, no randomness, and the input state is never mutated (see Tx).
  */
 import { onTick } from './deadlines';
+import { fingerTable } from './fingers';
 import { onFetched, onFound, onSendFailed, onStored, startOp } from './lookup';
 import * as m from './membership';
 import * as st from './storage';
@@ -23,7 +24,7 @@ export function initState(cfg: Config, self: Peer): PeerState {
     inherit: false,
     succs: [],
     pred: null,
-    fingers: new Array<Peer | null>(cfg.bits).fill(null),
+    fingers: fingerTable(new Array<Peer | null>(cfg.bits).fill(null)),
     fingerNext: 0,
     records: Records.empty,
     watch: new Map(),

@@ -243,6 +243,15 @@ export interface Announced {
   readonly at: number;
 }
 
+/** Built by `fingerTable` (fingers.ts) only, so that the two always agree. */
+export interface FingerTable {
+  /** bits entries; entry k is the first peer at or after self + 2^k, null while unknown. */
+  readonly slots: readonly (Peer | null)[];
+  /** The known fingers from the top entry down, each once: what routing reads (at 10,000 peers
+   *  about 13 of 160 entries are distinct, and a lookup step scanned all 160). */
+  readonly distinct: readonly Peer[];
+}
+
 export interface PeerState {
   readonly cfg: Config;
   readonly self: Peer;
@@ -263,8 +272,7 @@ export interface PeerState {
   readonly predSince: number;
   readonly succs: readonly Peer[];
   readonly pred: Peer | null;
-  /** bits entries; entry k is the first peer at or after self + 2^k, null while unknown. */
-  readonly fingers: readonly (Peer | null)[];
+  readonly fingers: FingerTable;
   readonly fingerNext: number;
   /** By ring position (see records.ts). */
   readonly records: Records;

@@ -24,7 +24,7 @@ function peerInfo(p: Peer): PeerInfo {
 
 export function stateInfo(s: PeerState): PeerStateInfo {
   const fingers: PeerInfo[] = [];
-  for (const f of s.fingers) {
+  for (const f of s.fingers.slots) {
     if (f !== null && !fingers.some((g) => g.addr === f.addr)) fingers.push(peerInfo(f));
   }
   return {

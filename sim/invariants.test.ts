@@ -1,4 +1,5 @@
 import test from 'ava';
+import { fingerTable } from '../core/fingers';
 import { initState } from '../core/step';
 import { defaultConfig } from '../core/config';
 import { pointOfBigInt } from '../core/id';
@@ -51,7 +52,7 @@ function state(cfg: Config, self: number, shape: Shape): PeerState {
     held: peer(self),
     succs: shape.succs.map(peer),
     pred: shape.pred === undefined || shape.pred === null ? null : peer(shape.pred),
-    fingers: (shape.fingers ?? Array<null>(cfg.bits).fill(null)).map((f) => (f === null ? null : peer(f))),
+    fingers: fingerTable((shape.fingers ?? Array<null>(cfg.bits).fill(null)).map((f) => (f === null ? null : peer(f)))),
     records: Records.empty.merge(shape.records ?? [], () => true).records,
   };
 }

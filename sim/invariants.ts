@@ -276,7 +276,7 @@ export function idealRingViolations(peers: readonly PeerView[]): Finding[] {
     }
     for (let k = 0; k < s.cfg.bits; k++) {
       const finger = selves[successorIndex(selves, fingerStart(s.self, k, s.cfg.bits))];
-      const got = s.fingers[k] ?? null;
+      const got = s.fingers.slots[k] ?? null;
       if (got === null || !same(got, finger)) {
         out.add('IdealRing', 'fingers', `${who}: finger ${k} is ${got === null ? 'unknown' : dec(got)} expected ${dec(finger)}`);
         break;

@@ -20,7 +20,7 @@ export function* ringReport(peers: readonly SimPeer[]): Generator<PeerReport> {
       alive: p.alive,
       successors: p.state.succs.map(dec),
       predecessor: p.state.pred === null ? null : dec(p.state.pred),
-      fingers: p.state.fingers.map((f) => (f === null ? null : dec(f))),
+      fingers: p.state.fingers.slots.map((f) => (f === null ? null : dec(f))),
       records: p.state.records.size,
     };
   }
