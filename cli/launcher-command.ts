@@ -30,6 +30,11 @@ export function launchCommand(): Command {
         process.exit(130);
       });
       process.on('SIGTERM', () => void launcher.stop(143));
+      // Output going nowhere (the reader of a pipe quit, as `npm start | head` does): stop the ring.
+      process.stdout.on('error', () => {
+        launcher.killAll();
+        process.exit(141);
+      });
       await launcher.start();
       process.exit(await launcher.done);
     });

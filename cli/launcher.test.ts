@@ -69,3 +69,20 @@ test('the launcher: a ring of real processes and a console that works from a pip
   for (const id of IDS) t.regex(out, new RegExp(`^peer ${String(id).padStart(3)} \\| exited`, 'm'));
   for (const id of IDS) t.true(await refused(BASE + id), `port of peer ${id} still open`);
 });
+
+test('a launcher that dies takes its peers with it: none is left running, whatever killed it', async (t) => {
+  t.timeout(60_000);
+  const base = 25_300;
+  const launcher = new ChordProcess(t, ['launch', '--ping-interval', '0.2', '--port-base', String(base)], true);
+  await launcher.waitLine(/^ring of 7 peers is up/, 40_000);
+  launcher.kill('SIGKILL');
+  await launcher.waitExit(10_000);
+  const deadline = Date.now() + 15_000;
+  const open = async () => (await Promise.all(IDS.slice(0, 7).map((id) => refused(base + id)))).filter((r) => !r).length;
+  let left = await open();
+  while (left > 0 && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 200));
+    left = await open();
+  }
+  t.is(left, 0, 'peers still listening after their launcher died');
+});

@@ -109,6 +109,14 @@ async function runPeer(o: PeerRun): Promise<void> {
     process.exit(130);
   });
   process.on('SIGTERM', () => void leave(peer));
+  // Started by `chord launch`: a launcher that is gone (killed, or its output closed) takes its
+  // peers with it, as a Ctrl-C to the whole ring would.
+  if (process.connected) {
+    process.on('disconnect', () => {
+      console.log('launcher gone: stopping at once, without leaving');
+      process.exit(130);
+    });
+  }
   print = (line) => console.log(line);
   const via = o.start.kind === 'join' ? `, joining via ${o.start.via}` : '';
   console.log(`peer ${decimalOf(peer.self)} at ${peer.self.addr} (UDP and TCP), ${o.bits}-bit IDs, r=${o.replicas}, ping every ${o.pingSeconds} s${via}; type help for commands`);

@@ -94,7 +94,9 @@ export class Launcher {
 
   private spawnPeer(id: number, args: string[]): Running {
     const [exe, ...lead] = this.o.chord;
-    const child = spawn(exe, [...lead, ...args, '--replicas', String(this.o.replicas), '--port-base', String(this.o.portBase)], { stdio: ['pipe', 'pipe', 'pipe'] });
+    // The IPC channel is the child's tie to the launcher: it closes however the launcher ends
+    // (even SIGKILL), and the peer then stops too (see peer-command.ts), leaving no orphans.
+    const child = spawn(exe, [...lead, ...args, '--replicas', String(this.o.replicas), '--port-base', String(this.o.portBase)], { stdio: ['pipe', 'pipe', 'pipe', 'ipc'] });
     const prefix = this.prefix(id);
     for (const stream of [child.stdout, child.stderr]) {
       if (stream) createInterface({ input: stream }).on('line', (line) => this.o.print(`${prefix} ${line}`));
