@@ -8,11 +8,19 @@ import { startOp } from './lookup';
 import type { Tx } from './tx';
 import type { FingerTable, Peer } from './types';
 
+/**
+ * Equal fingers come in runs (one repair answer fills every slot its distance covers), so a
+ * run is taken once; the rare peer that appears in two runs is listed twice, which routing,
+ * which keeps each candidate once, does not mind.
+ */
 export function fingerTable(slots: readonly (Peer | null)[]): FingerTable {
   const distinct: Peer[] = [];
+  let last: Peer | null = null;
   for (let k = slots.length - 1; k >= 0; k--) {
     const f = slots[k];
-    if (f !== null && !distinct.some((p) => same(p, f))) distinct.push(f);
+    if (f === null || f === last || (last !== null && same(f, last))) continue;
+    distinct.push(f);
+    last = f;
   }
   return { slots, distinct };
 }
