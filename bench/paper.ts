@@ -100,7 +100,7 @@ function simultaneousFailure(p: number, r: number, peers: number, gets: number):
   runScenario(scenario, {
     onReply: (ms, _peer, what, reply) => {
       if (!what.startsWith('get ')) return;
-      replies.push({ at: ms, ok: reply.ok, wrong: !reply.ok && reply.error === 'not found' });
+      replies.push({ at: ms, ok: reply.ok, wrong: !reply.ok && reply.error === 'not-found' });
     },
   });
   // A get's reply comes after it was issued; the two batches are 30 s apart, replies far less.

@@ -5,6 +5,7 @@
  * a kill, every protocol event printed as it happens, then the final report.
  */
 import { Command } from 'commander';
+import { describeError } from '../core/errors';
 import { pointOfBigInt, decimalOf } from '../core/id';
 import { leftReason } from '../core/membership';
 import type { Peer, Reply } from '../core/types';
@@ -58,7 +59,7 @@ export function demoCommand(): Command {
 }
 
 function describeReply(r: Reply): string {
-  if (!r.ok) return `FAILED (${r.error})`;
+  if (!r.ok) return `FAILED (${describeError(r.error)})`;
   switch (r.op) {
     case 'put': return `stored as version ${r.version} on ${peerList(r.holders)} (${r.hops} hops)`;
     case 'get': return `found "${new TextDecoder().decode(r.rec.value)}" at ${decimalOf(r.holder)} (${r.hops} hops)`;

@@ -26,7 +26,7 @@ test('a lookup asks the known peer closest before the key, then the closer peers
   // Timeouts walk down the list: the new peers first, then the earlier candidates after 14.
   const walk = pump(peer(5), [SEED, get(), deliver(peer(14), found(rid, false, [peer(60), peer(40)]))], silent, once);
   t.deepEqual(asked(walk.effects), ['p14', 'p60', 'p40', 'p9', 'p8']);
-  t.like(replies(walk.effects)[0]?.reply, { ok: false, op: 'get', error: 'no answer', hops: 5 });
+  t.like(replies(walk.effects)[0]?.reply, { ok: false, op: 'get', error: 'no-answer', hops: 5 });
 });
 
 test('only the peer asked is listened to', (t) => {
@@ -48,14 +48,14 @@ test('a done answer sends the request to the head of the successors it names', (
 test('an answer with nowhere left to go fails the attempt as "no route"', (t) => {
   const start: Input[] = [{ kind: 'init', succs: [peer(8)], pred: peer(4) }, get()];
   const { effects } = pump(peer(5), start, (e) => (e.kind === 'send' && e.msg.t === 'find' ? [deliver(peer(8), found(e.msg.rid, false, []))] : []), once);
-  t.like(replies(effects)[0]?.reply, { ok: false, error: 'no route', hops: 1 });
+  t.like(replies(effects)[0]?.reply, { ok: false, error: 'no-route', hops: 1 });
 });
 
 test('a lookup gives up after maxHops hops in one attempt', (t) => {
   let next = 20;
   const { effects } = pump(peer(5), [SEED, get()], (e) => (e.kind === 'send' && e.msg.t === 'find' ? [deliver(e.to, found(e.msg.rid, false, [peer(next++)]))] : []), { ...once, maxHops: 3 });
   t.deepEqual(asked(effects), ['p14', 'p20', 'p21']);
-  t.like(replies(effects)[0]?.reply, { ok: false, error: 'too many hops', hops: 3 });
+  t.like(replies(effects)[0]?.reply, { ok: false, error: 'too-many-hops', hops: 3 });
 });
 
 test('an operation is tried opAttempts times, each after a back-off of about one ping interval', (t) => {
@@ -65,7 +65,7 @@ test('an operation is tried opAttempts times, each after a back-off of about one
   const rid = ridOf(start);
   const [, , op] = [0, 0, drive(peer(5), [...start, [100, fire({ op: rid })]]).state.ops.get(rid)];
   t.like(op, { stage: 'wait', attempts: 2, deadline: 100 + Math.min(cfg.rpcTimeout, cfg.pingInterval) });
-  t.like(replies(effects)[0]?.reply, { ok: false, error: 'no answer', hops: cfg.opAttempts });
+  t.like(replies(effects)[0]?.reply, { ok: false, error: 'no-answer', hops: cfg.opAttempts });
 });
 
 test('a holder that does not answer in time fails the attempt; it gets its own time, not what was left of the hop', (t) => {
@@ -77,7 +77,7 @@ test('a holder that does not answer in time fails the attempt; it gets its own t
   // At the hop's old deadline nothing happens to the request.
   t.deepEqual(replies(driveThen(peer(5), start, [[cfg.rpcTimeout, { kind: 'tick' }]], once).effects), []);
   const late = driveThen(peer(5), start, [[300 + timeoutFor(cfg, enc('v').length, 2), { kind: 'tick' }]], once);
-  t.like(replies(late.effects)[0]?.reply, { ok: false, op: 'put', error: 'holder did not answer' });
+  t.like(replies(late.effects)[0]?.reply, { ok: false, op: 'put', error: 'holder-silent' });
 });
 
 test('a lookup waiting on a peer that is declared gone moves on at once; others keep waiting', (t) => {
@@ -105,13 +105,13 @@ test('answers from a peer other than the holder, or for another operation, are i
   const answer = driveThen(peer(5), atHolder, [deliver(peer(100), { t: 'fetched', rid, status: 'found', rec: record })]);
   t.deepEqual(replies(answer.effects), [{ rid: 1, reply: { ok: true, op: 'get', rec: record, holder: peer(100), hops: 1 } }]);
   const missing = driveThen(peer(5), atHolder, [deliver(peer(100), { t: 'fetched', rid, status: 'missing', rec: null })]);
-  t.deepEqual(replies(missing.effects), [{ rid: 1, reply: { ok: false, op: 'get', error: 'not found', hops: 1 } }]);
+  t.deepEqual(replies(missing.effects), [{ rid: 1, reply: { ok: false, op: 'get', error: 'not-found', hops: 1 } }]);
 });
 
 test('a peer serves a key it is primary for itself, and says so when the key is missing', (t) => {
   const lone = drive(peer(5), [{ kind: 'create' }, put(77, 1), get(78, 2)]);
   t.like(replies(lone.effects)[0], { rid: 1, reply: { ok: true, op: 'put', version: 1, hops: 0 } });
-  t.deepEqual(replies(lone.effects)[1], { rid: 2, reply: { ok: false, op: 'get', error: 'not found', hops: 0 } });
+  t.deepEqual(replies(lone.effects)[1], { rid: 2, reply: { ok: false, op: 'get', error: 'not-found', hops: 0 } });
   t.is(lone.state.ops.size, 0, 'nothing is left to retry');
 });
 
@@ -175,7 +175,7 @@ test('a request whose send to the holder fails moves on at once', (t) => {
   const rid = ridOf([SEED, get()]);
   const atHolder: Timed[] = [SEED, get(), deliver(peer(14), found(rid, true, [peer(100)]))];
   const { effects } = driveThen(peer(5), atHolder, [{ kind: 'send-failed', to: peer(100), msg: { t: 'fetch', rid, key: key(100) } }], once);
-  t.like(replies(effects)[0]?.reply, { ok: false, op: 'get', error: 'holder did not answer' });
+  t.like(replies(effects)[0]?.reply, { ok: false, op: 'get', error: 'holder-silent' });
 });
 
 test('a fetch answer for a put is ignored', (t) => {

@@ -8,7 +8,8 @@ import { timeoutFor } from './config';
 import { same, type Point } from './id';
 import { closestPreceding, isPrimary, successorAnswers } from './ring';
 import type { Tx } from './tx';
-import type { Key, Msg, Op, Peer, StoreStatus } from './types';
+import { describeError } from './errors';
+import type { FetchStatus, Key, Msg, Op, OpError, Peer, StoreStatus } from './types';
 import { fingerFound } from './fingers';
 import { joinFound, joinFailed } from './membership';
 import { acceptStore, serveFetch, sweepFound } from './storage';
@@ -42,12 +43,12 @@ function routeLocally(tx: Tx, op: Op): void {
   if (op.key && s.phase === 'member' && isPrimary(s, op.target)) return finalLocally(tx, op);
   if (successorAnswers(s, op.target)) return answered(tx, op, s.self, s.succs);
   const candidates = closestPreceding(s, op.target, CANDIDATES);
-  if (candidates.length === 0) return attemptFailed(tx, op, 'no route');
+  if (candidates.length === 0) return attemptFailed(tx, op, 'no-route');
   ask(tx, op, candidates);
 }
 
 function ask(tx: Tx, op: Op, candidates: readonly Peer[]): void {
-  if (op.hops >= tx.s.cfg.maxHops) return attemptFailed(tx, op, 'too many hops');
+  if (op.hops >= tx.s.cfg.maxHops) return attemptFailed(tx, op, 'too-many-hops');
   putOp(tx, { ...op, stage: 'route', candidates, hops: op.hops + 1, deadline: tx.now + tx.s.cfg.rpcTimeout });
   tx.send(candidates[0], { t: 'find', rid: op.rid, target: op.target });
 }
@@ -93,8 +94,13 @@ function finalLocally(tx: Tx, op: Op): void {
   }
   const answer = serveFetch(tx.s, op.key as Key, tx.now);
   if (answer.status === 'found' && answer.rec) return finishGet(tx, op, answer.rec, tx.s.self);
-  if (answer.status === 'missing') return failOp(tx, op, 'not found');
-  attemptFailed(tx, op, answer.status);
+  if (answer.status === 'missing') return failOp(tx, op, 'not-found');
+  attemptFailed(tx, op, refusal(answer.status));
+}
+
+/** A holder's refusal as the error the attempt fails with; "found" without a record is no answer. */
+function refusal(status: StoreStatus | FetchStatus): OpError {
+  return status === 'not-ready' || status === 'not-responsible' ? status : 'holder-silent';
 }
 
 function asked(op: Op, from: Peer): boolean {
@@ -110,7 +116,7 @@ export function onFound(tx: Tx, from: Peer, msg: Extract<Msg, { t: 'found' }>): 
   const closer = msg.peers.filter((p) => !same(p, tx.s.self) && !op.candidates.some((c) => same(c, p)));
   const rest = op.candidates.slice(1);
   const candidates = closer.concat(rest);
-  if (candidates.length === 0) return attemptFailed(tx, op, 'no route');
+  if (candidates.length === 0) return attemptFailed(tx, op, 'no-route');
   ask(tx, op, candidates);
 }
 
@@ -119,7 +125,7 @@ export function onHopFailed(tx: Tx, rid: number): void {
   const op = tx.s.ops.get(rid);
   if (!op || op.stage === 'wait') return;
   if (op.stage === 'route' && op.candidates.length > 1) return ask(tx, op, op.candidates.slice(1));
-  attemptFailed(tx, op, op.stage === 'route' ? 'no answer' : 'holder did not answer');
+  attemptFailed(tx, op, op.stage === 'route' ? 'no-answer' : 'holder-silent');
 }
 
 /** The peer that `op` is waiting on is gone: move on without waiting for the timeout. */
@@ -133,14 +139,14 @@ export function onPeerGone(tx: Tx, gone: Point): void {
 export function onStored(tx: Tx, from: Peer, msg: Extract<Msg, { t: 'stored' }>): void {
   const op = tx.s.ops.get(msg.rid);
   if (!op || op.stage !== 'final' || op.purpose !== 'put' || !same(op.holders[0], from)) return;
-  if (msg.status !== 'ok') return attemptFailed(tx, op, msg.status);
+  if (msg.status !== 'ok') return attemptFailed(tx, op, refusal(msg.status));
   finishPut(tx, op.rid, msg.version, msg.holders);
 }
 
 /** This peer, as primary of its own put, could not get the record onto its replicas. */
 export function storeRefused(tx: Tx, rid: number, status: StoreStatus): void {
   const op = tx.s.ops.get(rid);
-  if (op) attemptFailed(tx, op, status);
+  if (op) attemptFailed(tx, op, refusal(status));
 }
 
 /** A send to `to` failed: if `rid`'s op is still waiting on that peer, move on now. */
@@ -166,8 +172,8 @@ export function onFetched(tx: Tx, from: Peer, msg: Extract<Msg, { t: 'fetched' }
   const op = tx.s.ops.get(msg.rid);
   if (!op || op.stage !== 'final' || op.purpose !== 'get' || !same(op.holders[0], from)) return;
   if (msg.status === 'found' && msg.rec) return finishGet(tx, op, msg.rec, from);
-  if (msg.status === 'missing') return failOp(tx, op, 'not found');
-  attemptFailed(tx, op, msg.status);
+  if (msg.status === 'missing') return failOp(tx, op, 'not-found');
+  attemptFailed(tx, op, refusal(msg.status));
 }
 
 function finishGet(tx: Tx, op: Op, rec: NonNullable<Extract<Msg, { t: 'fetched' }>['rec']>, holder: Peer): void {
@@ -176,7 +182,7 @@ function finishGet(tx: Tx, op: Op, rec: NonNullable<Extract<Msg, { t: 'fetched' 
 }
 
 /** Back off, then try the whole operation again, up to cfg.opAttempts attempts. */
-function attemptFailed(tx: Tx, op: Op, why: string): void {
+function attemptFailed(tx: Tx, op: Op, why: OpError): void {
   if (op.attempts >= tx.s.cfg.opAttempts) return failOp(tx, op, why);
   // Back off about one ping interval: long enough for the ring to notice a departure.
   putOp(tx, { ...op, stage: 'wait', candidates: [], holders: [], attempts: op.attempts + 1, deadline: tx.now + Math.min(tx.s.cfg.rpcTimeout, tx.s.cfg.pingInterval) });
@@ -191,15 +197,15 @@ export function onRetry(tx: Tx, rid: number): void {
 }
 
 /** The peer stops: every client request still under way gets its answer now. */
-export function failClientOps(tx: Tx, why: string): void {
+export function failClientOps(tx: Tx, why: OpError): void {
   for (const op of tx.s.ops.values()) if (op.purpose === 'put' || op.purpose === 'get') failOp(tx, op, why);
 }
 
-function failOp(tx: Tx, op: Op, why: string): void {
+function failOp(tx: Tx, op: Op, why: OpError): void {
   dropOp(tx, op.rid);
   switch (op.purpose) {
     case 'join':
-      return joinFailed(tx, why === 'no answer' || why === 'no route' ? 'bootstrap peer unreachable' : why);
+      return joinFailed(tx, why === 'no-answer' || why === 'no-route' ? 'bootstrap peer unreachable' : describeError(why));
     case 'finger':
     case 'sweep':
       return;

@@ -187,7 +187,7 @@ test('a joiner left knowing nobody joins again through its bootstrap peer', (t) 
 
 test('only a member can leave', (t) => {
   const { effects } = drive(peer(5), [leaveCmd(4)]);
-  t.deepEqual(replies(effects), [{ rid: 4, reply: { ok: false, op: 'leave', error: 'cannot leave while idle', hops: 0 } }]);
+  t.deepEqual(replies(effects), [{ rid: 4, reply: { ok: false, op: 'leave', error: 'not-member', hops: 0 } }]);
 });
 
 test('a leave hands the records to the successor and tells the predecessor, then stops once both acknowledge', (t) => {

@@ -109,7 +109,7 @@ export function joinFailed(tx: Tx, reason: string): void {
 }
 
 function stop(tx: Tx, reason: string): void {
-  failClientOps(tx, 'peer stopped');
+  failClientOps(tx, 'stopped');
   tx.set({ phase: 'stopped' });
   tx.effects.push({ kind: 'stopped', reason });
 }
@@ -422,7 +422,7 @@ function samePeer(a: Peer | null, b: Peer | null): boolean {
  */
 export function leave(tx: Tx, clientRid: number): void {
   const s = tx.s;
-  if (s.phase !== 'member') return tx.reply(clientRid, { ok: false, op: 'leave', error: `cannot leave while ${s.phase}`, hops: 0 });
+  if (s.phase !== 'member') return tx.reply(clientRid, { ok: false, op: 'leave', error: 'not-member', hops: 0 });
   const pred = otherPred(s);
   const succs = s.succs.filter((p) => !same(p, s.self));
   const heirs = pred && !succs.some((p) => same(p, pred)) ? [...succs, pred] : succs;

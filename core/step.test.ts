@@ -197,7 +197,7 @@ test('a peer that stops answers every client request still under way', (t) => {
   const noticeRid = sends(sent, 'leave-notice')[0].msg.rid;
   const { state, effects } = drive(peer(5), lingered(peer(5), [...start, deliver(peer(8), { t: 'leave-ack', rid: leaveRid }), deliver(peer(4), { t: 'leave-ack', rid: noticeRid })]));
   t.is(state.phase, 'stopped');
-  t.like(replies(effects).find((e) => e.rid === 7)?.reply, { ok: false, op: 'get', error: 'peer stopped' });
+  t.like(replies(effects).find((e) => e.rid === 7)?.reply, { ok: false, op: 'get', error: 'stopped' });
   t.like(replies(effects).find((e) => e.rid === 8)?.reply, { ok: true, op: 'leave' });
 });
 
@@ -238,11 +238,11 @@ test('a stopped peer ignores everything', (t) => {
 test('client requests to a peer that is no member, or for a key of another width, are refused with the reason', (t) => {
   const key = { ...pointOfBigInt(7n, BITS), name: '7' };
   t.deepEqual(replies(drive(peer(5), [{ kind: 'command', cmd: { op: 'get', rid: 3, key } }]).effects), [
-    { rid: 3, reply: { ok: false, op: 'get', error: 'peer is idle, not a ring member', hops: 0 } },
+    { rid: 3, reply: { ok: false, op: 'get', error: 'not-member', hops: 0 } },
   ]);
   const wide = { ...pointOfBigInt(7n, 16), name: '7' };
   t.deepEqual(replies(drive(peer(5), [{ kind: 'create' }, { kind: 'command', cmd: { op: 'put', rid: 4, key: wide, value: enc('v') } }]).effects), [
-    { rid: 4, reply: { ok: false, op: 'put', error: 'key is not in this ring\'s identifier space', hops: 0 } },
+    { rid: 4, reply: { ok: false, op: 'put', error: 'other-id-space', hops: 0 } },
   ]);
 });
 

@@ -74,8 +74,8 @@ export function step(state: PeerState, input: Input, now: number): StepResult {
 function command(tx: Tx, cmd: Extract<Input, { kind: 'command' }>['cmd']): void {
   const s = tx.s;
   if (cmd.op === 'leave') return m.leave(tx, cmd.rid);
-  if (s.phase !== 'member') return tx.reply(cmd.rid, { ok: false, op: cmd.op, error: `peer is ${s.phase}, not a ring member`, hops: 0 });
-  if (cmd.key.id.length !== s.self.id.length) return tx.reply(cmd.rid, { ok: false, op: cmd.op, error: 'key is not in this ring\'s identifier space', hops: 0 });
+  if (s.phase !== 'member') return tx.reply(cmd.rid, { ok: false, op: cmd.op, error: 'not-member', hops: 0 });
+  if (cmd.key.id.length !== s.self.id.length) return tx.reply(cmd.rid, { ok: false, op: cmd.op, error: 'other-id-space', hops: 0 });
   if (cmd.op === 'put') startOp(tx, 'put', cmd.rid, cmd.key, cmd.key, cmd.value);
   else startOp(tx, 'get', cmd.rid, cmd.key, cmd.key);
 }

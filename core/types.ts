@@ -125,7 +125,27 @@ export type Reply =
   /** `kept`: records no neighbour acknowledged taking, gone with the leaver; `told`: the
    *  predecessor acknowledged its notice (else it learns of the leave as of a crash). */
   | { readonly ok: true; readonly op: 'leave'; readonly kept: number; readonly told: boolean }
-  | { readonly ok: false; readonly op: Command['op']; readonly error: string; readonly hops: number };
+  | { readonly ok: false; readonly op: Command['op']; readonly error: OpError; readonly hops: number };
+
+/** Why a client operation failed (words for people: errors.ts). */
+export type OpError =
+  /** Nothing is stored under the key. */
+  | 'not-found'
+  /** No known peer is closer to the key. */
+  | 'no-route'
+  /** Every peer asked on the way timed out. */
+  | 'no-answer'
+  /** The key's holder did not answer in time. */
+  | 'holder-silent'
+  | 'too-many-hops'
+  /** The key's primary does not hold its range yet (it has just joined or taken over). */
+  | 'not-ready'
+  | 'not-responsible'
+  /** The peer asked is joining, leaving or stopped. */
+  | 'not-member'
+  /** The key's ID has another width than the ring's. */
+  | 'other-id-space'
+  | 'stopped';
 
 export type LogEvent =
   | { readonly ev: 'created' }

@@ -4,6 +4,7 @@
  * the peer's current state, which is reading, not deciding.
  */
 import type { Socket } from 'node:net';
+import { describeError } from '../core/errors';
 import { decimalOf } from '../core/id';
 import type { Config, Peer, PeerState, Reply } from '../core/types';
 import { keyOf } from '../edge/key-id';
@@ -63,8 +64,8 @@ async function answer(service: ClientService, req: ClientRequest): Promise<Clien
 export function responseOf(rid: number, keyId: string, reply: Reply): ClientResponse {
   if (!reply.ok) {
     // The core's reply for a key with no record; every other failure is the ring's.
-    const code = reply.error === 'not found' ? 'not-found' : 'failed';
-    return { t: 'error', rid, code, error: reply.error, keyId, hops: reply.hops };
+    const code = reply.error === 'not-found' ? 'not-found' : 'failed';
+    return { t: 'error', rid, code, error: describeError(reply.error), keyId, hops: reply.hops };
   }
   switch (reply.op) {
     case 'put': return { t: 'put-ok', rid, keyId, version: reply.version, holders: reply.holders.map(peerInfo), hops: reply.hops };

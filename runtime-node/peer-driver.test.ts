@@ -67,7 +67,7 @@ test('peers in one process serve puts and gets through any peer, through a leave
     t.true(r.ok && r.op === 'get' && Buffer.from(r.rec.value).toString() === `value ${i}`, `key ${i}: ${JSON.stringify(r)}`);
   }
   const missing = await rest[0].get('never stored');
-  t.like(missing, { ok: false, error: 'not found' });
+  t.like(missing, { ok: false, error: 'not-found' });
 });
 
 test('an abrupt departure is noticed within a few ping intervals', async (t) => {

@@ -10,6 +10,7 @@ import { validateConfig } from '../core/config';
 import { decode, encode } from '../core/codec';
 import { pointOfBigInt } from '../core/id';
 import { nextDeadline } from '../core/deadlines';
+import { describeError } from '../core/errors';
 import { initState, step } from '../core/step';
 import type { Channel, Command, Config, Effect, Input, LogEvent, Msg, Peer, PeerState, Reply } from '../core/types';
 import { keyOf } from '../edge/key-id';
@@ -131,7 +132,7 @@ class Driver {
       get: (key) => this.command((rid) => ({ op: 'get', rid, key: keyOf(key, this.cfg.bits) })),
       leave: async () => {
         const reply = await this.command((rid) => ({ op: 'leave', rid }));
-        if (!reply.ok && reply.error !== STOPPED) throw new Error(`cannot leave: ${reply.error}`);
+        if (!reply.ok && reply.error !== 'stopped') throw new Error(`cannot leave: ${describeError(reply.error)}`);
         return this.stopped;
       },
       close: () => this.shutdown('closed', 'closed', false),
@@ -232,8 +233,7 @@ class Driver {
   }
 }
 
-const STOPPED = 'peer stopped';
 
 function stoppedReply(op: Command['op']): Reply {
-  return { ok: false, op, error: STOPPED, hops: 0 };
+  return { ok: false, op, error: 'stopped', hops: 0 };
 }

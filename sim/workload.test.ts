@@ -17,7 +17,7 @@ function read(value: string, version: number): Reply {
 function withUnknownWrite(): Workload {
   const w = new Workload(8);
   w.reply((w.put('01', 'k', bytes('old')) as Issued).rid, putOk(1), 0);
-  w.reply((w.put('01', 'k', bytes('new')) as Issued).rid, { ok: false, op: 'put', error: 'timeout', hops: 3 }, 0);
+  w.reply((w.put('01', 'k', bytes('new')) as Issued).rid, { ok: false, op: 'put', error: 'no-answer', hops: 3 }, 0);
   return w;
 }
 

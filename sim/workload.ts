@@ -275,7 +275,7 @@ export class Workload {
     if (!reply.ok) {
       // "Not found" is a claim, not a timeout: after an acknowledged write it is false (a peer
       // served a key range whose records it did not hold).
-      if (req.kind === 'get' && reply.error === 'not found') {
+      if (req.kind === 'get' && reply.error === 'not-found') {
         if (req.floor === null) {
           this.notFound++;
           return;
