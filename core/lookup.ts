@@ -2,19 +2,29 @@
  * Iterative lookups driven from the asking peer: it asks one peer at a time "who succeeds the
  * target, or who is closer?", with a per-hop timeout that falls back to the next best candidate,
  * and retries the whole operation a bounded number of times. One engine serves client puts and
- * gets, joins and finger repair; the purpose decides what happens with the answer.
+ * gets, joins, finger repair and the sweep; it knows none of them: what an outcome means is the
+ * `LookupUsers` table's business, which step wires (purposes.ts), so nothing here imports the
+ * rules that use it.
  */
 import { timeoutFor } from './config';
 import { same, type Point } from './id';
 import { closestPreceding, isPrimary, successorAnswers } from './ring';
 import type { Tx } from './tx';
 import { describeError } from './errors';
-import type { FetchStatus, Key, Msg, Op, OpError, Peer, StoreStatus } from './types';
-import { fingerFound } from './fingers';
-import { joinFound, joinFailed } from './membership';
-import { acceptStore, serveFetch, sweepFound } from './storage';
+import type { FetchStatus, Key, Msg, Op, OpError, Peer, PeerState, Rec, StoreStatus } from './types';
 
 const CANDIDATES = 3;
+
+/** What the users of lookups do with an outcome (purposes.ts). */
+export interface LookupUsers {
+  /** A join, finger or sweep lookup learned the target's successor list, `holders`, from `answerer`. */
+  readonly found: (tx: Tx, op: Op, answerer: Peer, holders: readonly Peer[]) => void;
+  readonly joinFailed: (tx: Tx, reason: string) => void;
+  /** A put whose key this peer is primary for: stored here, or the refusal. */
+  readonly storeHere: (tx: Tx, key: Key, value: Uint8Array, client: Peer, clientRid: number) => StoreStatus;
+  /** A get whose key this peer is primary for: what it holds. */
+  readonly fetchHere: (s: PeerState, key: Key, now: number) => { readonly status: FetchStatus; readonly rec: Rec | null };
+}
 
 export function startOp(tx: Tx, purpose: Op['purpose'], arg: number, target: Point, key: Key | null = null, value: Uint8Array | null = null, bootstrap: Peer | null = null): void {
   const rid = tx.rid();
@@ -60,14 +70,10 @@ function ask(tx: Tx, op: Op, candidates: readonly Peer[]): void {
 function answered(tx: Tx, op: Op, answerer: Peer, holders: readonly Peer[]): void {
   switch (op.purpose) {
     case 'sweep':
-      dropOp(tx, op.rid);
-      return sweepFound(tx, answerer, holders);
     case 'join':
-      dropOp(tx, op.rid);
-      return joinFound(tx, op, holders);
     case 'finger':
       dropOp(tx, op.rid);
-      return fingerFound(tx, op.arg, holders[0]);
+      return tx.users.found(tx, op, answerer, holders);
     default:
       if (same(holders[0], tx.s.self)) return finalLocally(tx, op);
       return finalRemote(tx, op, holders);
@@ -85,14 +91,14 @@ function finalRemote(tx: Tx, op: Op, holders: readonly Peer[]): void {
 
 function finalLocally(tx: Tx, op: Op): void {
   if (op.purpose === 'put') {
-    const status = acceptStore(tx, op.key as Key, op.value as Uint8Array, tx.s.self, op.rid);
+    const status = tx.users.storeHere(tx, op.key as Key, op.value as Uint8Array, tx.s.self, op.rid);
     if (status !== 'ok') return attemptFailed(tx, op, status);
     // Stored here, and waiting on the replicas: the store's own deadline says when that failed.
     const waiting = tx.s.ops.get(op.rid);
     if (waiting) putOp(tx, { ...waiting, deadline: Infinity });
     return;
   }
-  const answer = serveFetch(tx.s, op.key as Key, tx.now);
+  const answer = tx.users.fetchHere(tx.s, op.key as Key, tx.now);
   if (answer.status === 'found' && answer.rec) return finishGet(tx, op, answer.rec, tx.s.self);
   if (answer.status === 'missing') return failOp(tx, op, 'not-found');
   attemptFailed(tx, op, refusal(answer.status));
@@ -205,7 +211,7 @@ function failOp(tx: Tx, op: Op, why: OpError): void {
   dropOp(tx, op.rid);
   switch (op.purpose) {
     case 'join':
-      return joinFailed(tx, why === 'no-answer' || why === 'no-route' ? 'bootstrap peer unreachable' : describeError(why));
+      return tx.users.joinFailed(tx, why === 'no-answer' || why === 'no-route' ? 'bootstrap peer unreachable' : describeError(why));
     case 'finger':
     case 'sweep':
       return;

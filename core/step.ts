@@ -7,6 +7,7 @@ import { fingerTable } from './fingers';
 import { onFetched, onFound, onSendFailed, onStored, startOp } from './lookup';
 import * as m from './membership';
 import * as st from './storage';
+import { lookupUsers } from './purposes';
 import { Records } from './records';
 import { Tx } from './tx';
 import type { Channel, Config, Input, Msg, Peer, PeerState, StepResult } from './types';
@@ -42,7 +43,7 @@ export function initState(cfg: Config, self: Peer): PeerState {
 
 export function step(state: PeerState, input: Input, now: number): StepResult {
   if (state.phase === 'stopped') return { state, effects: [] };
-  const tx = new Tx(state, now);
+  const tx = new Tx(state, now, lookupUsers);
   switch (input.kind) {
     case 'create':
       m.create(tx);

@@ -6,13 +6,19 @@
  * the step had changed anything before (the price of never having to ask which one `s` is).
  * Effects accumulate in order.
  */
+import type { LookupUsers } from './lookup';
 import type { Channel, Effect, LogEvent, Msg, Peer, PeerState, Periodic, Reply } from './types';
 
 export class Tx {
   s: PeerState;
   readonly effects: Effect[] = [];
 
-  constructor(readonly base: PeerState, readonly now: number) {
+  constructor(
+    readonly base: PeerState,
+    readonly now: number,
+    /** Where lookup outcomes go (see lookup.ts). */
+    readonly users: LookupUsers,
+  ) {
     this.s = base;
   }
 
