@@ -417,8 +417,8 @@ const CODECS: { readonly [T in MsgType]: MsgCodec<T> } = {
   },
   rectify: {
     tag: 7,
-    write(w, m) { w.bool(m.ready); w.bool(m.link); writeNullable(w, m.pred, writePoint); },
-    read: (r) => ({ t: 'rectify', ready: r.bool(), link: r.bool(), pred: r.nullable(readPoint) }),
+    write(w, m) { w.bool(m.ready); w.bool(m.link); },
+    read: (r) => ({ t: 'rectify', ready: r.bool(), link: r.bool() }),
   },
   handoff: {
     tag: 8,

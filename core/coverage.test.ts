@@ -10,7 +10,7 @@ import { cfg, deliver, drive, driveThen, joined, key, logs, peer, rec, sends, fi
 
 const AT9: Input = { kind: 'init', succs: [peer(14), peer(19)], pred: peer(8) };
 const digest = (from: Peer, lower: Peer | null, at = 0): [number, Input] => [at, deliver(from, { t: 'digest', entries: [], from: lower })];
-const rectify = (from: Peer, ready = true, link = false): Input => deliver(from, { t: 'rectify', ready, link, pred: null });
+const rectify = (from: Peer, ready = true, link = false): Input => deliver(from, { t: 'rectify', ready, link });
 const fetch = (n: number): Input => deliver(peer(2), { t: 'fetch', rid: 3, key: key(n) });
 const fetched = (effects: readonly { kind: string }[]) => sends(effects as never, 'fetched').map((s) => s.msg.status);
 

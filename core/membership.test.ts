@@ -122,19 +122,19 @@ test('at most eight lost peers are remembered, each once, the oldest forgotten f
 });
 
 test('rectify: a closer peer becomes predecessor, a farther one is ignored, a lost one is back', (t) => {
-  const farther = drive(peer(5), [SEED, deliver(peer(2), { t: 'rectify', ready: true, link: false, pred: null })]);
+  const farther = drive(peer(5), [SEED, deliver(peer(2), { t: 'rectify', ready: true, link: false })]);
   t.is(farther.state.pred?.addr, 'p4');
   t.deepEqual(sends(farther.effects, 'handoff'), []);
   const predLeft = [SEED, leaveNotice(peer(4), [peer(5)])];
   t.is(drive(peer(5), predLeft).state.pred, null);
-  const back = driveThen(peer(5), [SEED], [predLeft[1], deliver(peer(4), { t: 'rectify', ready: true, link: false, pred: null })]);
+  const back = driveThen(peer(5), [SEED], [predLeft[1], deliver(peer(4), { t: 'rectify', ready: true, link: false })]);
   t.is(back.state.pred?.addr, 'p4');
   t.deepEqual(back.state.lost, []);
   t.deepEqual(logs(back.effects, 'predecessor').map((e) => addrs([e.pred, e.was])), [[null, 'p4'], ['p4', null]]);
 });
 
 test('the predecessor that says it is not ready is sent its hand-off again, a ready one is not', (t) => {
-  const handoffs = (ready: boolean) => sends(drive(peer(5), [SEED, deliver(peer(4), { t: 'rectify', ready, link: false, pred: null })]).effects, 'handoff');
+  const handoffs = (ready: boolean) => sends(drive(peer(5), [SEED, deliver(peer(4), { t: 'rectify', ready, link: false })]).effects, 'handoff');
   t.deepEqual(handoffs(false).map((s) => s.to.addr), ['p4']);
   t.deepEqual(handoffs(true), []);
 });
@@ -143,7 +143,7 @@ test('a new predecessor is handed every record it is to hold, its range and the 
   const { effects } = drive(peer(9), [
     { kind: 'init', succs: [peer(14)], pred: peer(4) },
     deliver(peer(14), { t: 'replicate', rid: 0, records: [rec(3), rec(5), rec(6), rec(8)] }),
-    deliver(peer(6), { t: 'rectify', ready: false, link: false, pred: null }),
+    deliver(peer(6), { t: 'rectify', ready: false, link: false }),
   ]);
   const moved = [...sends(effects, 'handoff'), ...sends(effects, 'replicate').filter((s) => s.to.addr === 'p6')].flatMap((s) => s.msg.records.map((r) => r.key.name));
   t.deepEqual(moved.sort(), ['3', '5', '6']);
@@ -419,7 +419,7 @@ test('with several peers lost, each comes back on its own and the others stay lo
   const left: Timed[] = [SEED, leaveNotice(peer(8), [peer(9), peer(14), peer(19)]), leaveNotice(peer(19), [peer(2)])];
   const lostNow = (inputs: readonly Timed[]) => drive(peer(5), inputs).state.lost.map((l) => l.peer.addr);
   t.deepEqual(lostNow(left), ['p8', 'p19']);
-  t.deepEqual(lostNow([...left, deliver(peer(8), { t: 'rectify', ready: true, link: false, pred: null })]), ['p19']);
+  t.deepEqual(lostNow([...left, deliver(peer(8), { t: 'rectify', ready: true, link: false })]), ['p19']);
   const probe = sends(drive(peer(5), [...left, ping]).effects, 'ping').find((s) => s.to.addr === 'p8');
   t.deepEqual(lostNow([...left, ping, pong(peer(8), probe?.msg.nonce)]), ['p19']);
   // A stale view naming both is followed to neither.
@@ -495,7 +495,7 @@ test('a leaver is dropped from the fingers, and the other fingers stay', (t) => 
 });
 
 test('a joined peer whose predecessor dies but whose successors live does not join again', (t) => {
-  const member = [...joined(peer(5), [peer(8), peer(9)]), deliver(peer(4), { t: 'rectify', ready: true, link: false, pred: null })];
+  const member = [...joined(peer(5), [peer(8), peer(9)]), deliver(peer(4), { t: 'rectify', ready: true, link: false })];
   const { state, effects } = driveThen(peer(5), member, silentRounds([4], [8, 9, 4]));
   t.is(state.pred, null);
   t.deepEqual(sends(effects, 'find'), []);
@@ -524,7 +524,7 @@ test('a member whose re-join fails keeps going alone, and a second loss starts n
   t.deepEqual(logs(effects, 'join-failed').map((e) => e.reason), ['duplicate peer ID: 05 is already held by elsewhere']);
   t.deepEqual(effects.filter((e) => e.kind === 'stopped'), []);
   // Still re-joining: a predecessor found and lost meanwhile starts no second query.
-  const again = driveThen(peer(5), inputs, [deliver(peer(3), { t: 'rectify', ready: true, link: false, pred: null }), ...silentRounds([3], [3])]);
+  const again = driveThen(peer(5), inputs, [deliver(peer(3), { t: 'rectify', ready: true, link: false }), ...silentRounds([3], [3])]);
   t.deepEqual(logs(again.effects, 'peer-gone').map((e) => e.peer.addr), ['p3']);
   t.deepEqual(sends(again.effects, 'find'), []);
 });
@@ -562,11 +562,11 @@ test('a failure report about a leave between rounds, when there is no heir, chan
 });
 
 test('a lost peer that rectifies is back, as if it had answered a re-probe', (t) => {
-  const closer = driveThen(peer(5), [SEED, leaveNotice(peer(8), [peer(9), peer(14), peer(19)])], [deliver(peer(8), { t: 'rectify', ready: true, link: false, pred: null })]);
+  const closer = driveThen(peer(5), [SEED, leaveNotice(peer(8), [peer(9), peer(14), peer(19)])], [deliver(peer(8), { t: 'rectify', ready: true, link: false })]);
   t.deepEqual(addrs(closer.state.succs), ['p8', 'p9', 'p14']);
   t.deepEqual(logs(closer.effects, 'peer-back').map((e) => e.peer.addr), ['p8']);
   t.deepEqual(sends(closer.effects, 'rectify'), []);
-  const farther = driveThen(peer(5), [SEED, leaveNotice(peer(14), [peer(19)])], [deliver(peer(14), { t: 'rectify', ready: true, link: false, pred: null })]);
+  const farther = driveThen(peer(5), [SEED, leaveNotice(peer(14), [peer(19)])], [deliver(peer(14), { t: 'rectify', ready: true, link: false })]);
   t.deepEqual(addrs(farther.state.succs), ['p8', 'p9', 'p19']);
   // It rectified us, so it has us as its successor: the rings are linked, nothing to send back.
   t.deepEqual(sends(farther.effects, 'rectify'), []);

@@ -143,7 +143,7 @@ function askState(tx: Tx, p: Peer): void {
 /** Our rectify: `ready` says whether we hold all of our range (false asks for the hand-off). */
 function rectify(tx: Tx, link: boolean): Msg {
   const s = tx.s;
-  return { t: 'rectify', ready: isReady(s, tx.now), link, pred: otherPred(s) };
+  return { t: 'rectify', ready: isReady(s, tx.now), link };
 }
 
 /** A leaving peer answers as a non-member, so that nobody adopts it or its view any more. */
@@ -218,7 +218,7 @@ export function onRectify(tx: Tx, from: Peer, msg: Extract<Msg, { t: 'rectify' }
   const s = tx.s;
   if (s.pred && same(s.pred, from)) {
     // It lost its hand-off, or its state (restarted under the same ID): hand it over again.
-    if (!msg.ready) handOff(tx, from, null, msg.pred);
+    if (!msg.ready) handOff(tx, from, null);
     return;
   }
   const pred = otherPred(s);

@@ -135,7 +135,7 @@ test('rectify from a closer peer makes it the predecessor and hands it its recor
   const { state, effects } = drive(peer(9), [
     { kind: 'init', succs: [peer(14)], pred: peer(4) },
     deliver(peer(14), { t: 'replicate', rid: 0, records: [rec(5), rec(6), rec(8)] }),
-    deliver(peer(6), { t: 'rectify', ready: false, link: false, pred: null }),
+    deliver(peer(6), { t: 'rectify', ready: false, link: false }),
   ]);
   t.is(state.pred?.addr, 'p6');
   const toP6 = effects.filter((e) => e.kind === 'send' && e.to.addr === 'p6' && (e.msg.t === 'replicate' || e.msg.t === 'handoff'));
@@ -205,7 +205,7 @@ test('a leaving peer keeps the predecessor it handed to its heir', (t) => {
   const { state } = drive(peer(5), [
     { kind: 'init', succs: [peer(8), peer(9), peer(14)], pred: peer(2) },
     { kind: 'command', cmd: { op: 'leave', rid: 8 } },
-    deliver(peer(4), { t: 'rectify', ready: true, link: false, pred: null }),
+    deliver(peer(4), { t: 'rectify', ready: true, link: false }),
   ]);
   t.is(state.phase, 'leaving');
   t.is(state.pred?.addr, 'p2');
@@ -248,7 +248,7 @@ test('client requests to a peer that is no member, or for a key of another width
 
 test('a message from a peer of another identifier width is logged and dropped', (t) => {
   const stranger = { ...pointOfBigInt(4n, 16), addr: 'far' };
-  const { state, effects } = drive(peer(5), [{ kind: 'create' }, deliver(stranger, { t: 'rectify', ready: true, link: false, pred: null })]);
+  const { state, effects } = drive(peer(5), [{ kind: 'create' }, deliver(stranger, { t: 'rectify', ready: true, link: false })]);
   t.is(state.pred?.addr, 'p5');
   t.deepEqual(effects.flatMap((e) => (e.kind === 'log' && e.event.ev === 'bad-input' ? [e.event.reason] : [])), ['message from another identifier space (far)']);
 });

@@ -15,7 +15,7 @@ const store = (n: number, value = 'v', rid = 41): Input => deliver(peer(2), { t:
 const replicateTimer = fire('replicate');
 const withWriter = (r: Rec, writer: string, version = r.version): Rec => ({ ...r, writer, version });
 /** Peer 9 joined and rectified by 5, but not ready: no hand-off has come yet. */
-const UNREADY: Timed[] = [...joined(peer(9), [peer(14), peer(19)]), deliver(peer(5), { t: 'rectify', ready: true, link: false, pred: null })];
+const UNREADY: Timed[] = [...joined(peer(9), [peer(14), peer(19)]), deliver(peer(5), { t: 'rectify', ready: true, link: false })];
 
 test('merging keeps the newest copy of each record: higher version, then higher writer id', (t) => {
   const base = rec(7, 2);
@@ -109,7 +109,7 @@ test('records travel in batches of at most 512 entries and 256 KiB', (t) => {
 });
 
 test('a hand-off ends with its marker, which carries the last batch, or nothing', (t) => {
-  const empty = drive(peer(9), [AT9, deliver(peer(7), { t: 'rectify', ready: false, link: false, pred: null })]);
+  const empty = drive(peer(9), [AT9, deliver(peer(7), { t: 'rectify', ready: false, link: false })]);
   t.deepEqual(sends(empty.effects, 'handoff').map((s) => s.msg.records), [[]]);
   t.deepEqual(sends(empty.effects, 'replicate'), []);
   t.deepEqual(logs(empty.effects, 'records-moved'), []);
@@ -117,7 +117,7 @@ test('a hand-off ends with its marker, which carries the last batch, or nothing'
 
 test('a new predecessor with no known old one takes everything outside its successor\'s range', (t) => {
   const start: Timed[] = [{ kind: 'init', succs: [peer(14)], pred: null }, replicate([rec(3), rec(7), rec(9), rec(12)])];
-  const { effects } = driveThen(peer(9), start, [deliver(peer(7), { t: 'rectify', ready: false, link: false, pred: null })]);
+  const { effects } = driveThen(peer(9), start, [deliver(peer(7), { t: 'rectify', ready: false, link: false })]);
   t.deepEqual(sends(effects, 'handoff').flatMap((s) => s.msg.records.map((r) => r.key.name)).sort(), ['12', '3', '7']);
 });
 

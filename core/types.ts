@@ -67,11 +67,10 @@ export type Msg =
   | { readonly t: 'get-state'; readonly rid: number }
   | { readonly t: 'state'; readonly rid: number; readonly member: boolean; readonly pred: Peer | null; readonly succs: readonly Peer[] }
   /** Zave's rectify: "I may be your predecessor". `ready` false asks for the hand-off again
-   *  (a peer restarted under the same ID is not told apart from its former self), for the range
-   *  from `pred`, the sender's predecessor, when it knows one. `link`: sent to a peer back from a
-   *  partition to join two rings, not because it is our successor: it is adopted only as a
-   *  closer predecessor, never as a first one. */
-  | { readonly t: 'rectify'; readonly ready: boolean; readonly link: boolean; readonly pred: Point | null }
+   *  (a peer restarted under the same ID is not told apart from its former self). `link`: sent
+   *  to a peer back from a partition to join two rings, not because it is our successor: it is
+   *  adopted only as a closer predecessor, never as a first one. */
+  | { readonly t: 'rectify'; readonly ready: boolean; readonly link: boolean }
   /** Every record a new predecessor should hold, as primary or replica; the sender vouches that
    *  they are all the records acknowledged in (from, receiver] (null: it can vouch for none).
    *  Accepts the receiver into the ring. */

@@ -27,7 +27,7 @@ export function describeMessage(m: Msg): string {
     case 'found': return `rid=${m.rid} done=${m.done} peers=${peers(m.peers)}`;
     case 'get-state': return `rid=${m.rid}`;
     case 'state': return `rid=${m.rid} member=${m.member} pred=${m.pred?.id ?? '-'} succs=${peers(m.succs)}`;
-    case 'rectify': return `ready=${m.ready}${m.link ? ' link' : ''}${m.pred ? ` pred=${m.pred.id}` : ''}`;
+    case 'rectify': return `ready=${m.ready}${m.link ? ' link' : ''}`;
     case 'handoff': return `from=${m.from?.id ?? '-'} records=${listed(m.records, rec)}`;
     case 'store': return `rid=${m.rid} key=${m.key.name} (${m.key.id}) bytes=${m.value.length}`;
     case 'stored': return `rid=${m.rid} status=${m.status} version=${m.version} holders=${peers(m.holders)}`;
