@@ -35,9 +35,19 @@ export function pointOfHex(id: string): Point {
   return { id, k: parseInt(id.length > PREFIX_DIGITS ? id.slice(0, PREFIX_DIGITS) : id, 16) };
 }
 
+/** Lowercase hex digits only; a loop, not a regular expression: the decoder checks every id it reads. */
+function lowerHex(s: string): boolean {
+  if (s.length === 0) return false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (!((c >= 48 && c <= 57) || (c >= 97 && c <= 102))) return false;
+  }
+  return true;
+}
+
 /** Whether `hex` is a canonical identifier of a `bits`-bit space. */
 export function isCanonicalHex(hex: string, bits: number): boolean {
-  if (hex.length !== hexWidth(bits) || !/^[0-9a-f]+$/.test(hex)) return false;
+  if (hex.length !== hexWidth(bits) || !lowerHex(hex)) return false;
   const spare = hexWidth(bits) * 4 - bits;
   return spare === 0 || parseInt(hex[0], 16) < 1 << (4 - spare);
 }
