@@ -23,25 +23,18 @@ import { Command } from 'commander';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { integer } from '../cli/parse';
-import { pointOfBigInt, type Point } from '../core/id';
-import { generateScenario, warmupMs } from '../sim/generate';
+import { pointOfHex, type Point } from '../core/id';
+import { generateScenario, randomId, warmupMs } from '../sim/generate';
 import { successorIndex } from '../sim/invariants';
 import { Rng } from '../sim/rng';
 import { idealHops } from '../sim/routing';
 import { runScenario } from '../sim/run';
 import type { Scenario, ScenarioOp } from '../sim/scenario';
+import { percentile } from '../sim/workload';
 
 const BITS = 160;
 
-function randomPoint(rng: Rng): Point {
-  let v = 0n;
-  for (let have = 0; have < BITS; have += 24) v = (v << 24n) | BigInt(rng.int(1 << 24));
-  return pointOfBigInt(v, BITS);
-}
-
-function percentile(sorted: readonly number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))];
-}
+const randomPoint = (rng: Rng): Point => pointOfHex(randomId(rng, BITS));
 
 interface PathRow {
   readonly n: number;

@@ -136,7 +136,7 @@ function aliveOver(initial: readonly string[], churn: readonly ScenarioOp[]): (a
 }
 
 /** A uniformly random canonical ID of `bits` bits, 24 bits per draw. */
-function randomId(rng: Rng, bits: number): string {
+export function randomId(rng: Rng, bits: number): string {
   let v = 0n;
   for (let have = 0; have < bits; have += 24) v = (v << 24n) | BigInt(rng.int(1 << 24));
   return pointOfBigInt(v, bits).id;

@@ -264,10 +264,10 @@ export class World {
     const now = peer.localTime(this.now);
     this.trace.tick(this.now, peer.self.id, () => dueAt(peer.state, now).map(describeDue).join(' '));
     this.input(peer, { kind: 'tick' });
-    // A tick must move on whatever was due: one left due would wake the peer again at once, forever.
-    const left = dueAt(peer.state, now);
-    if (peer.alive && left.length > 0) {
-      this.finding({ invariant: 'Deadline', kind: 'not-moved', detail: `peer ${peer.self.id} ticked and left ${left.map(describeDue).join(' ')} due` });
+    // A tick must move on whatever was due: one left due would wake the peer again at once,
+    // forever. Every delay is positive, so a wake-up queued for this very instant means that.
+    if (peer.alive && peer.wakeAt === this.now) {
+      this.finding({ invariant: 'Deadline', kind: 'not-moved', detail: `peer ${peer.self.id} ticked and left ${dueAt(peer.state, now).map(describeDue).join(' ')} due` });
       peer.wakeAt = Infinity;
     }
   }
