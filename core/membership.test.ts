@@ -97,14 +97,24 @@ test('a peer declared gone is not taken back from a stale view, only from its ow
   t.deepEqual(addrs(drive(peer(5), [...left, ping, pong(peer(8), probe?.msg.nonce, false)]).state.succs), ['p9', 'p14', 'p19']);
 });
 
-test('a lost peer that is back but farther than the successor is not made successor but is sent a rectify', (t) => {
-  const left = [SEED, leaveNotice(peer(14), [peer(19), peer(2)])];
-  const probe = sends(drive(peer(5), [...left, ping]).effects, 'ping').find((s) => s.to.addr === 'p14');
-  const { state, effects } = driveThen(peer(5), [...left, ping], [pong(peer(14), probe?.msg.nonce)]);
-  t.deepEqual(addrs(state.succs), ['p8', 'p9', 'p19']);
+test('a lost peer that is back farther than the successor goes back into the list where it belongs, and is sent a rectify', (t) => {
+  const back = (before: Timed[], lost: Peer) => {
+    const probe = sends(drive(peer(5), [...before, ping]).effects, 'ping').filter((s) => s.to.addr === lost.addr).pop();
+    return driveThen(peer(5), [...before, ping], [pong(lost, probe?.msg.nonce)]);
+  };
+  const { state, effects } = back([SEED, leaveNotice(peer(14), [peer(19), peer(2)])], peer(14));
+  t.deepEqual(addrs(state.succs), ['p8', 'p9', 'p14']);
   t.deepEqual(state.lost, []);
-  // Offered as its predecessor instead: the returning peer may be in a ring of its own.
+  // Offered as its predecessor too: the returning peer may be in a ring of its own.
   t.deepEqual(sends(effects, 'rectify').map((s) => [s.to.addr, s.msg.ready]), [['p14', true]]);
+  // A list one entry long takes it after the head: found by the fuzzer, two rings of one stayed
+  // apart when the head then left, since nothing else would find the peer again.
+  const short: Timed[] = [{ kind: 'init', succs: [peer(8), peer(9)], pred: peer(4) }, leaveNotice(peer(9), [peer(8)])];
+  t.deepEqual(addrs(back(short, peer(9)).state.succs), ['p8', 'p9']);
+  // Past the end of a full list it stays out (a silent predecessor, back), and is still offered a link.
+  const beyond = back([SEED, ...silentRounds([4], [8, 9, 14, 4])], peer(4));
+  t.deepEqual(addrs(beyond.state.succs), ['p8', 'p9', 'p14']);
+  t.deepEqual(sends(beyond.effects, 'rectify').map((s) => [s.to.addr, s.msg.link]), [['p4', true]]);
 });
 
 test('lost peers are re-probed for lostTtl, then forgotten', (t) => {
@@ -567,7 +577,7 @@ test('a lost peer that rectifies is back, as if it had answered a re-probe', (t)
   t.deepEqual(logs(closer.effects, 'peer-back').map((e) => e.peer.addr), ['p8']);
   t.deepEqual(sends(closer.effects, 'rectify'), []);
   const farther = driveThen(peer(5), [SEED, leaveNotice(peer(14), [peer(19)])], [deliver(peer(14), { t: 'rectify', ready: true, link: false })]);
-  t.deepEqual(addrs(farther.state.succs), ['p8', 'p9', 'p19']);
+  t.deepEqual(addrs(farther.state.succs), ['p8', 'p9', 'p14']);
   // It rectified us, so it has us as its successor: the rings are linked, nothing to send back.
   t.deepEqual(sends(farther.effects, 'rectify'), []);
   t.deepEqual(farther.state.lost, []);

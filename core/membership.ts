@@ -8,7 +8,7 @@ import { settleTime, timeoutFor } from './config';
 import { farther, isReady, reaches } from './coverage';
 import { fingersWithout, fingerTable } from './fingers';
 import { inOpen, same } from './id';
-import { closestPreceding, successorList, without } from './ring';
+import { closestPreceding, insertByDistance, successorList, without } from './ring';
 import { failClientOps, onPeerGone, startOp } from './lookup';
 import { handOff, leaveVouch, mergeRecords, onPeerGoneFromStores, sendRecords } from './storage';
 import type { Tx } from './tx';
@@ -290,20 +290,21 @@ export function onPong(tx: Tx, from: Peer, msg: Extract<Msg, { t: 'pong' }>): vo
 
 /**
  * A peer we had given up on answers a re-probe, or rectifies us: a healed partition, after which
- * each side may be a whole ring of its own. Taking it back as successor when it is closer, and
- * else offering ourselves as its predecessor, gives the two rings a link across; stabilize and
- * rectify then fold them into one. Without the rectify, sides that each filled their own arc
- * (a peer joined meanwhile between us and the returning one) would never meet; and a rectify
- * must count as the peer's return, or it would end the re-probing that brings it back (and
- * needs no link back: the peer that rectified us has us as its successor already).
+ * each side may be a whole ring of its own. Taking it back into the successor list where it
+ * belongs, and offering ourselves as its predecessor unless it is our new successor, gives the
+ * two rings a link across; stabilize and rectify then fold them into one. It goes back anywhere
+ * in the list, not only as a closer head: the re-probing that found it ends here, so a list
+ * that skipped it would have nothing left to find it by if the peers around it then depart.
+ * Without the rectify, sides that each filled their own arc (a peer joined meanwhile between us
+ * and the returning one) would never meet; and a rectify must count as the peer's return, or it
+ * would end the re-probing that brings it back (and needs no link back: the peer that rectified
+ * us has us as its successor already).
  */
 function peerBack(tx: Tx, from: Peer, link: boolean): void {
   tx.set({ lost: tx.s.lost.filter((l) => !same(l.peer, from)) });
   tx.log({ ev: 'peer-back', peer: from });
-  const s = tx.s;
-  const succ = s.succs[0];
-  if (same(succ, s.self) || inOpen(from, s.self, succ)) adoptSuccessors(tx, [from, ...s.succs]);
-  else if (link) tx.send(from, rectify(tx, true));
+  adoptSuccessors(tx, insertByDistance(tx.s.self, tx.s.succs, from));
+  if (link && !same(tx.s.succs[0], from)) tx.send(from, rectify(tx, true));
 }
 
 /** Any sign of life from a watched peer counts as an answered ping. */

@@ -22,6 +22,16 @@ export function successorList(self: Peer, candidates: readonly Peer[], r: number
   return list;
 }
 
+/**
+ * `list` (a successor list of `self`) with `p` put where its clockwise distance from self
+ * places it; unchanged if p is in it already.
+ */
+export function insertByDistance(self: Peer, list: readonly Peer[], p: Peer): readonly Peer[] {
+  if (list.some((q) => same(q, p))) return list;
+  const at = list.findIndex((q) => same(q, self) || inOpen(p, self, q));
+  return at < 0 ? [...list, p] : [...list.slice(0, at), p, ...list.slice(at)];
+}
+
 /** Whether `s` is primary for `key`: it has a predecessor and key is in (pred, self]. */
 export function isPrimary(s: PeerState, key: Point): boolean {
   return s.pred !== null && inOpenClosed(key, s.pred, s.self);
