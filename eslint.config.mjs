@@ -32,7 +32,7 @@ export default tseslint.config(
     rules: {
       '@typescript-eslint/no-restricted-imports': ['error', { patterns: [
         { group: ['node:*', 'fs', 'net', 'dgram', 'os', 'crypto', 'child_process', 'seedrandom', '../sim/*', '../runtime-node/*', '../cli/*'], message: 'core/ is pure' },
-        { group: ['./fingers', './membership', './storage', './purposes', './deadlines', './step'], message: 'the lookup engine imports none of its users', allowTypeImports: true },
+        { group: ['./fingers', './join', './stabilize', './failure', './reprobe', './leave', './neighbours', './storage', './purposes', './deadlines', './step'], message: 'the lookup engine imports none of its users', allowTypeImports: true },
       ] }],
       'no-restricted-imports': 'off',
     },

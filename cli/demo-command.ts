@@ -7,7 +7,7 @@
 import { Command } from 'commander';
 import { describeError } from '../core/errors';
 import { pointOfBigInt, decimalOf } from '../core/id';
-import { leftReason } from '../core/membership';
+import { leftReason } from '../core/leave';
 import type { Peer, Reply } from '../core/types';
 import { runScenario } from '../sim/run';
 import type { Scenario, ScenarioOp } from '../sim/scenario';

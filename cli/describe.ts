@@ -1,6 +1,6 @@
 /** Human-readable lines for protocol events, shared by the simulator's demo and real peers. */
 import { decimalOf, type Point } from '../core/id';
-import { leftReason } from '../core/membership';
+import { leftReason } from '../core/leave';
 import type { LogEvent, Peer } from '../core/types';
 
 const name = (p: Point | null): string => (p === null ? 'none' : decimalOf(p));

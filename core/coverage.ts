@@ -9,7 +9,7 @@
  *   replica of a primary receives every write it acknowledges, so when that primary dies its
  *   successor takes its range over at once, with nothing to wait for or to fetch;
  * - after its predecessor is declared gone, out to the next predecessor it adopts, announced or
- *   not (membership.ts, adoptPredecessor): the successor takes the dead one's range over.
+ *   not (neighbours.ts, adoptPredecessor): the successor takes the dead one's range over.
  *
  * A predecessor pointer alone never widens what a peer answers for: a stale rectify, or one that
  * links two rings after a partition, may name a predecessor far back across peers this one knows

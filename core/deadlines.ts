@@ -8,9 +8,11 @@
  * current hop or its back-off before the next attempt, a store waiting on its replicas, and a
  * leave's current stage.
  */
+import { onPingTimer } from './failure';
 import { onFixFingersTimer } from './fingers';
+import { onLeaveStalled } from './leave';
 import { onHopFailed, onRetry } from './lookup';
-import * as m from './membership';
+import { onStabilizeTimer } from './stabilize';
 import * as st from './storage';
 import type { Tx } from './tx';
 import type { PeerState, Periodic } from './types';
@@ -58,8 +60,8 @@ export function onTick(tx: Tx): void {
   for (const due of dueAt(tx.s, tx.now)) {
     if (!stillDue(tx.s, due, tx.now)) continue;
     switch (due.kind) {
-      case 'ping': m.onPingTimer(tx); break;
-      case 'stabilize': m.onStabilizeTimer(tx); break;
+      case 'ping': onPingTimer(tx); break;
+      case 'stabilize': onStabilizeTimer(tx); break;
       case 'fix-fingers': onFixFingersTimer(tx); break;
       case 'replicate': st.onReplicateTimer(tx); break;
       case 'op': {
@@ -69,7 +71,7 @@ export function onTick(tx: Tx): void {
         break;
       }
       case 'store': st.onReplicaFailed(tx, due.rid); break;
-      case 'leave': m.onLeaveStalled(tx, null); break;
+      case 'leave': onLeaveStalled(tx, null); break;
     }
   }
 }

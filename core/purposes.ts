@@ -5,7 +5,7 @@
  */
 import { fingerFound } from './fingers';
 import type { LookupUsers } from './lookup';
-import { joinFailed, joinFound } from './membership';
+import { joinFailed, joinFound } from './join';
 import { acceptStore, serveFetch, sweepFound } from './storage';
 
 export const lookupUsers: LookupUsers = Object.freeze<LookupUsers>({

@@ -4,8 +4,13 @@
  */
 import { onTick } from './deadlines';
 import { fingerTable } from './fingers';
-import { onFetched, onFound, onSendFailed, onStored, startOp } from './lookup';
-import * as m from './membership';
+import { countFailedSend, heardFrom, onPing, onPong } from './failure';
+import { same } from './id';
+import { create, init, join, rejoin } from './join';
+import { leave, onLeave, onLeaveAck, onLeaveNotice, onLeaveNoticeFailed, onLeaveStalled } from './leave';
+import { onFetched, onFound, onPeerGone, onSendFailed, onStored, startOp } from './lookup';
+import { noteNeighbours } from './neighbours';
+import { claimRange, onGetState, onRectify, onState, onStateFailed, stabilizeNow } from './stabilize';
 import * as st from './storage';
 import { lookupUsers } from './purposes';
 import { Records } from './records';
@@ -46,13 +51,13 @@ export function step(state: PeerState, input: Input, now: number): StepResult {
   const tx = new Tx(state, now, lookupUsers);
   switch (input.kind) {
     case 'create':
-      m.create(tx);
+      create(tx);
       break;
     case 'init':
-      m.init(tx, input.succs, input.pred);
+      init(tx, input.succs, input.pred);
       break;
     case 'join':
-      m.join(tx, input.via);
+      join(tx, input.via);
       break;
     case 'deliver':
       deliver(tx, input.from, input.msg, input.channel);
@@ -67,14 +72,15 @@ export function step(state: PeerState, input: Input, now: number): StepResult {
       sendFailed(tx, input.to, input.msg);
       break;
   }
-  m.noteNeighbours(tx);
-  m.claimRange(tx);
+  reactToGone(tx);
+  noteNeighbours(tx);
+  claimRange(tx);
   return { state: tx.s, effects: tx.effects };
 }
 
 function command(tx: Tx, cmd: Extract<Input, { kind: 'command' }>['cmd']): void {
   const s = tx.s;
-  if (cmd.op === 'leave') return m.leave(tx, cmd.rid);
+  if (cmd.op === 'leave') return leave(tx, cmd.rid);
   if (s.phase !== 'member') return tx.reply(cmd.rid, { ok: false, op: cmd.op, error: 'not-member', hops: 0 });
   if (cmd.key.id.length !== s.self.id.length) return tx.reply(cmd.rid, { ok: false, op: cmd.op, error: 'other-id-space', hops: 0 });
   if (cmd.op === 'put') startOp(tx, 'put', cmd.rid, cmd.key, cmd.key, cmd.value);
@@ -84,15 +90,15 @@ function command(tx: Tx, cmd: Extract<Input, { kind: 'command' }>['cmd']): void 
 function deliver(tx: Tx, from: Peer, msg: Msg, channel: Channel): void {
   if (from.id.length !== tx.s.self.id.length) return tx.log({ ev: 'bad-input', reason: `message from another identifier space (${from.addr})` });
   // A pong from a peer that says it is no member (restarted, or leaving) is no sign of life.
-  if (msg.t !== 'pong' || msg.member) m.heardFrom(tx, from);
+  if (msg.t !== 'pong' || msg.member) heardFrom(tx, from);
   switch (msg.t) {
-    case 'ping': return m.onPing(tx, from, msg, channel);
-    case 'pong': return m.onPong(tx, from, msg);
+    case 'ping': return onPing(tx, from, msg, channel);
+    case 'pong': return onPong(tx, from, msg);
     case 'find': return onFind(tx, from, msg);
     case 'found': return onFound(tx, from, msg);
-    case 'get-state': return m.onGetState(tx, from, msg);
-    case 'state': return m.onState(tx, from, msg);
-    case 'rectify': return m.onRectify(tx, from, msg);
+    case 'get-state': return onGetState(tx, from, msg);
+    case 'state': return onState(tx, from, msg);
+    case 'rectify': return onRectify(tx, from, msg);
     case 'handoff': return st.onHandoff(tx, msg);
     case 'store': return st.onStore(tx, from, msg);
     case 'stored': return onStored(tx, from, msg);
@@ -102,9 +108,9 @@ function deliver(tx: Tx, from: Peer, msg: Msg, channel: Channel): void {
     case 'replicated': return st.onReplicaDone(tx, msg.rid, from.id);
     case 'digest': return st.onDigest(tx, from, msg);
     case 'want': return st.onWant(tx, from, msg);
-    case 'leave': return m.onLeave(tx, from, msg);
-    case 'leave-notice': return m.onLeaveNotice(tx, from, msg);
-    case 'leave-ack': return m.onLeaveAck(tx, from, msg);
+    case 'leave': return onLeave(tx, from, msg);
+    case 'leave-notice': return onLeaveNotice(tx, from, msg);
+    case 'leave-ack': return onLeaveAck(tx, from, msg);
   }
 }
 
@@ -117,20 +123,12 @@ function onFind(tx: Tx, from: Peer, msg: Extract<Msg, { t: 'find' }>): void {
 }
 
 /**
- * A stream send failed (connection refused or reset): it counts as this ping round's miss at
- * once, lookups move on at once, and whatever waited on an answer stops waiting. Counting at
- * most one miss a round keeps a burst of failures on one connection from declaring a live
- * peer gone faster than missed pings could. A lost hand-off needs nothing: the new
- * predecessor's next rectify says it is not ready, which sends the hand-off again.
+ * A stream send failed (connection refused or reset): it counts as a missed ping (failure.ts),
+ * lookups move on at once, and whatever waited on an answer stops waiting. A lost hand-off needs
+ * nothing: the new predecessor's next rectify says it is not ready, which sends it again.
  */
 function sendFailed(tx: Tx, to: Peer, msg: Msg): void {
-  const w = tx.s.watch.get(to.id);
-  if (w && !w.failed) {
-    if (m.nextMissIsLast(w, tx.s.cfg.missLimit)) m.declareGone(tx, w.peer, 'send-failed');
-    else tx.set({ watch: new Map(tx.s.watch).set(to.id, { ...w, misses: w.misses + 1, awaiting: true, failed: true }) });
-  }
-  // The first failure to a neighbour still watched (not declared gone by it) in a ping round.
-  const once = w !== undefined && !w.failed && tx.s.watch.has(to.id);
+  const once = countFailedSend(tx, to);
   switch (msg.t) {
     case 'find':
     case 'store':
@@ -139,7 +137,7 @@ function sendFailed(tx: Tx, to: Peer, msg: Msg): void {
     case 'get-state':
       if (tx.s.stabilizing?.rid !== msg.rid) return;
       tx.set({ stabilizing: null });
-      return m.onStateFailed(tx, to);
+      return onStateFailed(tx, to);
     case 'replicate':
       // Copies that need no answer are sent again like digests and wants.
       if (msg.rid !== 0) st.onReplicaFailed(tx, msg.rid);
@@ -153,10 +151,28 @@ function sendFailed(tx: Tx, to: Peer, msg: Msg): void {
       if (once) tx.send(to, msg);
       return;
     case 'leave':
-      return m.onLeaveStalled(tx, to);
+      return onLeaveStalled(tx, to);
     case 'leave-notice':
-      return m.onLeaveNoticeFailed(tx, msg.rid);
+      return onLeaveNoticeFailed(tx, msg.rid);
     default:
       return;
   }
+}
+
+/**
+ * The rules' reactions to the peers found gone in this step, once the rule that found them is
+ * done: lookups waiting on one move on, stores waiting on its copy count it failed; after a
+ * declared death a peer left knowing nobody (a joiner whose only successor went away) finds the
+ * ring again, and otherwise a list that lost an entry refills from its new head at once.
+ */
+function reactToGone(tx: Tx): void {
+  for (const gone of tx.gone) {
+    onPeerGone(tx, gone.peer);
+    st.onPeerGoneFromStores(tx, gone.peer.id);
+    if (gone.how === 'left') continue;
+    const s = tx.s;
+    if (same(s.succs[0], s.self) && s.pred === null && s.bootstrap !== null) rejoin(tx, s.bootstrap);
+    else if (gone.refill) stabilizeNow(tx);
+  }
+  tx.gone.length = 0;
 }

@@ -279,7 +279,7 @@ export function handOff(tx: Tx, to: Peer, start: Point | null): void {
  * taking the asker's word for where its range begins let a successor vouch for keys a false
  * alarm had put on another peer (found by the fuzzer: properties/regressions/
  * vouched-for-asker-range-it-never-held.json); a restarted predecessor it vouched nothing for
- * becomes ready once its own predecessor has stood a settle time (membership.ts, claimRange).
+ * becomes ready once its own predecessor has stood a settle time (stabilize.ts, claimRange).
  */
 function handOffVouch(s: PeerState, to: Peer, start: Point | null, now: number): Point | null {
   if (start !== null) return vouchFor(s, to, start, now);

@@ -4,14 +4,16 @@
  * untouched are the very same objects as in the input). So `tx.s` is always a value, never a
  * view: a `const s = tx.s` keeps meaning the state as it was when it was read, whether or not
  * the step had changed anything before (the price of never having to ask which one `s` is).
- * Effects accumulate in order.
+ * Effects accumulate in order; internal events wait for `step` to route them.
  */
 import type { LookupUsers } from './lookup';
-import type { Channel, Effect, LogEvent, Msg, Peer, PeerState, Periodic, Reply } from './types';
+import type { Channel, Effect, LogEvent, Msg, Peer, PeerGone, PeerState, Periodic, Reply } from './types';
 
 export class Tx {
   s: PeerState;
   readonly effects: Effect[] = [];
+  /** Peers found gone during this step, in order, not yet reacted to. */
+  readonly gone: PeerGone[] = [];
 
   constructor(
     readonly base: PeerState,
@@ -43,6 +45,10 @@ export class Tx {
 
   log(event: LogEvent): void {
     this.effects.push({ kind: 'log', event });
+  }
+
+  peerGone(event: PeerGone): void {
+    this.gone.push(event);
   }
 
   rid(): number {

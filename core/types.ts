@@ -146,6 +146,19 @@ export type OpError =
   | 'other-id-space'
   | 'stopped';
 
+/** How a peer came to be gone: declared so by failure detection, or by its own leave. */
+export type GoneHow = 'missed-pings' | 'send-failed' | 'not-member' | 'left';
+
+/**
+ * An internal event: raised by one rule, reacted to by others once the rule is done (step.ts
+ * routes them). `refill`: the peer was a successor, and the list is to be refilled at once.
+ */
+export interface PeerGone {
+  readonly peer: Peer;
+  readonly how: GoneHow;
+  readonly refill: boolean;
+}
+
 export type LogEvent =
   | { readonly ev: 'created' }
   | { readonly ev: 'initialized'; readonly succ: Peer }
@@ -153,7 +166,7 @@ export type LogEvent =
   | { readonly ev: 'join-failed'; readonly reason: string }
   | { readonly ev: 'successor'; readonly succ: Peer | null; readonly was: Peer | null }
   | { readonly ev: 'predecessor'; readonly pred: Peer | null; readonly was: Peer | null }
-  | { readonly ev: 'peer-gone'; readonly peer: Peer; readonly how: 'missed-pings' | 'send-failed' | 'not-member' | 'left' }
+  | { readonly ev: 'peer-gone'; readonly peer: Peer; readonly how: GoneHow }
   | { readonly ev: 'peer-back'; readonly peer: Peer }
   | { readonly ev: 'records-moved'; readonly to: Peer; readonly count: number; readonly why: 'join' | 'leave' | 'replica' }
   | { readonly ev: 'records-received'; readonly from: Peer; readonly count: number; readonly why: 'join' | 'leave' | 'replica' }
