@@ -36,7 +36,7 @@ export function onFixFingersTimer(tx: Tx): void {
   if (tx.s.phase !== 'member') return;
   for (const op of tx.s.ops.values()) if (op.purpose === 'finger') return;
   const k = tx.s.fingerNext;
-  startOp(tx, 'finger', k, fingerStart(tx.s.self, k, tx.s.cfg.bits));
+  startOp(tx, { purpose: 'finger', index: k }, fingerStart(tx.s.self, k, tx.s.cfg.bits));
 }
 
 export function fingerFound(tx: Tx, k: number, found: Peer): void {

@@ -43,7 +43,7 @@ export function init(tx: Tx, succs: readonly Peer[], pred: Peer | null): void {
 export function join(tx: Tx, via: string): void {
   if (tx.s.phase !== 'idle') return tx.log({ ev: 'bad-input', reason: `join while ${tx.s.phase}` });
   tx.set({ phase: 'joining', bootstrap: via });
-  startOp(tx, 'join', 0, tx.s.self, null, null, bootstrapPeer(tx.s, via));
+  startOp(tx, { purpose: 'join', bootstrap: bootstrapPeer(tx.s, via) }, tx.s.self);
 }
 
 /** The bootstrap peer is known only by address; the lookup takes any answer from it. */
@@ -87,7 +87,7 @@ export function joinFailed(tx: Tx, reason: string): void {
 
 export function rejoin(tx: Tx, via: string): void {
   for (const op of tx.s.ops.values()) if (op.purpose === 'join') return;
-  startOp(tx, 'join', 0, tx.s.self, null, null, bootstrapPeer(tx.s, via));
+  startOp(tx, { purpose: 'join', bootstrap: bootstrapPeer(tx.s, via) }, tx.s.self);
 }
 
 export function stop(tx: Tx, reason: string): void {

@@ -11,7 +11,7 @@ import { same, type Point } from './id';
 import { closestPreceding, isPrimary, successorAnswers } from './ring';
 import type { Tx } from './tx';
 import { describeError } from './errors';
-import type { FetchStatus, Key, Msg, Op, OpError, Peer, PeerState, Rec, StoreStatus } from './types';
+import type { ClientOp, FetchStatus, Key, Msg, Op, OpError, Peer, PeerState, Purpose, Rec, StoreStatus } from './types';
 
 const CANDIDATES = 3;
 
@@ -26,12 +26,15 @@ export interface LookupUsers {
   readonly fetchHere: (s: PeerState, key: Key, now: number) => { readonly status: FetchStatus; readonly rec: Rec | null };
 }
 
-export function startOp(tx: Tx, purpose: Op['purpose'], arg: number, target: Point, key: Key | null = null, value: Uint8Array | null = null, bootstrap: Peer | null = null): void {
-  const rid = tx.rid();
-  const op: Op = { rid, purpose, arg, target, key, value, bootstrap, stage: 'route', candidates: [], holders: [], hops: 0, attempts: 1, deadline: Infinity };
+export function startOp(tx: Tx, purpose: Purpose, target: Point): void {
+  const op: Op = { ...purpose, rid: tx.rid(), target, stage: 'route', candidates: [], holders: [], hops: 0, attempts: 1, deadline: Infinity };
   putOp(tx, op);
-  if (bootstrap) ask(tx, op, [bootstrap]);
+  if (op.purpose === 'join') ask(tx, op, [op.bootstrap]);
   else routeLocally(tx, op);
+}
+
+function isClientOp(op: Op): op is ClientOp {
+  return op.purpose === 'put' || op.purpose === 'get';
 }
 
 function putOp(tx: Tx, op: Op): void {
@@ -50,7 +53,7 @@ function dropOp(tx: Tx, rid: number): void {
 function routeLocally(tx: Tx, op: Op): void {
   const s = tx.s;
   // A primary that does not hold the key's range yet answers "not ready" itself (finalLocally).
-  if (op.key && s.phase === 'member' && isPrimary(s, op.target)) return finalLocally(tx, op);
+  if (isClientOp(op) && s.phase === 'member' && isPrimary(s, op.target)) return finalLocally(tx, op);
   if (successorAnswers(s, op.target)) return answered(tx, op, s.self, s.succs);
   const candidates = closestPreceding(s, op.target, CANDIDATES);
   if (candidates.length === 0) return attemptFailed(tx, op, 'no-route');
@@ -80,25 +83,25 @@ function answered(tx: Tx, op: Op, answerer: Peer, holders: readonly Peer[]): voi
   }
 }
 
-function finalRemote(tx: Tx, op: Op, holders: readonly Peer[]): void {
+function finalRemote(tx: Tx, op: ClientOp, holders: readonly Peer[]): void {
   // A store travels to the primary, then to its replicas, before the answer comes back.
-  putOp(tx, { ...op, stage: 'final', holders, deadline: tx.now + timeoutFor(tx.s.cfg, op.value?.length ?? 0, 2) });
+  putOp(tx, { ...op, stage: 'final', holders, deadline: tx.now + timeoutFor(tx.s.cfg, op.purpose === 'put' ? op.value.length : 0, 2) });
   const msg: Msg = op.purpose === 'put'
-    ? { t: 'store', rid: op.rid, key: op.key as Key, value: op.value as Uint8Array }
-    : { t: 'fetch', rid: op.rid, key: op.key as Key };
+    ? { t: 'store', rid: op.rid, key: op.key, value: op.value }
+    : { t: 'fetch', rid: op.rid, key: op.key };
   tx.send(holders[0], msg);
 }
 
-function finalLocally(tx: Tx, op: Op): void {
+function finalLocally(tx: Tx, op: ClientOp): void {
   if (op.purpose === 'put') {
-    const status = tx.users.storeHere(tx, op.key as Key, op.value as Uint8Array, tx.s.self, op.rid);
+    const status = tx.users.storeHere(tx, op.key, op.value, tx.s.self, op.rid);
     if (status !== 'ok') return attemptFailed(tx, op, status);
     // Stored here, and waiting on the replicas: the store's own deadline says when that failed.
     const waiting = tx.s.ops.get(op.rid);
     if (waiting) putOp(tx, { ...waiting, deadline: Infinity });
     return;
   }
-  const answer = tx.users.fetchHere(tx.s, op.key as Key, tx.now);
+  const answer = tx.users.fetchHere(tx.s, op.key, tx.now);
   if (answer.status === 'found' && answer.rec) return finishGet(tx, op, answer.rec, tx.s.self);
   if (answer.status === 'missing') return failOp(tx, op, 'not-found');
   attemptFailed(tx, op, refusal(answer.status));
@@ -111,7 +114,7 @@ function refusal(status: StoreStatus | FetchStatus): OpError {
 
 function asked(op: Op, from: Peer): boolean {
   const head = op.candidates[0];
-  return head === op.bootstrap || same(head, from);
+  return (op.purpose === 'join' && head === op.bootstrap) || same(head, from);
 }
 
 /** A 'found' reply to one of our hops. Replies from anyone but the peer asked are stale. */
@@ -169,9 +172,9 @@ function waitingOn(op: Op): Peer | undefined {
 /** Completes a put: called for remote acknowledgements and for puts this peer was primary for. */
 export function finishPut(tx: Tx, rid: number, version: number, holders: readonly Peer[]): void {
   const op = tx.s.ops.get(rid);
-  if (!op) return;
+  if (op?.purpose !== 'put') return;
   dropOp(tx, rid);
-  tx.reply(op.arg, { ok: true, op: 'put', version, holders, hops: op.hops });
+  tx.reply(op.clientRid, { ok: true, op: 'put', version, holders, hops: op.hops });
 }
 
 export function onFetched(tx: Tx, from: Peer, msg: Extract<Msg, { t: 'fetched' }>): void {
@@ -182,9 +185,9 @@ export function onFetched(tx: Tx, from: Peer, msg: Extract<Msg, { t: 'fetched' }
   attemptFailed(tx, op, refusal(msg.status));
 }
 
-function finishGet(tx: Tx, op: Op, rec: NonNullable<Extract<Msg, { t: 'fetched' }>['rec']>, holder: Peer): void {
+function finishGet(tx: Tx, op: ClientOp, rec: NonNullable<Extract<Msg, { t: 'fetched' }>['rec']>, holder: Peer): void {
   dropOp(tx, op.rid);
-  tx.reply(op.arg, { ok: true, op: 'get', rec, holder, hops: op.hops });
+  tx.reply(op.clientRid, { ok: true, op: 'get', rec, holder, hops: op.hops });
 }
 
 /** Back off, then try the whole operation again, up to cfg.opAttempts attempts. */
@@ -198,13 +201,13 @@ export function onRetry(tx: Tx, rid: number): void {
   const op = tx.s.ops.get(rid);
   if (!op || op.stage !== 'wait') return;
   // A joining peer has no routing state: it can only ask its bootstrap peer again.
-  if (op.bootstrap) return ask(tx, op, [op.bootstrap]);
+  if (op.purpose === 'join') return ask(tx, op, [op.bootstrap]);
   routeLocally(tx, op);
 }
 
 /** The peer stops: every client request still under way gets its answer now. */
 export function failClientOps(tx: Tx, why: OpError): void {
-  for (const op of tx.s.ops.values()) if (op.purpose === 'put' || op.purpose === 'get') failOp(tx, op, why);
+  for (const op of tx.s.ops.values()) if (isClientOp(op)) failOp(tx, op, why);
 }
 
 function failOp(tx: Tx, op: Op, why: OpError): void {
@@ -216,6 +219,6 @@ function failOp(tx: Tx, op: Op, why: OpError): void {
     case 'sweep':
       return;
     default:
-      tx.reply(op.arg, { ok: false, op: op.purpose, error: why, hops: op.hops });
+      tx.reply(op.clientRid, { ok: false, op: op.purpose, error: why, hops: op.hops });
   }
 }

@@ -12,7 +12,7 @@ export const lookupUsers: LookupUsers = Object.freeze<LookupUsers>({
   found(tx, op, answerer, holders) {
     switch (op.purpose) {
       case 'join': return joinFound(tx, op, holders);
-      case 'finger': return fingerFound(tx, op.arg, holders[0]);
+      case 'finger': return fingerFound(tx, op.index, holders[0]);
       case 'sweep': return sweepFound(tx, answerer, holders);
       default: return;
     }

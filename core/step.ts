@@ -83,8 +83,8 @@ function command(tx: Tx, cmd: Extract<Input, { kind: 'command' }>['cmd']): void 
   if (cmd.op === 'leave') return leave(tx, cmd.rid);
   if (s.phase !== 'member') return tx.reply(cmd.rid, { ok: false, op: cmd.op, error: 'not-member', hops: 0 });
   if (cmd.key.id.length !== s.self.id.length) return tx.reply(cmd.rid, { ok: false, op: cmd.op, error: 'other-id-space', hops: 0 });
-  if (cmd.op === 'put') startOp(tx, 'put', cmd.rid, cmd.key, cmd.key, cmd.value);
-  else startOp(tx, 'get', cmd.rid, cmd.key, cmd.key);
+  if (cmd.op === 'put') startOp(tx, { purpose: 'put', clientRid: cmd.rid, key: cmd.key, value: cmd.value }, cmd.key);
+  else startOp(tx, { purpose: 'get', clientRid: cmd.rid, key: cmd.key }, cmd.key);
 }
 
 function deliver(tx: Tx, from: Peer, msg: Msg, channel: Channel): void {

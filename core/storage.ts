@@ -181,7 +181,7 @@ function startSweep(tx: Tx): void {
   const target = s.records.nextOutside(s.sweptAfter, s.pred === null ? null : [s.pred, s.self]);
   if (target === undefined) return;
   tx.set({ sweptAfter: target.key });
-  startOp(tx, 'sweep', 0, target.key);
+  startOp(tx, { purpose: 'sweep' }, target.key);
 }
 
 /**

@@ -203,16 +203,19 @@ export interface Lost {
 }
 
 /** An outstanding client operation or maintenance lookup, driven from this peer. */
-export interface Op {
+/** What a lookup is for, with what only that purpose needs. */
+export type Purpose =
+  | { readonly purpose: 'put'; readonly clientRid: number; readonly key: Key; readonly value: Uint8Array }
+  | { readonly purpose: 'get'; readonly clientRid: number; readonly key: Key }
+  /** `bootstrap`: the peer first asked, known only by address (its id field is our own). */
+  | { readonly purpose: 'join'; readonly bootstrap: Peer }
+  | { readonly purpose: 'finger'; readonly index: number }
+  | { readonly purpose: 'sweep' };
+
+/** Where a lookup stands, whatever it is for. */
+export interface LookupProgress {
   readonly rid: number;
-  readonly purpose: 'put' | 'get' | 'join' | 'finger' | 'sweep';
-  /** Client request id for put/get; finger index for 'finger'. */
-  readonly arg: number;
   readonly target: Point;
-  readonly key: Key | null;
-  readonly value: Uint8Array | null;
-  /** For a join: the peer first asked, known only by address (its id field is our own). */
-  readonly bootstrap: Peer | null;
   readonly stage: 'route' | 'final' | 'wait';
   /** Route candidates still to try, best first; the head is the one asked. */
   readonly candidates: readonly Peer[];
@@ -224,6 +227,12 @@ export interface Op {
    *  before the next attempt ends ('wait'). Infinity while nothing is awaited. */
   readonly deadline: number;
 }
+
+/** A lookup under way: one of each purpose. */
+export type Op = LookupProgress & Purpose;
+
+/** A client's put or get: the lookups that end at the key's primary and answer the client. */
+export type ClientOp = Op & { readonly purpose: 'put' | 'get' };
 
 /** A store this peer accepted as primary, waiting for its replicas to acknowledge. */
 export interface PendingStore {
