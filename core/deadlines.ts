@@ -12,6 +12,7 @@ import { onPingTimer } from './failure';
 import { onFixFingersTimer } from './fingers';
 import { onLeaveStalled } from './leave';
 import { onHopFailed, onRetry } from './lookup';
+import { leaveOf } from './phase';
 import { onStabilizeTimer } from './stabilize';
 import * as st from './storage';
 import type { Tx } from './tx';
@@ -27,7 +28,7 @@ export type Due =
 
 /** The earliest deadline in the state (local time), null when nothing is pending. */
 export function nextDeadline(s: PeerState): number | null {
-  if (s.phase === 'stopped' || s.phase === 'idle') return null;
+  if (s.phase.name === 'stopped' || s.phase.name === 'idle') return null;
   let next = Infinity;
   for (const name of PERIODIC) {
     const at = s.due[name];
@@ -35,7 +36,8 @@ export function nextDeadline(s: PeerState): number | null {
   }
   for (const op of s.ops.values()) if (op.deadline < next) next = op.deadline;
   for (const store of s.stores.values()) if (store.deadline < next) next = store.deadline;
-  if (s.leaving !== null && s.leaving.deadline < next) next = s.leaving.deadline;
+  const leave = leaveOf(s);
+  if (leave !== null && leave.deadline < next) next = leave.deadline;
   return next === Infinity ? null : next;
 }
 
@@ -48,7 +50,8 @@ export function dueAt(s: PeerState, now: number): Due[] {
   }
   for (const op of s.ops.values()) if (op.deadline <= now) out.push({ kind: 'op', rid: op.rid });
   for (const store of s.stores.values()) if (store.deadline <= now) out.push({ kind: 'store', rid: store.rid });
-  if (s.leaving !== null && s.leaving.deadline <= now) out.push({ kind: 'leave' });
+  const leave = leaveOf(s);
+  if (leave !== null && leave.deadline <= now) out.push({ kind: 'leave' });
   return out;
 }
 
@@ -80,7 +83,7 @@ function stillDue(s: PeerState, due: Due, now: number): boolean {
   switch (due.kind) {
     case 'op': return (s.ops.get(due.rid)?.deadline ?? Infinity) <= now;
     case 'store': return (s.stores.get(due.rid)?.deadline ?? Infinity) <= now;
-    case 'leave': return s.leaving !== null && s.leaving.deadline <= now;
+    case 'leave': return (leaveOf(s)?.deadline ?? Infinity) <= now;
     default: {
       const at = s.due[due.kind];
       return at !== null && at <= now;

@@ -44,7 +44,7 @@ function setWatch(tx: Tx, w: Watch): void {
 
 /** Answers on the ping's own channel: a ping sent over the stream must not be lost on the way back. */
 export function onPing(tx: Tx, from: Peer, msg: Extract<Msg, { t: 'ping' }>, channel: Channel): void {
-  tx.send(from, { t: 'pong', nonce: msg.nonce, member: tx.s.phase === 'member' }, channel);
+  tx.send(from, { t: 'pong', nonce: msg.nonce, member: tx.s.phase.name === 'member' }, channel);
 }
 
 export function onPong(tx: Tx, from: Peer, msg: Extract<Msg, { t: 'pong' }>): void {

@@ -33,7 +33,7 @@ export function fingersWithout(table: FingerTable, gone: Peer): FingerTable {
 
 export function onFixFingersTimer(tx: Tx): void {
   tx.due('fix-fingers', tx.s.cfg.fixFingersInterval);
-  if (tx.s.phase !== 'member') return;
+  if (tx.s.phase.name !== 'member') return;
   for (const op of tx.s.ops.values()) if (op.purpose === 'finger') return;
   const k = tx.s.fingerNext;
   startOp(tx, { purpose: 'finger', index: k }, fingerStart(tx.s.self, k, tx.s.cfg.bits));

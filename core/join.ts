@@ -6,6 +6,7 @@
 import { fingerTable } from './fingers';
 import { same } from './id';
 import { failClientOps, startOp } from './lookup';
+import { JOINING, MEMBER, STOPPED } from './phase';
 import { successorList } from './ring';
 import { stabilizeNow } from './stabilize';
 import type { Tx } from './tx';
@@ -20,29 +21,29 @@ function startTimers(tx: Tx): void {
 }
 
 export function create(tx: Tx): void {
-  if (tx.s.phase !== 'idle') return tx.log({ ev: 'bad-input', reason: `create while ${tx.s.phase}` });
+  if (tx.s.phase.name !== 'idle') return tx.log({ ev: 'bad-input', reason: `create while ${tx.s.phase.name}` });
   const self = tx.s.self;
-  tx.set({ phase: 'member', held: self, succs: [self], pred: self, fingers: fingerTable(tx.s.fingers.slots.map(() => self)) });
+  tx.set({ phase: MEMBER, held: self, succs: [self], pred: self, fingers: fingerTable(tx.s.fingers.slots.map(() => self)) });
   tx.log({ ev: 'created' });
   startTimers(tx);
 }
 
 export function init(tx: Tx, succs: readonly Peer[], pred: Peer | null): void {
-  if (tx.s.phase !== 'idle') return tx.log({ ev: 'bad-input', reason: `init while ${tx.s.phase}` });
+  if (tx.s.phase.name !== 'idle') return tx.log({ ev: 'bad-input', reason: `init while ${tx.s.phase.name}` });
   const self = tx.s.self;
   const list = successorList(self, succs.length > 0 ? succs : [self], tx.s.cfg.replicas);
   // Without a known predecessor a peer of a larger ring serves nothing until one rectifies it:
   // taking itself as predecessor would claim the whole ring. A new ring holds no records, so
   // it holds all of its range, whatever the first predecessor turns out to be.
   const known = pred ?? (same(list[0], self) ? self : null);
-  tx.set({ phase: 'member', held: known, inherit: known === null, succs: list, pred: known });
+  tx.set({ phase: MEMBER, held: known, inherit: known === null, succs: list, pred: known });
   tx.log({ ev: 'initialized', succ: list[0] });
   startTimers(tx);
 }
 
 export function join(tx: Tx, via: string): void {
-  if (tx.s.phase !== 'idle') return tx.log({ ev: 'bad-input', reason: `join while ${tx.s.phase}` });
-  tx.set({ phase: 'joining', bootstrap: via });
+  if (tx.s.phase.name !== 'idle') return tx.log({ ev: 'bad-input', reason: `join while ${tx.s.phase.name}` });
+  tx.set({ phase: JOINING, bootstrap: via });
   startOp(tx, { purpose: 'join', bootstrap: bootstrapPeer(tx.s, via) }, tx.s.self);
 }
 
@@ -62,12 +63,12 @@ export function joinFound(tx: Tx, op: Op, list: readonly Peer[]): void {
   if (same(succ, self)) {
     if (succ.addr !== self.addr) return joinFailed(tx, `duplicate peer ID: ${self.id} is already held by ${succ.addr}`);
     // A member re-joining that finds itself is back in the ring already: nothing left to do.
-    if (tx.s.phase !== 'joining') return;
+    if (tx.s.phase.name !== 'joining') return;
     // The ring still lists a former incarnation of this peer: wait until it is declared gone.
     tx.log({ ev: 'bad-input', reason: 'the ring still lists this peer; retrying the join' });
     return retryJoinLater(tx, op);
   }
-  const newcomer = tx.s.phase === 'joining';
+  const newcomer = tx.s.phase.name === 'joining';
   tx.set({ succs: successorList(self, list, tx.s.cfg.replicas) });
   if (newcomer) startTimers(tx);
   stabilizeNow(tx);
@@ -82,7 +83,7 @@ function retryJoinLater(tx: Tx, op: Op): void {
 export function joinFailed(tx: Tx, reason: string): void {
   tx.log({ ev: 'join-failed', reason });
   // A member re-joining after losing every neighbour keeps going alone; a newcomer gives up.
-  if (tx.s.phase === 'joining') stop(tx, `join failed: ${reason}`);
+  if (tx.s.phase.name === 'joining') stop(tx, `join failed: ${reason}`);
 }
 
 export function rejoin(tx: Tx, via: string): void {
@@ -92,6 +93,6 @@ export function rejoin(tx: Tx, via: string): void {
 
 export function stop(tx: Tx, reason: string): void {
   failClientOps(tx, 'stopped');
-  tx.set({ phase: 'stopped' });
+  tx.set({ phase: STOPPED });
   tx.effects.push({ kind: 'stopped', reason });
 }

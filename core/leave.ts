@@ -8,6 +8,7 @@ import { fingersWithout } from './fingers';
 import { same } from './id';
 import { stop } from './join';
 import { adoptPredecessor, adoptSuccessors, isMember, linked, otherPred } from './neighbours';
+import { leaveOf, leavingWith } from './phase';
 import { markLost } from './reprobe';
 import { without } from './ring';
 import { leaveVouch, mergeRecords, sendRecords } from './storage';
@@ -23,7 +24,7 @@ import type { Leaving, Msg, Peer } from './types';
  */
 export function leave(tx: Tx, clientRid: number): void {
   const s = tx.s;
-  if (s.phase !== 'member') return tx.reply(clientRid, { ok: false, op: 'leave', error: 'not-member', hops: 0 });
+  if (s.phase.name !== 'member') return tx.reply(clientRid, { ok: false, op: 'leave', error: 'not-member', hops: 0 });
   const pred = otherPred(s);
   const succs = s.succs.filter((p) => !same(p, s.self));
   const heirs = pred && !succs.some((p) => same(p, pred)) ? [...succs, pred] : succs;
@@ -35,7 +36,7 @@ export function leave(tx: Tx, clientRid: number): void {
     noticeRid = tx.rid();
     tx.send(noticed.to, { t: 'leave-notice', rid: noticeRid, succs: noticed.succs });
   }
-  tx.set({ phase: 'leaving', leaving: { rid, noticeRid, noticed, clientRid, heirs, heir: 0, round: 1, deadline: Infinity, heirAcked: false, predAcked: noticed === null, noticeResends: 0, noticeGivenUp: false, kept: null } });
+  tx.set({ phase: leavingWith({ rid, noticeRid, noticed, clientRid, heirs, heir: 0, round: 1, deadline: Infinity, heirAcked: false, predAcked: noticed === null, noticeResends: 0, noticeGivenUp: false, kept: null }) });
   if (heirs.length === 0) finishLeave(tx);
   else handTo(tx, 0);
 }
@@ -43,10 +44,10 @@ export function leave(tx: Tx, clientRid: number): void {
 /** Hands everything to `heirs[at]`; its acknowledgement, or the leave's deadline, comes next. */
 function handTo(tx: Tx, at: number): void {
   const s = tx.s;
-  const l = s.leaving as Leaving;
+  const l = leaveOf(s) as Leaving;
   const heir = l.heirs[at];
   const records = [...s.records.values()];
-  tx.set({ leaving: { ...l, heir: at, deadline: tx.now + timeoutFor(s.cfg, records.reduce((n, r) => n + r.value.length, 0), 2) } });
+  tx.set({ phase: leavingWith({ ...l, heir: at, deadline: tx.now + timeoutFor(s.cfg, records.reduce((n, r) => n + r.value.length, 0), 2) }) });
   const pred = otherPred(s);
   const from = leaveVouch(s, heir, tx.now);
   sendRecords(tx, heir, records, (batch) => ({ t: 'leave', rid: l.rid, pred, records: batch, from }));
@@ -58,10 +59,10 @@ function handTo(tx: Tx, at: number): void {
  * over because it answered late, means they are safe.
  */
 export function onLeaveAck(tx: Tx, from: Peer, msg: Extract<Msg, { t: 'leave-ack' }>): void {
-  const l = tx.s.leaving;
+  const l = leaveOf(tx.s);
   if (!l) return;
-  if (msg.rid === l.rid && l.heirs.some((p) => same(p, from))) tx.set({ leaving: { ...l, heirAcked: true } });
-  else if (msg.rid === l.noticeRid && l.noticed !== null && same(l.noticed.to, from)) tx.set({ leaving: { ...l, predAcked: true } });
+  if (msg.rid === l.rid && l.heirs.some((p) => same(p, from))) tx.set({ phase: leavingWith({ ...l, heirAcked: true }) });
+  else if (msg.rid === l.noticeRid && l.noticed !== null && same(l.noticed.to, from)) tx.set({ phase: leavingWith({ ...l, predAcked: true }) });
   afterLeaveProgress(tx);
 }
 
@@ -73,8 +74,8 @@ export function onLeaveAck(tx: Tx, from: Peer, msg: Extract<Msg, { t: 'leave-ack
  * about an earlier heir changes nothing.
  */
 export function onLeaveStalled(tx: Tx, failed: Peer | null): void {
-  const l = tx.s.leaving;
-  if (!l || tx.s.phase !== 'leaving') return;
+  const l = leaveOf(tx.s);
+  if (!l || tx.s.phase.name !== 'leaving') return;
   if (l.kept !== null) {
     if (failed === null) stop(tx, leftReason(l.kept, l.predAcked));
     return;
@@ -85,7 +86,7 @@ export function onLeaveStalled(tx: Tx, failed: Peer | null): void {
   if (l.heirAcked) return awaitNotice(tx);
   if (l.heir + 1 < l.heirs.length) return handTo(tx, l.heir + 1);
   if (l.round < tx.s.cfg.opAttempts) {
-    return tx.set({ leaving: { ...l, heir: -1, round: l.round + 1, deadline: tx.now + Math.min(tx.s.cfg.rpcTimeout, tx.s.cfg.pingInterval) } });
+    return tx.set({ phase: leavingWith({ ...l, heir: -1, round: l.round + 1, deadline: tx.now + Math.min(tx.s.cfg.rpcTimeout, tx.s.cfg.pingInterval) }) });
   }
   finishLeave(tx);
 }
@@ -96,10 +97,10 @@ export function onLeaveStalled(tx: Tx, failed: Peer | null): void {
  * crash (the reply says so: with r = 1 it is left with no successor until it notices).
  */
 export function onLeaveNoticeFailed(tx: Tx, rid: number): void {
-  const l = tx.s.leaving;
+  const l = leaveOf(tx.s);
   if (!l || l.kept !== null || l.predAcked || rid !== l.noticeRid) return;
   if (noticeAgain(tx)) return;
-  tx.set({ leaving: { ...l, noticeGivenUp: true } });
+  tx.set({ phase: leavingWith({ ...l, noticeGivenUp: true }) });
   afterLeaveProgress(tx);
 }
 
@@ -109,22 +110,22 @@ export function onLeaveNoticeFailed(tx: Tx, rid: number): void {
  * deadline, opAttempts rounds in all; then the leave ends, the predecessor untold.
  */
 function awaitNotice(tx: Tx): void {
-  const l = tx.s.leaving as Leaving;
+  const l = leaveOf(tx.s) as Leaving;
   if (l.predAcked || !noticeAgain(tx)) return finishLeave(tx);
-  tx.set({ leaving: { ...(tx.s.leaving as Leaving), deadline: tx.now + timeoutFor(tx.s.cfg, 0, 2) } });
+  tx.set({ phase: leavingWith({ ...(leaveOf(tx.s) as Leaving), deadline: tx.now + timeoutFor(tx.s.cfg, 0, 2) }) });
 }
 
 /** Sends the notice once more, unless it has gone opAttempts times; whether it went. */
 function noticeAgain(tx: Tx): boolean {
-  const l = tx.s.leaving as Leaving;
+  const l = leaveOf(tx.s) as Leaving;
   if (l.noticed === null || l.noticeResends + 1 >= tx.s.cfg.opAttempts) return false;
-  tx.set({ leaving: { ...l, noticeResends: l.noticeResends + 1 } });
+  tx.set({ phase: leavingWith({ ...l, noticeResends: l.noticeResends + 1 }) });
   tx.send(l.noticed.to, { t: 'leave-notice', rid: l.noticeRid, succs: l.noticed.succs });
   return true;
 }
 
 function afterLeaveProgress(tx: Tx): void {
-  const l = tx.s.leaving;
+  const l = leaveOf(tx.s);
   if (l && l.heirAcked && (l.predAcked || l.noticeGivenUp)) finishLeave(tx);
 }
 
@@ -137,10 +138,10 @@ function afterLeaveProgress(tx: Tx): void {
  * successor it was before a joiner came between them (only its predecessor had the notice).
  */
 function finishLeave(tx: Tx): void {
-  const l = tx.s.leaving;
-  if (!l || tx.s.phase !== 'leaving' || l.kept !== null) return;
+  const l = leaveOf(tx.s);
+  if (!l || tx.s.phase.name !== 'leaving' || l.kept !== null) return;
   const kept = l.heirAcked ? 0 : tx.s.records.size;
-  tx.set({ leaving: { ...l, kept, deadline: tx.now + tx.s.cfg.stabilizeInterval + tx.s.cfg.rpcTimeout } });
+  tx.set({ phase: leavingWith({ ...l, kept, deadline: tx.now + tx.s.cfg.stabilizeInterval + tx.s.cfg.rpcTimeout }) });
   tx.reply(l.clientRid, { ok: true, op: 'leave', kept, told: l.predAcked });
   tx.log({ ev: 'left', kept, told: l.predAcked });
 }

@@ -134,7 +134,7 @@ test('an operation under way waits for its hop, and only for it: its one deadlin
 
 test('a join whose bootstrap peer answers with no route ends as "bootstrap peer unreachable"', (t) => {
   const { state, effects } = pump(peer(5), [{ kind: 'join', via: 'p4' }], (e) => (e.kind === 'send' && e.msg.t === 'find' ? [deliver(peer(4), found(e.msg.rid, false, []))] : []));
-  t.is(state.phase, 'stopped');
+  t.is(state.phase.name, 'stopped');
   t.deepEqual(effects.flatMap((e) => (e.kind === 'log' && e.event.ev === 'join-failed' ? [e.event.reason] : [])), ['bootstrap peer unreachable']);
 });
 
@@ -187,6 +187,6 @@ test('a fetch answer for a put is ignored', (t) => {
 test('a join that fails for another reason than an unreachable bootstrap peer says so', (t) => {
   let next = 20;
   const { state, effects } = pump(peer(5), [{ kind: 'join', via: 'p4' }], (e) => (e.kind === 'send' && e.msg.t === 'find' ? [deliver(e.to, found(e.msg.rid, false, [peer(next++)]))] : []), { ...once, maxHops: 3 });
-  t.is(state.phase, 'stopped');
+  t.is(state.phase.name, 'stopped');
   t.deepEqual(effects.flatMap((e) => (e.kind === 'log' && e.event.ev === 'join-failed' ? [e.event.reason] : [])), ['too many hops']);
 });

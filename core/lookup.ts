@@ -53,7 +53,7 @@ function dropOp(tx: Tx, rid: number): void {
 function routeLocally(tx: Tx, op: Op): void {
   const s = tx.s;
   // A primary that does not hold the key's range yet answers "not ready" itself (finalLocally).
-  if (isClientOp(op) && s.phase === 'member' && isPrimary(s, op.target)) return finalLocally(tx, op);
+  if (isClientOp(op) && s.phase.name === 'member' && isPrimary(s, op.target)) return finalLocally(tx, op);
   if (successorAnswers(s, op.target)) return answered(tx, op, s.self, s.succs);
   const candidates = closestPreceding(s, op.target, CANDIDATES);
   if (candidates.length === 0) return attemptFailed(tx, op, 'no-route');

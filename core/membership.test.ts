@@ -3,6 +3,7 @@
  * re-probing, graceful leaves. Peer 5 of the seed's ring 2, 4, 5, 8, 9, 14, 19 unless said.
  */
 import test from 'ava';
+import { leaveOf } from './phase';
 import type { Effect, Input, Msg, Peer, PeerState } from './types';
 import { addrs, cfg, deliver, drive, driveThen, fire, joined, key, lingered, logs, peer, rec, replies, sends, type Timed } from './testing/drive';
 
@@ -203,7 +204,7 @@ test('only a member can leave', (t) => {
 test('a leave hands the records to the successor and tells the predecessor, then stops once both acknowledge', (t) => {
   const start: Timed[] = [SEED, deliver(peer(8), { t: 'replicate', rid: 0, records: [rec(3), rec(5)] }), leaveCmd()];
   const { state, effects } = drive(peer(5), start);
-  t.is(state.phase, 'leaving');
+  t.is(state.phase.name, 'leaving');
   const [leaveMsg] = sends(effects, 'leave');
   t.is(leaveMsg.to.addr, 'p8');
   t.deepEqual(leaveMsg.msg.records.map((r) => r.key.name).sort(), ['3', '5']);
@@ -211,25 +212,25 @@ test('a leave hands the records to the successor and tells the predecessor, then
   t.deepEqual(sends(effects, 'leave-notice').map((s) => [s.to.addr, addrs(s.msg.succs)]), [['p4', ['p8', 'p9', 'p14']]]);
   t.deepEqual(logs(effects, 'records-moved').map((e) => [e.to.addr, e.count, e.why]), [['p8', 2, 'leave']]);
   // The leave's deadline allows for the bytes handed over, twice (there and the answer back).
-  t.is(state.leaving?.deadline, cfg.rpcTimeout + (2 * 4) / cfg.transferRate);
+  t.is(leaveOf(state)?.deadline, cfg.rpcTimeout + (2 * 4) / cfg.transferRate);
   const { rid, noticeRid } = leaveRids(start);
   t.not(rid, noticeRid);
   const heirOnly = drive(peer(5), [...start, deliver(peer(8), { t: 'leave-ack', rid })]);
-  t.is(heirOnly.state.phase, 'leaving');
+  t.is(heirOnly.state.phase.name, 'leaving');
   const other = Math.max(rid, noticeRid) + 1;
-  t.is(drive(peer(5), [...start, deliver(peer(8), { t: 'leave-ack', rid: other }), deliver(peer(4), { t: 'leave-ack', rid: noticeRid })]).state.phase, 'leaving');
-  t.is(drive(peer(5), [...start, deliver(peer(8), { t: 'leave-ack', rid }), deliver(peer(4), { t: 'leave-ack', rid: other })]).state.phase, 'leaving');
+  t.is(drive(peer(5), [...start, deliver(peer(8), { t: 'leave-ack', rid: other }), deliver(peer(4), { t: 'leave-ack', rid: noticeRid })]).state.phase.name, 'leaving');
+  t.is(drive(peer(5), [...start, deliver(peer(8), { t: 'leave-ack', rid }), deliver(peer(4), { t: 'leave-ack', rid: other })]).state.phase.name, 'leaving');
   // The predecessor acknowledging the hand-over's rid has not acknowledged the notice.
-  t.is(drive(peer(5), [...start, deliver(peer(8), { t: 'leave-ack', rid }), deliver(peer(4), { t: 'leave-ack', rid })]).state.phase, 'leaving');
+  t.is(drive(peer(5), [...start, deliver(peer(8), { t: 'leave-ack', rid }), deliver(peer(4), { t: 'leave-ack', rid })]).state.phase.name, 'leaving');
   const acked: Timed[] = [...start, deliver(peer(8), { t: 'leave-ack', rid }), deliver(peer(4), { t: 'leave-ack', rid: noticeRid })];
   // Handed over, it answers at once and lingers a stabilize round and an rpcTimeout before it stops.
   const handed = drive(peer(5), acked);
-  t.is(handed.state.phase, 'leaving');
+  t.is(handed.state.phase.name, 'leaving');
   t.deepEqual(replies(handed.effects), [{ rid: 1, reply: { ok: true, op: 'leave', kept: 0, told: true } }]);
   t.deepEqual(logs(handed.effects, 'left'), [{ ev: 'left', kept: 0, told: true }]);
-  t.is(handed.state.leaving?.deadline, cfg.stabilizeInterval + cfg.rpcTimeout);
+  t.is(leaveOf(handed.state)?.deadline, cfg.stabilizeInterval + cfg.rpcTimeout);
   const done = drive(peer(5), lingered(peer(5), acked));
-  t.is(done.state.phase, 'stopped');
+  t.is(done.state.phase.name, 'stopped');
   t.deepEqual(done.effects.filter((e) => e.kind === 'stopped'), [{ kind: 'stopped', reason: 'left the ring' }]);
 });
 
@@ -241,7 +242,7 @@ test('in a ring of two the leaver tells its one neighbour once, by handing it ev
 
 test('a lone peer leaves at once', (t) => {
   const { state, effects } = drive(peer(5), lingered(peer(5), [{ kind: 'create' }, leaveCmd(6)]));
-  t.is(state.phase, 'stopped');
+  t.is(state.phase.name, 'stopped');
   t.deepEqual(effects.filter((e) => e.kind === 'send'), []);
   t.like(replies(effects)[0], { rid: 6, reply: { ok: true, op: 'leave' } });
 });
@@ -251,7 +252,7 @@ test('a leave with no successor hands everything to the predecessor, and needs n
   const { effects } = driveThen(peer(5), start.slice(0, -1), start.slice(-1));
   t.deepEqual(effects.flatMap((e) => (e.kind === 'send' ? [[e.to.addr, e.msg.t]] : [])), [['p4', 'leave']]);
   t.deepEqual(sends(effects, 'leave')[0].msg.records.map((r) => r.key.name), ['5']);
-  t.is(drive(peer(5), lingered(peer(5), [...start, deliver(peer(4), { t: 'leave-ack', rid: leaveRids(start).rid })])).state.phase, 'stopped');
+  t.is(drive(peer(5), lingered(peer(5), [...start, deliver(peer(4), { t: 'leave-ack', rid: leaveRids(start).rid })])).state.phase.name, 'stopped');
 });
 
 /** `inputs`, then the leave's deadline passing. */
@@ -289,13 +290,13 @@ test('an heir that does not acknowledge in time is passed over for the next succ
 function expireAll(start: readonly Timed[]): { state: PeerState; effects: Effect[]; stages: number } {
   let inputs = [...start];
   let stages = 0;
-  for (; stages < 100 && drive(peer(5), inputs).state.phase === 'leaving'; stages++) inputs = expireLeave(inputs);
+  for (; stages < 100 && drive(peer(5), inputs).state.phase.name === 'leaving'; stages++) inputs = expireLeave(inputs);
   return { ...drive(peer(5), inputs), stages };
 }
 
 test('when every heir fails the leaver pauses and goes over the list again, opAttempts rounds in all, then stops', (t) => {
   const { state, effects, stages } = expireAll([SEED, leaveCmd()]);
-  t.is(state.phase, 'stopped');
+  t.is(state.phase.name, 'stopped');
   const round = ['p8', 'p9', 'p14', 'p4'];
   t.deepEqual(sends(effects, 'leave').map((s) => s.to.addr), Array.from({ length: cfg.opAttempts }, () => round).flat());
   // A deadline for each hand-off, one for each pause between rounds, and the last one's linger.
@@ -311,8 +312,8 @@ test('when every heir fails the leaver pauses and goes over the list again, opAt
 test('a predecessor that is also a successor is one heir, not two', (t) => {
   // The ring 4, 5, 8: peer 5's list is [8, 4] and its predecessor is 4.
   const start: Timed[] = [{ kind: 'init', succs: [peer(8), peer(4)], pred: peer(4) }, leaveCmd()];
-  t.deepEqual(drive(peer(5), failEachHeir(start, 2)).state.leaving?.heirs.map((p) => p.addr), ['p8', 'p4']);
-  t.is(drive(peer(5), failEachHeir(start, 2)).state.leaving?.heir, -1, 'the round is over after two');
+  t.deepEqual(leaveOf(drive(peer(5), failEachHeir(start, 2)).state)?.heirs.map((p) => p.addr), ['p8', 'p4']);
+  t.is(leaveOf(drive(peer(5), failEachHeir(start, 2)).state)?.heir, -1, 'the round is over after two');
 });
 
 test('a leaving peer whose successor is declared gone does not stabilize: it would rectify its way back in', (t) => {
@@ -327,10 +328,10 @@ test('a leave whose heirs cannot be reached for a moment hands over on the next 
   const start: Timed[] = [{ kind: 'init', succs: [peer(8)], pred: peer(4) }, deliver(peer(8), { t: 'replicate', rid: 0, records: [rec(5)] }), leaveCmd()];
   const failed = expireLeave(failEachHeir(start, 2));
   const again = driveThen(peer(5), start, failed.slice(start.length));
-  t.is(again.state.phase, 'leaving');
+  t.is(again.state.phase.name, 'leaving');
   t.deepEqual(sends(again.effects, 'leave').map((s) => [s.to.addr, s.msg.records.map((r) => r.key.name)]), [['p4', ['5']], ['p8', ['5']]]);
   const { rid, noticeRid } = leaveRids(start);
-  t.is(drive(peer(5), lingered(peer(5), [...failed, deliver(peer(8), { t: 'leave-ack', rid }), deliver(peer(4), { t: 'leave-ack', rid: noticeRid })])).state.phase, 'stopped');
+  t.is(drive(peer(5), lingered(peer(5), [...failed, deliver(peer(8), { t: 'leave-ack', rid }), deliver(peer(4), { t: 'leave-ack', rid: noticeRid })])).state.phase.name, 'stopped');
 });
 
 test('a leaver whose successors are all cut off hands its records to its predecessor', (t) => {
@@ -342,8 +343,8 @@ test('a leaver whose successors are all cut off hands its records to its predece
   t.deepEqual(sends(handed.effects, 'leave').map((s) => [s.to.addr, s.msg.records.map((r) => r.key.name)]), [['p4', ['5']]]);
   const { rid, noticeRid } = leaveRids(start);
   // The predecessor's answer to the notice is not an answer to the hand-over.
-  t.is(drive(peer(5), [...cut, deliver(peer(4), { t: 'leave-ack', rid: noticeRid })]).state.phase, 'leaving');
-  t.is(drive(peer(5), lingered(peer(5), [...cut, deliver(peer(4), { t: 'leave-ack', rid: noticeRid }), deliver(peer(4), { t: 'leave-ack', rid })])).state.phase, 'stopped');
+  t.is(drive(peer(5), [...cut, deliver(peer(4), { t: 'leave-ack', rid: noticeRid })]).state.phase.name, 'leaving');
+  t.is(drive(peer(5), lingered(peer(5), [...cut, deliver(peer(4), { t: 'leave-ack', rid: noticeRid }), deliver(peer(4), { t: 'leave-ack', rid })])).state.phase.name, 'stopped');
 });
 
 test('a notice that cannot be sent is sent again, opAttempts times, and does not hold up a leave the heir acknowledged', (t) => {
@@ -351,7 +352,7 @@ test('a notice that cannot be sent is sent again, opAttempts times, and does not
   const { rid, noticeRid } = leaveRids(start);
   const failed: Input = { kind: 'send-failed', to: peer(4), msg: { t: 'leave-notice', rid: noticeRid, succs: [] } };
   const again = driveThen(peer(5), start, [failed]);
-  t.is(again.state.phase, 'leaving');
+  t.is(again.state.phase.name, 'leaving');
   t.deepEqual(sends(again.effects, 'leave-notice').map((s) => [s.to.addr, s.msg.rid]), [['p4', noticeRid]]);
   // With r = 1 an untold predecessor is left pointing at nobody: the reply says so.
   const acked = deliver(peer(8), { t: 'leave-ack', rid });
@@ -360,7 +361,7 @@ test('a notice that cannot be sent is sent again, opAttempts times, and does not
   t.like(replies(untold.effects)[0]?.reply, { ok: true, op: 'leave', kept: 0, told: false });
   t.deepEqual(drive(peer(5), lingered(peer(5), [...start, acked, ...Array<Input>(cfg.opAttempts).fill(failed)])).effects.filter((e) => e.kind === 'stopped'), [{ kind: 'stopped', reason: 'left the ring, its predecessor never told' }]);
   // Leave timers end a leave the heir acknowledged once the notice has gone opAttempts times.
-  t.is(expireAll([...start, failed, acked]).state.phase, 'stopped');
+  t.is(expireAll([...start, failed, acked]).state.phase.name, 'stopped');
 });
 
 test('the successor of a leaving peer takes its records and its predecessor, and acknowledges', (t) => {
@@ -490,9 +491,9 @@ test('a leave-ack from a peer that is neither heir nor predecessor does not fini
   const start: Timed[] = [SEED, leaveCmd()];
   const { rid, noticeRid } = leaveRids(start);
   const stray = drive(peer(5), [...start, deliver(peer(8), { t: 'leave-ack', rid }), deliver(peer(19), { t: 'leave-ack', rid: noticeRid })]);
-  t.is(stray.state.leaving?.kept, null);
+  t.is(leaveOf(stray.state)?.kept, null);
   const done = drive(peer(5), [...start, deliver(peer(8), { t: 'leave-ack', rid }), deliver(peer(4), { t: 'leave-ack', rid: noticeRid })]);
-  t.is(done.state.leaving?.kept, 0);
+  t.is(leaveOf(done.state)?.kept, 0);
 });
 
 test('a leaver is dropped from the fingers, and the other fingers stay', (t) => {
@@ -521,7 +522,7 @@ function rejoining(): { inputs: Timed[]; rid: number } {
 test('a member re-joining that finds itself is back in the ring: nothing to retry', (t) => {
   const { inputs, rid } = rejoining();
   const { state, effects } = driveThen(peer(5), inputs, [deliver(peer(4), { t: 'found', rid, done: true, peers: [peer(5)] })]);
-  t.is(state.phase, 'member');
+  t.is(state.phase.name, 'member');
   t.deepEqual(logs(effects, 'bad-input'), []);
   t.is(state.ops.size, 0, 'nothing to retry');
 });
@@ -530,7 +531,7 @@ test('a member whose re-join fails keeps going alone, and a second loss starts n
   const { inputs, rid } = rejoining();
   const taken = { ...peer(5), addr: 'elsewhere' };
   const { state, effects } = driveThen(peer(5), inputs, [deliver(peer(4), { t: 'found', rid, done: true, peers: [taken] })]);
-  t.is(state.phase, 'member');
+  t.is(state.phase.name, 'member');
   t.deepEqual(logs(effects, 'join-failed').map((e) => e.reason), ['duplicate peer ID: 05 is already held by elsewhere']);
   t.deepEqual(effects.filter((e) => e.kind === 'stopped'), []);
   // Still re-joining: a predecessor found and lost meanwhile starts no second query.
@@ -545,7 +546,7 @@ test('a joiner the ring still lists at its own address waits a detection period 
   const [find] = sends(first.effects, 'find');
   const listed: Timed[] = [join, [100, deliver(peer(4), { t: 'found', rid: find.msg.rid, done: true, peers: [peer(5)] })]];
   const { state, effects } = driveThen(peer(5), [join], listed.slice(1));
-  t.is(state.phase, 'joining');
+  t.is(state.phase.name, 'joining');
   t.deepEqual(logs(effects, 'bad-input').map((e) => e.reason), ['the ring still lists this peer; retrying the join']);
   t.like(state.ops.get(find.msg.rid), { stage: 'wait', deadline: 100 + cfg.pingInterval * cfg.missLimit });
   // The retry asks the bootstrap peer again; the first query's deadline passing changes nothing.
@@ -565,9 +566,9 @@ test('a failure report about a leave between rounds, when there is no heir, chan
   // Found by the purity property: a report came when the leaver had no heir at all.
   const start: Timed[] = [{ kind: 'init', succs: [peer(8)], pred: peer(4) }, leaveCmd()];
   const paused = failEachHeir(start, 2);
-  t.is(drive(peer(5), paused).state.leaving?.heir, -1);
+  t.is(leaveOf(drive(peer(5), paused).state)?.heir, -1);
   const { state, effects } = driveThen(peer(5), paused, [{ kind: 'send-failed', to: peer(4), msg: { t: 'leave', rid: 0, pred: null, records: [], from: null } }]);
-  t.is(state.phase, 'leaving');
+  t.is(state.phase.name, 'leaving');
   t.deepEqual(effects, []);
 });
 
@@ -587,12 +588,12 @@ test('the next heir\'s acknowledgement completes a leave that passed over the fi
   const start: Timed[] = [SEED, leaveCmd()];
   const { rid, noticeRid } = leaveRids(start);
   const passedOver: Timed[] = [...expireLeave(start), deliver(peer(4), { t: 'leave-ack', rid: noticeRid })];
-  t.is(drive(peer(5), passedOver).state.phase, 'leaving');
-  t.is(drive(peer(5), lingered(peer(5), [...passedOver, deliver(peer(9), { t: 'leave-ack', rid })])).state.phase, 'stopped');
+  t.is(drive(peer(5), passedOver).state.phase.name, 'leaving');
+  t.is(drive(peer(5), lingered(peer(5), [...passedOver, deliver(peer(9), { t: 'leave-ack', rid })])).state.phase.name, 'stopped');
   // So does the first heir's, late: it too was handed everything.
-  t.is(drive(peer(5), lingered(peer(5), [...passedOver, deliver(peer(8), { t: 'leave-ack', rid })])).state.phase, 'stopped');
+  t.is(drive(peer(5), lingered(peer(5), [...passedOver, deliver(peer(8), { t: 'leave-ack', rid })])).state.phase.name, 'stopped');
   // A peer that is no heir has been handed nothing.
-  t.is(drive(peer(5), [...passedOver, deliver(peer(19), { t: 'leave-ack', rid })]).state.phase, 'leaving');
+  t.is(drive(peer(5), [...passedOver, deliver(peer(19), { t: 'leave-ack', rid })]).state.phase.name, 'leaving');
 });
 
 test('a message from a watched peer answers the ping it has outstanding, even before any miss', (t) => {
@@ -603,9 +604,9 @@ test('a message from a watched peer answers the ping it has outstanding, even be
 test('between rounds the leaver pauses about a ping interval, and the hand-off\'s deadline no longer counts', (t) => {
   const config = { ...cfg, rpcTimeout: 700, pingInterval: 300 };
   const start: Timed[] = [{ kind: 'init', succs: [peer(8)], pred: peer(4) }, leaveCmd()];
-  const handOff = drive(peer(5), start, config).state.leaving?.deadline as number;
+  const handOff = leaveOf(drive(peer(5), start, config).state)?.deadline as number;
   const paused = failEachHeir(start, 2).map((x, i) => (i >= start.length ? ([50, x] as Timed) : x));
-  t.is(drive(peer(5), paused, config).state.leaving?.deadline, 50 + 300);
+  t.is(leaveOf(drive(peer(5), paused, config).state)?.deadline, 50 + 300);
   t.deepEqual(sends(driveThen(peer(5), paused, [[50 + 299, { kind: 'tick' }]], config).effects, 'leave'), [], 'still pausing');
   t.true(handOff > 50 + 300, 'the hand-off would have timed out later');
   const resumed: Timed[] = [...paused, [50 + 300, { kind: 'tick' }]];
@@ -620,7 +621,7 @@ test('once the heir has acknowledged, each leave timer sends the notice again, a
   t.deepEqual(sends(again.effects, 'leave-notice').map((s) => [s.to.addr, s.msg.rid]), [['p4', noticeRid]]);
   t.deepEqual(sends(again.effects, 'leave'), [], 'the heir has the records: nothing is handed over again');
   const { state, effects } = expireAll(acked);
-  t.is(state.phase, 'stopped');
+  t.is(state.phase.name, 'stopped');
   t.is(sends(effects, 'leave-notice').length, cfg.opAttempts);
   t.like(replies(effects)[0]?.reply, { ok: true, op: 'leave', kept: 0, told: false });
   // The predecessor's answer to any of them is enough.

@@ -20,7 +20,7 @@ function ideal(net: CoreNet): boolean {
   const ring = net.alive().sort((a, b) => (a.self.id < b.self.id ? -1 : 1));
   return ring.every((s, i) => {
     const next = Array.from({ length: Math.min(cfg.replicas, ring.length) }, (_, j) => ring[(i + 1 + j) % ring.length].self.id);
-    return s.phase === 'member' && s.succs.map((p) => p.id).join() === next.join() && s.pred?.id === ring[(i - 1 + ring.length) % ring.length].self.id;
+    return s.phase.name === 'member' && s.succs.map((p) => p.id).join() === next.join() && s.pred?.id === ring[(i - 1 + ring.length) % ring.length].self.id;
   });
 }
 

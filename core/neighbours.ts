@@ -10,7 +10,7 @@ import type { Tx } from './tx';
 import type { Msg, Peer, PeerState, Watch } from './types';
 
 export function isMember(s: PeerState): boolean {
-  return s.phase === 'member' || s.phase === 'leaving';
+  return s.phase.name === 'member' || s.phase.name === 'leaving';
 }
 
 /**
@@ -19,12 +19,12 @@ export function isMember(s: PeerState): boolean {
  * hand-off), stabilizing meanwhile.
  */
 export function linked(s: PeerState): boolean {
-  return isMember(s) || (s.phase === 'joining' && s.succs.length > 0 && !same(s.succs[0], s.self));
+  return isMember(s) || (s.phase.name === 'joining' && s.succs.length > 0 && !same(s.succs[0], s.self));
 }
 
 /** Stabilizes: linked, and not leaving (a leaver has told its neighbours to route around it: a rectify would undo that). */
 export function stabilizes(s: PeerState): boolean {
-  return s.phase !== 'leaving' && linked(s);
+  return s.phase.name !== 'leaving' && linked(s);
 }
 
 /** The predecessor, unless there is none or it is this peer itself (a ring of one). */

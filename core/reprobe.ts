@@ -43,7 +43,7 @@ export function peerBack(tx: Tx, from: Peer, link: boolean): void {
 export function onReprobeAnswer(tx: Tx, from: Peer, msg: Extract<Msg, { t: 'pong' }>): void {
   const s = tx.s;
   // A leaver takes nobody back: it would be taken back itself.
-  if (!msg.member || s.phase === 'leaving' || !s.lost.some((l) => same(l.peer, from) && msg.nonce >= l.nonceFrom)) return;
+  if (!msg.member || s.phase.name === 'leaving' || !s.lost.some((l) => same(l.peer, from) && msg.nonce >= l.nonceFrom)) return;
   peerBack(tx, from, true);
 }
 

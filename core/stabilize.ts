@@ -42,7 +42,7 @@ function askState(tx: Tx, p: Peer): void {
 /** A leaving peer answers as a non-member, so that nobody adopts it or its view any more. */
 export function onGetState(tx: Tx, from: Peer, msg: Extract<Msg, { t: 'get-state' }>): void {
   const s = tx.s;
-  tx.send(from, { t: 'state', rid: msg.rid, member: s.phase === 'member', pred: s.pred, succs: s.succs });
+  tx.send(from, { t: 'state', rid: msg.rid, member: s.phase.name === 'member', pred: s.pred, succs: s.succs });
 }
 
 /**
@@ -88,7 +88,7 @@ export function onRectify(tx: Tx, from: Peer, msg: Extract<Msg, { t: 'rectify' }
   // A leaving peer has handed its predecessor to its heir: adopting another would be unknown
   // there. One that rectifies it believes it its successor (a joiner that found it just now):
   // it is told the leaver's successors, as the predecessor was.
-  if (tx.s.phase === 'leaving') {
+  if (tx.s.phase.name === 'leaving') {
     if (!same(from, tx.s.self) && !(tx.s.pred !== null && same(tx.s.pred, from))) tx.send(from, { t: 'leave-notice', rid: 0, succs: tx.s.succs });
     return;
   }
@@ -122,7 +122,7 @@ export function onRectify(tx: Tx, from: Peer, msg: Extract<Msg, { t: 'rectify' }
  */
 export function claimRange(tx: Tx): void {
   const s = tx.s;
-  if (s.pred === null || s.phase !== 'member' || reaches(s.held, s.pred, s.self)) return;
+  if (s.pred === null || s.phase.name !== 'member' || reaches(s.held, s.pred, s.self)) return;
   const settled = tx.now - s.predSince >= settleTime(s.cfg);
   if (isReady(s, tx.now) || settled) tx.set({ held: same(s.pred, s.self) ? s.self : s.pred });
 }

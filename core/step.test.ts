@@ -67,7 +67,7 @@ test('a lone peer creates a ring and serves puts and gets itself', (t) => {
     { kind: 'command', cmd: { op: 'put', rid: 1, key, value: enc('hello') } },
     { kind: 'command', cmd: { op: 'get', rid: 2, key } },
   ]);
-  t.is(state.phase, 'member');
+  t.is(state.phase.name, 'member');
   t.deepEqual(state.succs, [peer(5)]);
   const replies = effects.filter((e) => e.kind === 'reply').map((e) => (e.kind === 'reply' ? e.reply : null));
   t.like(replies[0], { ok: true, op: 'put', version: 1, hops: 0 });
@@ -80,7 +80,7 @@ test('a joining peer adopts the successor list it is given, then stabilizes and 
   t.is(find.to.addr, 'p4');
   const found: Msg = { t: 'found', rid: (find.msg as Extract<Msg, { t: 'find' }>).rid, done: true, peers: [peer(8), peer(9), peer(14)] };
   const { state, effects } = drive(peer(5), [{ kind: 'join', via: 'p4' }, deliver(peer(4), found)]);
-  t.is(state.phase, 'joining', 'a member once its successor accepts it with a hand-off');
+  t.is(state.phase.name, 'joining', 'a member once its successor accepts it with a hand-off');
   t.deepEqual(state.succs.map((p) => p.addr), ['p8', 'p9', 'p14']);
   t.false(isReady(state, 0), 'not ready before the hand-off');
   t.is(sends(effects, 'get-state')[0].to.addr, 'p8');
@@ -91,7 +91,7 @@ test('a join that finds its own ID held by another address fails with a clear re
   const rid = (drive(peer(5), [{ kind: 'join', via: 'p4' }]).effects.find((e) => e.kind === 'send')! as Extract<Effect, { kind: 'send' }>).msg as Extract<Msg, { t: 'find' }>;
   const other = { ...peer(5), addr: 'elsewhere' };
   const { state, effects } = drive(peer(5), [{ kind: 'join', via: 'p4' }, deliver(peer(4), { t: 'found', rid: rid.rid, done: true, peers: [other] })]);
-  t.is(state.phase, 'stopped');
+  t.is(state.phase.name, 'stopped');
   const stopped = effects.find((e) => e.kind === 'stopped');
   t.regex(stopped && stopped.kind === 'stopped' ? stopped.reason : '', /duplicate peer ID/);
 });
@@ -102,7 +102,7 @@ test('an unreachable bootstrap peer ends the join after the configured attempts'
   const effects: Effect[] = [];
   const run = (input: Input) => { const r = step(state, input, now); state = r.state; effects.push(...r.effects); return r.effects; };
   let pending = run({ kind: 'join', via: 'p4' });
-  for (let i = 0; i < 20 && state.phase === 'joining'; i++) {
+  for (let i = 0; i < 20 && state.phase.name === 'joining'; i++) {
     const next: Effect[] = [];
     for (const e of pending) if (e.kind === 'send') next.push(...run({ kind: 'send-failed', to: e.to, msg: e.msg }));
     // Once every send has failed, the back-off runs out: the next attempt.
@@ -112,7 +112,7 @@ test('an unreachable bootstrap peer ends the join after the configured attempts'
     }
     pending = next;
   }
-  t.is(state.phase, 'stopped');
+  t.is(state.phase.name, 'stopped');
   t.truthy(effects.find((e) => e.kind === 'log' && e.event.ev === 'join-failed' && /unreachable/.test(e.event.reason)));
 });
 
@@ -196,7 +196,7 @@ test('a peer that stops answers every client request still under way', (t) => {
   const leaveRid = sends(sent, 'leave')[0].msg.rid;
   const noticeRid = sends(sent, 'leave-notice')[0].msg.rid;
   const { state, effects } = drive(peer(5), lingered(peer(5), [...start, deliver(peer(8), { t: 'leave-ack', rid: leaveRid }), deliver(peer(4), { t: 'leave-ack', rid: noticeRid })]));
-  t.is(state.phase, 'stopped');
+  t.is(state.phase.name, 'stopped');
   t.like(replies(effects).find((e) => e.rid === 7)?.reply, { ok: false, op: 'get', error: 'stopped' });
   t.like(replies(effects).find((e) => e.rid === 8)?.reply, { ok: true, op: 'leave' });
 });
@@ -207,7 +207,7 @@ test('a leaving peer keeps the predecessor it handed to its heir', (t) => {
     { kind: 'command', cmd: { op: 'leave', rid: 8 } },
     deliver(peer(4), { t: 'rectify', ready: true, link: false }),
   ]);
-  t.is(state.phase, 'leaving');
+  t.is(state.phase.name, 'leaving');
   t.is(state.pred?.addr, 'p2');
 });
 
@@ -229,7 +229,7 @@ test('a fresh state has one unknown finger per identifier bit', (t) => {
 
 test('a stopped peer ignores everything', (t) => {
   const { state } = drive(peer(5), lingered(peer(5), [{ kind: 'create' }, { kind: 'command', cmd: { op: 'leave', rid: 1 } }]));
-  t.is(state.phase, 'stopped');
+  t.is(state.phase.name, 'stopped');
   const r = step(state, { kind: 'command', cmd: { op: 'get', rid: 2, key: { ...pointOfBigInt(7n, BITS), name: '7' } } }, 0);
   t.is(r.state, state);
   t.deepEqual(r.effects, []);

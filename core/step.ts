@@ -10,6 +10,7 @@ import { create, init, join, rejoin } from './join';
 import { leave, onLeave, onLeaveAck, onLeaveNotice, onLeaveNoticeFailed, onLeaveStalled } from './leave';
 import { onFetched, onFound, onPeerGone, onSendFailed, onStored, startOp } from './lookup';
 import { noteNeighbours } from './neighbours';
+import { IDLE } from './phase';
 import { claimRange, onGetState, onRectify, onState, onStateFailed, stabilizeNow } from './stabilize';
 import * as st from './storage';
 import { lookupUsers } from './purposes';
@@ -22,7 +23,7 @@ export function initState(cfg: Config, self: Peer): PeerState {
   return {
     cfg,
     self,
-    phase: 'idle',
+    phase: IDLE,
     held: null,
     ranges: new Map(),
     vouched: null,
@@ -40,14 +41,13 @@ export function initState(cfg: Config, self: Peer): PeerState {
     stabilizing: null,
     sweptAfter: null,
     bootstrap: null,
-    leaving: null,
     nextRid: 1,
     due: { ping: null, stabilize: null, 'fix-fingers': null, replicate: null },
   };
 }
 
 export function step(state: PeerState, input: Input, now: number): StepResult {
-  if (state.phase === 'stopped') return { state, effects: [] };
+  if (state.phase.name === 'stopped') return { state, effects: [] };
   const tx = new Tx(state, now, lookupUsers);
   switch (input.kind) {
     case 'create':
@@ -81,7 +81,7 @@ export function step(state: PeerState, input: Input, now: number): StepResult {
 function command(tx: Tx, cmd: Extract<Input, { kind: 'command' }>['cmd']): void {
   const s = tx.s;
   if (cmd.op === 'leave') return leave(tx, cmd.rid);
-  if (s.phase !== 'member') return tx.reply(cmd.rid, { ok: false, op: cmd.op, error: 'not-member', hops: 0 });
+  if (s.phase.name !== 'member') return tx.reply(cmd.rid, { ok: false, op: cmd.op, error: 'not-member', hops: 0 });
   if (cmd.key.id.length !== s.self.id.length) return tx.reply(cmd.rid, { ok: false, op: cmd.op, error: 'other-id-space', hops: 0 });
   if (cmd.op === 'put') startOp(tx, { purpose: 'put', clientRid: cmd.rid, key: cmd.key, value: cmd.value }, cmd.key);
   else startOp(tx, { purpose: 'get', clientRid: cmd.rid, key: cmd.key }, cmd.key);
@@ -117,7 +117,7 @@ function deliver(tx: Tx, from: Peer, msg: Msg, channel: Channel): void {
 /** One step of someone else's lookup: the answer if our successor holds it, else closer peers. */
 function onFind(tx: Tx, from: Peer, msg: Extract<Msg, { t: 'find' }>): void {
   const s = tx.s;
-  if (s.phase !== 'member' && s.phase !== 'leaving') return tx.send(from, { t: 'found', rid: msg.rid, done: false, peers: [] });
+  if (s.phase.name !== 'member' && s.phase.name !== 'leaving') return tx.send(from, { t: 'found', rid: msg.rid, done: false, peers: [] });
   if (successorAnswers(s, msg.target)) return tx.send(from, { t: 'found', rid: msg.rid, done: true, peers: s.succs });
   tx.send(from, { t: 'found', rid: msg.rid, done: false, peers: closestPreceding(s, msg.target, 3) });
 }

@@ -8,6 +8,7 @@ import { timeoutFor } from './config';
 import { coverLower, covers, farther, rangeTtl, servedLower, vouchFor, within } from './coverage';
 import { settleTime } from './config';
 import { inOpen, same, type Point } from './id';
+import { MEMBER } from './phase';
 import { isPrimary } from './ring';
 import { finishPut, startOp, storeRefused } from './lookup';
 import type { Tx } from './tx';
@@ -44,7 +45,7 @@ function replicaTargets(s: PeerState): Peer[] {
  */
 export function acceptStore(tx: Tx, key: Key, value: Uint8Array, client: Peer, clientRid: number): StoreStatus {
   const s = tx.s;
-  if (s.phase !== 'member' || !isPrimary(s, key)) return 'not-responsible';
+  if (s.phase.name !== 'member' || !isPrimary(s, key)) return 'not-responsible';
   if (!covers(s, key, tx.now)) return 'not-ready';
   const version = (s.records.get(key)?.version ?? 0) + 1;
   const rec: Rec = { key, value, version, writer: s.self.id };
@@ -116,7 +117,7 @@ export function onPeerGoneFromStores(tx: Tx, gone: string): void {
 }
 
 export function serveFetch(s: PeerState, key: Key, now: number): { status: FetchStatus; rec: Rec | null } {
-  if (s.phase !== 'member' || !isPrimary(s, key)) return { status: 'not-responsible', rec: null };
+  if (s.phase.name !== 'member' || !isPrimary(s, key)) return { status: 'not-responsible', rec: null };
   if (!covers(s, key, now)) return { status: 'not-ready', rec: null };
   const rec = s.records.get(key);
   return rec ? { status: 'found', rec } : { status: 'missing', rec: null };
@@ -154,7 +155,7 @@ export function onReplicateTimer(tx: Tx): void {
   const s = tx.s;
   tx.due('replicate', s.cfg.replicateInterval);
   const lower = servedLower(s, tx.now);
-  if (s.phase !== 'member' || lower === null) return;
+  if (s.phase.name !== 'member' || lower === null) return;
   const served = s.pred === null ? [] : s.records.between(s.pred, s.self).filter((rec) => within(rec.key, lower, s.self));
   for (const p of replicaTargets(s)) sendDigest(tx, p, served, lower);
   startSweep(tx);
@@ -293,12 +294,12 @@ function handOffVouch(s: PeerState, to: Peer, start: Point | null, now: number):
  */
 export function onHandoff(tx: Tx, msg: Extract<Msg, { t: 'handoff' }>): void {
   const s = tx.s;
-  if (s.phase !== 'member' && s.phase !== 'joining') return;
-  if (s.phase === 'joining' && s.succs.length === 0) return;
+  if (s.phase.name !== 'member' && s.phase.name !== 'joining') return;
+  if (s.phase.name === 'joining' && s.succs.length === 0) return;
   mergeRecords(tx, msg.records);
   tx.set({ held: farther(s.self, s.held, msg.from) });
-  if (s.phase === 'joining') {
-    tx.set({ phase: 'member' });
+  if (s.phase.name === 'joining') {
+    tx.set({ phase: MEMBER });
     tx.log({ ev: 'joined', succ: s.succs[0] });
   }
 }

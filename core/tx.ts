@@ -86,7 +86,6 @@ function copyState(s: PeerState): { -readonly [K in keyof PeerState]: PeerState[
     stabilizing: s.stabilizing,
     bootstrap: s.bootstrap,
     sweptAfter: s.sweptAfter,
-    leaving: s.leaving,
     nextRid: s.nextRid,
     due: s.due,
   };

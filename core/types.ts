@@ -275,7 +275,12 @@ export interface Leaving {
   readonly kept: number | null;
 }
 
-export type Phase = 'idle' | 'joining' | 'member' | 'leaving' | 'stopped';
+/** Where a peer is in its life; a leaving one carries its leave. */
+export type Phase =
+  | { readonly name: 'idle' | 'joining' | 'member' | 'stopped' }
+  | { readonly name: 'leaving'; readonly leave: Leaving };
+
+export type PhaseName = Phase['name'];
 
 /** A range a primary announced in its digests: (from, announcer], held here as its replica. */
 export interface Announced {
@@ -327,7 +332,6 @@ export interface PeerState {
   readonly bootstrap: string | null;
   /** Key of the record the last misplaced-record sweep looked at; the next starts after it. */
   readonly sweptAfter: Key | null;
-  readonly leaving: Leaving | null;
   readonly nextRid: number;
   /** Local time each periodic round is next due, null while it does not run. */
   readonly due: Readonly<Record<Periodic, number | null>>;

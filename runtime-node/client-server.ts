@@ -29,7 +29,7 @@ export function stateInfo(s: PeerState): PeerStateInfo {
     if (f !== null && !fingers.some((g) => g.addr === f.addr)) fingers.push(peerInfo(f));
   }
   return {
-    self: peerInfo(s.self), bits: s.cfg.bits, replicas: s.cfg.replicas, phase: s.phase,
+    self: peerInfo(s.self), bits: s.cfg.bits, replicas: s.cfg.replicas, phase: s.phase.name,
     pred: s.pred ? peerInfo(s.pred) : null, succs: s.succs.map(peerInfo), fingers, records: s.records.size,
   };
 }

@@ -42,7 +42,7 @@ function settled(peers: readonly PeerHandle[]): Promise<true> {
   const live = [...peers].sort((a, b) => (a.self.id < b.self.id ? -1 : 1));
   return waitFor('the ring to settle', 15_000, () => live.every((p, i) => {
     const s = p.state();
-    return s.phase === 'member' && s.succs[0]?.id === live[(i + 1) % live.length].self.id && s.pred?.id === live[(i + live.length - 1) % live.length].self.id;
+    return s.phase.name === 'member' && s.succs[0]?.id === live[(i + 1) % live.length].self.id && s.pred?.id === live[(i + live.length - 1) % live.length].self.id;
   }));
 }
 
@@ -129,7 +129,7 @@ test('a join with an ID already in the ring fails as a duplicate', async (t) => 
   const info = await twin.peer.stopped;
   t.is(info.how, 'failed');
   t.regex(info.reason, /duplicate peer ID/);
-  t.is(first.peer.state().phase, 'member');
+  t.is(first.peer.state().phase.name, 'member');
 });
 
 test('a port in use is a clear error', async (t) => {

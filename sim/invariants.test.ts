@@ -4,7 +4,8 @@ import { initState } from '../core/step';
 import { defaultConfig } from '../core/config';
 import { pointOfBigInt } from '../core/id';
 import { Records } from '../core/records';
-import type { Config, Key, Peer, PeerState, Phase, Rec } from '../core/types';
+import { leavingWith } from '../core/phase';
+import type { Config, Key, Leaving, Peer, PeerState, PhaseName, Rec } from '../core/types';
 import {
   type Acked,
   type Finding,
@@ -42,13 +43,16 @@ interface Shape {
   readonly pred?: number | null;
   readonly fingers?: readonly (number | null)[];
   readonly records?: readonly Rec[];
-  readonly phase?: Phase;
+  readonly phase?: PhaseName;
 }
+
+/** A leave just begun, with nobody to hand to: what a leaving peer's shape needs. */
+const LEAVE: Leaving = { rid: 1, noticeRid: 0, noticed: null, clientRid: 1, heirs: [], heir: 0, round: 1, deadline: Infinity, heirAcked: false, predAcked: true, noticeResends: 0, noticeGivenUp: false, kept: null };
 
 function state(cfg: Config, self: number, shape: Shape): PeerState {
   return {
     ...initState(cfg, peer(self)),
-    phase: shape.phase ?? 'member',
+    phase: shape.phase === 'leaving' ? leavingWith(LEAVE) : { name: shape.phase ?? 'member' },
     held: peer(self),
     succs: shape.succs.map(peer),
     pred: shape.pred === undefined || shape.pred === null ? null : peer(shape.pred),

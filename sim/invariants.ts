@@ -55,7 +55,7 @@ function decs(ps: readonly Point[]): string {
  * that successor has accepted it yet: others may already point at it.
  */
 export function participates(v: PeerView): boolean {
-  const phase = v.state.phase;
+  const phase = v.state.phase.name;
   return v.alive && (phase === 'member' || phase === 'leaving' || phase === 'joining') && v.state.succs.length > 0;
 }
 
@@ -258,7 +258,7 @@ export function idealRingViolations(peers: readonly PeerView[]): Finding[] {
   const out = new Findings();
   for (const v of peers) {
     if (v.alive && !participates(v)) {
-      out.add('IdealRing', 'not-joined', `peer ${dec(v.state.self)} has not joined (phase ${v.state.phase}, ${v.state.succs.length} successors)`);
+      out.add('IdealRing', 'not-joined', `peer ${dec(v.state.self)} has not joined (phase ${v.state.phase.name}, ${v.state.succs.length} successors)`);
     }
   }
   const ring = participants(peers).map((v) => v.state);

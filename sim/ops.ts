@@ -77,7 +77,7 @@ function join(world: World, id: string, via: string, what: 'join' | 'restart'): 
 function leave(world: World, id: string): void {
   const peer = livePeer(world, id);
   if (peer === undefined) return skip(world, id, 'leave', 'not alive');
-  if (peer.state.phase === 'leaving') return skip(world, id, 'leave', 'already leaving');
+  if (peer.state.phase.name === 'leaving') return skip(world, id, 'leave', 'already leaving');
   world.faults.depart('leave', id, world.now);
   world.command(peer, { op: 'leave', rid: world.workload.leave(id) });
 }

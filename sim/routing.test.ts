@@ -2,6 +2,7 @@ import test from 'ava';
 import fc from 'fast-check';
 import { defaultConfig } from '../core/config';
 import { pointOfBigInt } from '../core/id';
+import { MEMBER } from '../core/phase';
 import { initState } from '../core/step';
 import type { Key, Peer } from '../core/types';
 import type { PeerView } from './invariants';
@@ -58,7 +59,7 @@ test('a lookup that took other than the greedy route is reported, one that took 
   const cfg = defaultConfig(BITS, 3);
   const views: PeerView[] = ids.map((n, i) => ({
     alive: true,
-    state: { ...initState(cfg, peer(n)), phase: 'member', succs: [peer(ids[(i + 1) % ids.length])] },
+    state: { ...initState(cfg, peer(n)), phase: MEMBER, succs: [peer(ids[(i + 1) % ids.length])] },
   }));
   const routes: Route[] = [
     { op: 'get', peer: point(0).id, key: key('far', 200), hops: 2 },

@@ -11,6 +11,7 @@ import { decode, encode } from '../core/codec';
 import { defaultConfig } from '../core/config';
 import { isReady } from '../core/coverage';
 import { describeDue, dueAt, nextDeadline } from '../core/deadlines';
+import { leaveOf } from '../core/phase';
 import { step } from '../core/step';
 import type { Command, Config, Effect, Input, LogEvent, Msg, Peer, PeerState, Reply } from '../core/types';
 import { Checks, MAX_PER_SIGNATURE } from './checks';
@@ -88,7 +89,7 @@ export function streamTimeout(cfg: Config): number {
 }
 
 function isLiveMember(peer: SimPeer | undefined): boolean {
-  return peer !== undefined && peer.alive && peer.state.phase === 'member';
+  return peer !== undefined && peer.alive && peer.state.phase.name === 'member';
 }
 
 function messageOf(p: Payload): Msg {
@@ -330,7 +331,7 @@ export class World {
     const after = result.state;
     peer.state = after;
     // The safety invariants read only liveness, phases and successor lists.
-    if (after.succs !== before.succs || after.phase !== before.phase) this.changed = true;
+    if (after.succs !== before.succs || after.phase.name !== before.phase.name) this.changed = true;
     if ((after.pred !== before.pred || after.held !== before.held || after.ranges !== before.ranges) && this.opts.checkSafety && this.faults.safetyChecked) {
       this.stepOracles(before, after, result.effects, peer.localTime(this.now));
     }
@@ -342,7 +343,7 @@ export class World {
   private stepOracles(before: PeerState, after: PeerState, effects: readonly Effect[], localNow: number): void {
     const moved = predecessorMove(before, after, effects);
     if (moved !== null) this.finding(moved);
-    if (after.phase === 'member' && isReady(after, localNow) && !isReady(before, localNow)) {
+    if (after.phase.name === 'member' && isReady(after, localNow) && !isReady(before, localNow)) {
       for (const gap of handOffGaps(after, this.peers, this.workload.ackedRecords())) this.finding(gap);
     }
   }
@@ -354,7 +355,7 @@ export class World {
    */
   private readonly memberAt = (addr: string): boolean => {
     const p = this.byAddr.get(addr);
-    return p !== undefined && p.alive && (p.state.phase === 'member' || p.state.phase === 'leaving');
+    return p !== undefined && p.alive && (p.state.phase.name === 'member' || p.state.phase.name === 'leaving');
   };
 
 
@@ -375,7 +376,7 @@ export class World {
           if (e.reply.kept > 0 || !e.reply.told) this.leftAsKill(peer, e.reply.kept, e.reply.told);
           else this.handedOver.add(peer);
         }
-        const req = this.workload.reply(e.rid, e.reply, this.now, peer.state.phase !== 'member');
+        const req = this.workload.reply(e.rid, e.reply, this.now, peer.state.phase.name !== 'member');
         if (req !== undefined && this.opts.onReply) this.opts.onReply(this.now, peer.self, describeRequest(req), e.reply);
         return;
       }
@@ -402,7 +403,7 @@ export class World {
     if (this.opts.checkSafety && reliable && others && this.faults.assumptionHeld) {
       if (kept > 0) this.finding({ invariant: 'HandOver', kind: 'kept-records', detail: `${peer.self.id} left with ${kept} record(s) no neighbour acknowledged` });
       // A predecessor that died meanwhile cannot answer.
-      const noticed = peer.state.leaving?.noticed?.to;
+      const noticed = leaveOf(peer.state)?.noticed?.to;
       if (!told && noticed !== undefined && isLiveMember(this.byAddr.get(noticed.addr))) {
         this.finding({ invariant: 'HandOver', kind: 'untold', detail: `${peer.self.id} left without its live predecessor ${noticed.id} acknowledging the notice` });
       }

@@ -61,7 +61,7 @@ export class CoreNet {
   }
 
   alive(): PeerState[] {
-    return [...this.running].map((addr) => this.state(addr)).filter((s) => s.phase !== 'stopped');
+    return [...this.running].map((addr) => this.state(addr)).filter((s) => s.phase.name !== 'stopped');
   }
 
   /** Sends a client command to `addr`; returns its rid, whose reply lands in `replies`. */

@@ -4,6 +4,7 @@
  */
 import { defaultConfig } from '../config';
 import { pointOfBigInt } from '../id';
+import { leaveOf, leavingWith } from '../phase';
 import { initState, step } from '../step';
 import type { Config, Effect, Input, Key, LogEvent, Msg, Peer, PeerState, Periodic, Rec, Reply } from '../types';
 
@@ -30,8 +31,9 @@ export type Timed = Input | readonly [number, Input | { readonly fire: Fire }] |
 function dueNow(state: PeerState, what: Fire, now: number): PeerState {
   if (typeof what === 'string') {
     if (what === 'leave') {
-      if (state.leaving === null) throw new Error('fire(leave): the peer is not leaving');
-      return { ...state, leaving: { ...state.leaving, deadline: now } };
+      const leave = leaveOf(state);
+      if (leave === null) throw new Error('fire(leave): the peer is not leaving');
+      return { ...state, phase: leavingWith({ ...leave, deadline: now }) };
     }
     return { ...state, due: { ...state.due, [what]: now } };
   }
@@ -92,7 +94,7 @@ export function joined(self: Peer, succs: readonly Peer[]): Input[] {
 
 /** `inputs`, then the leave's deadline: a leaver that has handed over stops after lingering. */
 export function lingered(self: Peer, inputs: readonly Timed[], config: Config = cfg): Timed[] {
-  return drive(self, inputs, config).state.leaving === null ? [...inputs] : [...inputs, fire('leave')];
+  return leaveOf(drive(self, inputs, config).state) === null ? [...inputs] : [...inputs, fire('leave')];
 }
 
 /** Like drive, but returns only the effects of `then`, the inputs after `before`. */
