@@ -10,7 +10,7 @@
  * distinct string: the same few ids recur in every event, and a 160-bit id is 40 characters.
  */
 import type { Channel, LogEvent, Msg } from '../core/types';
-import { describeMessage } from './describe-message';
+import { describeLog, describeMessage } from '../core/describe';
 
 export type TraceSink = (line: string) => void;
 
@@ -85,33 +85,6 @@ export function ridOf(msg: Msg): number {
   return 'rid' in msg ? msg.rid : -1;
 }
 
-/** The peer a log event is about and one more detail, for the trace. */
-function logFields(e: LogEvent): [string, string] {
-  switch (e.ev) {
-    case 'created':
-      return ['-', ''];
-    case 'left':
-      return ['-', [e.kept === 0 ? '' : `kept=${e.kept}`, e.told ? '' : 'untold'].filter((x) => x !== '').join(' ')];
-    case 'joined':
-    case 'initialized':
-      return [e.succ.id, ''];
-    case 'join-failed':
-    case 'bad-input':
-      return ['-', e.reason];
-    case 'successor':
-      return [e.succ?.id ?? '-', `was=${e.was?.id ?? '-'}`];
-    case 'predecessor':
-      return [e.pred?.id ?? '-', `was=${e.was?.id ?? '-'}`];
-    case 'peer-gone':
-      return [e.peer.id, e.how];
-    case 'peer-back':
-      return [e.peer.id, ''];
-    case 'records-moved':
-      return [e.to.id, `${e.count} ${e.why}`];
-    case 'records-received':
-      return [e.from.id, `${e.count} ${e.why}`];
-  }
-}
 
 /**
  * One trace event as data, for a picture of the run (`chord replay --html`). Messages carry the
@@ -218,7 +191,7 @@ export class Trace {
   }
 
   log(t: number, peer: string, event: LogEvent): void {
-    const [about, detail] = logFields(event);
+    const [about, detail] = describeLog(event);
     this.head(Kind.Log, t, peer, event.ev);
     this.hash.str(about);
     this.hash.str(detail);

@@ -28,7 +28,7 @@ export const fire = (what: Fire): { readonly fire: Fire } => ({ fire: what });
 /** An input, or an input at a given time (ms), or a fire; plain ones happen at the time of the one before. */
 export type Timed = Input | readonly [number, Input | { readonly fire: Fire }] | { readonly fire: Fire };
 
-function dueNow(state: PeerState, what: Fire, now: number): PeerState {
+export function dueNow(state: PeerState, what: Fire, now: number): PeerState {
   if (typeof what === 'string') {
     if (what === 'leave') {
       const leave = leaveOf(state);

@@ -1,8 +1,9 @@
 /**
- * A message's contents in one line, for the trace and the picture of a run: every field that
- * matters to a reader, peers by their hex IDs as the trace names them, record lists cut short.
+ * Messages and log events in one line, for the simulator's trace, the picture of a run and the
+ * rule scripts: every field that matters to a reader, peers by their hex IDs, record lists cut
+ * short.
  */
-import type { Msg, Peer, Rec } from '../core/types';
+import type { LogEvent, Msg, Peer, Rec } from './types';
 
 const MAX_LISTED = 6;
 
@@ -40,5 +41,33 @@ export function describeMessage(m: Msg): string {
     case 'leave': return `rid=${m.rid} pred=${m.pred?.id ?? '-'} from=${m.from?.id ?? '-'} records=${listed(m.records, rec)}`;
     case 'leave-notice': return `rid=${m.rid} succs=${peers(m.succs)}`;
     case 'leave-ack': return `rid=${m.rid}`;
+  }
+}
+
+/** The peer a log event is about and one more detail. */
+export function describeLog(e: LogEvent): [string, string] {
+  switch (e.ev) {
+    case 'created':
+      return ['-', ''];
+    case 'left':
+      return ['-', [e.kept === 0 ? '' : `kept=${e.kept}`, e.told ? '' : 'untold'].filter((x) => x !== '').join(' ')];
+    case 'joined':
+    case 'initialized':
+      return [e.succ.id, ''];
+    case 'join-failed':
+    case 'bad-input':
+      return ['-', e.reason];
+    case 'successor':
+      return [e.succ?.id ?? '-', `was=${e.was?.id ?? '-'}`];
+    case 'predecessor':
+      return [e.pred?.id ?? '-', `was=${e.was?.id ?? '-'}`];
+    case 'peer-gone':
+      return [e.peer.id, e.how];
+    case 'peer-back':
+      return [e.peer.id, ''];
+    case 'records-moved':
+      return [e.to.id, `${e.count} ${e.why}`];
+    case 'records-received':
+      return [e.from.id, `${e.count} ${e.why}`];
   }
 }
