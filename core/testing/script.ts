@@ -117,10 +117,15 @@ function describeReply(rid: number, r: Reply): string {
   }
 }
 
+/** A peer by its ID, and its address too when that is not the one its ID stands for (a bootstrap peer). */
+function whom(p: Peer): string {
+  return p.addr === `p${parseInt(p.id, 16)}` ? p.id : `${p.id}@${p.addr}`;
+}
+
 /** An effect as a script line. */
 export function describeEffect(e: Effect): string {
   switch (e.kind) {
-    case 'send': return `send ${e.to.id} ${e.msg.t} ${describeMessage(e.msg)}${e.channel === 'dgram' ? ' (dgram)' : ''}`.trimEnd();
+    case 'send': return `send ${whom(e.to)} ${e.msg.t} ${describeMessage(e.msg)}${e.channel === 'dgram' ? ' (dgram)' : ''}`.trimEnd();
     case 'log': {
       const [about, detail] = describeLog(e.event);
       return `log ${e.event.ev} ${about}${detail ? ` ${detail}` : ''}`;
