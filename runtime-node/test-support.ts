@@ -180,9 +180,9 @@ export interface Ran {
 }
 
 /** Runs `chord args` to completion, killing it at the deadline or at the test's teardown. */
-export function runChord(t: Cleanup, args: readonly string[], timeoutMs: number, input?: string): Promise<Ran> {
+export function runChord(t: Cleanup, args: readonly string[], timeoutMs: number, input?: string, env?: NodeJS.ProcessEnv): Promise<Ran> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [MAIN, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [MAIN, ...args], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...env } });
     t.teardown(() => {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     });
