@@ -12,10 +12,10 @@ import { ask, ClientError, walkRing, type Progress } from '../runtime-node/clien
 import type { ClientResponse } from '../runtime-node/client-protocol';
 import { MAX_VALUE_BYTES } from '../runtime-node/framing';
 import { outcomeJson, outcomeLine, ringJson, ringLines, type Outcome } from '../runtime-node/format';
-import { decimal, integer, peerRef, resolvePeerRef, type PeerRef } from './parse';
+import { decimal, integer, peerRef, resolvePeerRef, ringKeyOption, type PeerRef, type RingKeyFlag } from './parse';
 import { ringSvg } from './ring-svg';
 
-export const EXIT = { ok: 0, usage: 1, notFound: 3, unreachable: 4, failed: 5 } as const;
+export const EXIT = { ok: 0, usage: 1, notFound: 3, unreachable: 4, failed: 5, refused: 6 } as const;
 
 /** Values from this size up get a progress bar on a terminal. */
 const BAR_FROM_BYTES = 1024 * 1024;
@@ -25,6 +25,7 @@ interface ClientFlags {
   json?: boolean;
   timeout: number;
   portBase: number;
+  ringKey?: RingKeyFlag;
 }
 
 /** The flags every client command takes. */
@@ -34,7 +35,8 @@ function clientCommand(name: string, description: string): Command {
     .requiredOption('--via <peer>', 'the peer to ask: host:port, or a bare peer ID (127.0.0.1, port base + ID)', peerRef)
     .option('--json', 'print one JSON object')
     .option('--timeout <seconds>', 'how long to wait for the answer', decimal(0.1, 86_400), 60)
-    .option('--port-base <n>', 'port of peer 0 in the seed scheme, for bare peer IDs', integer(1, 65_535), SEED_PORT_BASE);
+    .option('--port-base <n>', 'port of peer 0 in the seed scheme, for bare peer IDs', integer(1, 65_535), SEED_PORT_BASE)
+    .addOption(ringKeyOption());
 }
 
 export function putCommand(): Command {
@@ -46,7 +48,7 @@ export function putCommand(): Command {
       if ((file === undefined) === (o.value === undefined)) cmd.error('error: give either a file or --value <text>');
       const value = o.value !== undefined ? Buffer.from(o.value, 'utf8') : readValue(cmd, file as string);
       const bar = progressBar(value.length, o.json);
-      const outcome = await timed(key, value.length, () => ask(viaOf(cmd, o), { t: 'put', key, value }, o.timeout * 1000, { sent: (n, total) => bar?.update(n, total) }));
+      const outcome = await timed(key, value.length, () => ask(viaOf(cmd, o), { t: 'put', key, value }, o.timeout * 1000, { key: o.ringKey?.key, progress: { sent: (n, total) => bar?.update(n, total) } }));
       bar?.stop();
       report(o, outcome, outcomeJson(outcome, value));
     }));
@@ -65,7 +67,7 @@ export function getCommand(): Command {
           bar?.update(n, total);
         },
       };
-      const outcome = await timed(key, 0, () => ask(viaOf(cmd, o), { t: 'get', key }, o.timeout * 1000, progress));
+      const outcome = await timed(key, 0, () => ask(viaOf(cmd, o), { t: 'get', key }, o.timeout * 1000, { key: o.ringKey?.key, progress }));
       (bar as Bar | null)?.stop();
       const r = outcome.response;
       const value = r.t === 'get-ok' ? r.value : null;
@@ -86,7 +88,7 @@ export function ringCommand(): Command {
   const cmd: Command = clientCommand('ring', 'walk the ring from a peer, following successors, and print every peer')
     .option('--svg <file>', 'also draw the ring as an SVG picture')
     .action((o: ClientFlags & { svg?: string }) => run(cmd, async () => {
-      const walk = await walkRing(viaOf(cmd, o), o.timeout * 1000);
+      const walk = await walkRing(viaOf(cmd, o), o.timeout * 1000, o.ringKey?.key);
       if (o.svg) writeFileSync(o.svg, ringSvg(walk));
       console.log(o.json ? JSON.stringify(ringJson(walk)) : ringLines(walk).join('\n'));
     }));
@@ -158,7 +160,7 @@ function run(cmd: Command, action: () => Promise<void>): Promise<void> {
   return action().catch((e: unknown) => {
     if (e instanceof ClientError) {
       console.error(`chord ${cmd.name()}: ${e.message}`);
-      process.exitCode = e.kind === 'unreachable' ? EXIT.unreachable : EXIT.failed;
+      process.exitCode = e.kind === 'unreachable' ? EXIT.unreachable : e.kind === 'refused' ? EXIT.refused : EXIT.failed;
       return;
     }
     console.error(`chord ${cmd.name()}: ${(e as Error).message}`);

@@ -5,7 +5,7 @@
 import { Command } from 'commander';
 import { SEED_PORT_BASE } from '../runtime-node/address';
 import { Launcher, SEED_RING } from '../runtime-node/launcher';
-import { decimal, integer } from './parse';
+import { decimal, integer, ringKeyOption, type RingKeyFlag } from './parse';
 
 export function launchCommand(): Command {
   return new Command('launch')
@@ -15,9 +15,10 @@ export function launchCommand(): Command {
     .option('--replicas <r>', 'successor-list length and copies of each record', integer(1, 16), 3)
     .option('--port-base <n>', 'peer N listens on port base + N', integer(1, 65_000), SEED_PORT_BASE)
     .option('--no-color', 'plain prefixes even on a terminal')
-    .action(async (o: { peers: number[]; pingInterval: number; replicas: number; portBase: number; color: boolean }) => {
+    .addOption(ringKeyOption())
+    .action(async (o: { peers: number[]; pingInterval: number; replicas: number; portBase: number; color: boolean; ringKey?: RingKeyFlag }) => {
       const launcher = new Launcher({
-        peers: o.peers, pingSeconds: o.pingInterval, replicas: o.replicas, portBase: o.portBase,
+        peers: o.peers, pingSeconds: o.pingInterval, replicas: o.replicas, portBase: o.portBase, ringKey: o.ringKey ?? null,
         // The same program in the same way (ts-node's hooks included, when running from source).
         chord: [process.execPath, ...process.execArgv, process.argv[1]],
         input: process.stdin,

@@ -1,6 +1,11 @@
 /** Flag value parsers for commander: each rejects a bad value with a message naming the flag. */
-import { InvalidArgumentError } from 'commander';
+import { InvalidArgumentError, Option } from 'commander';
+import { resolve } from 'node:path';
 import { parseAddr, seedAddr } from '../runtime-node/address';
+import { loadRingKey, MIN_KEY_BYTES, type RingKey } from '../runtime-node/ring-key';
+
+/** The exit code of a ring key file that is missing, unreadable or too short. */
+export const RING_KEY_EXIT = 2;
 
 export function integer(min: number, max: number): (value: string) => number {
   return (value) => {
@@ -41,4 +46,28 @@ export function resolvePeerRef(ref: PeerRef, portBase: number): string {
   if ('addr' in ref) return ref.addr;
   if (BigInt(portBase) + ref.id > 65_535n) throw new InvalidArgumentError(`peer ${ref.id} has no seed port: ${portBase} + ${ref.id} is above 65535`);
   return seedAddr(ref.id, portBase);
+}
+
+export interface RingKeyFlag {
+  /** Absolute, so that the peers a launcher starts read the same file. */
+  readonly path: string;
+  readonly key: RingKey;
+}
+
+/**
+ * `--ring-key FILE`, or the path in CHORD_RING_KEY. The file is read as the flag is parsed, so a
+ * bad one ends the command before it starts anything.
+ */
+export function ringKeyOption(): Option {
+  return new Option('--ring-key <file>', `the ring key: the file's bytes (at least ${MIN_KEY_BYTES}); only holders of the same key may join, store, read or ask (default: an open ring)`)
+    .env('CHORD_RING_KEY')
+    .argParser((path: string): RingKeyFlag => {
+      try {
+        return { path: resolve(path), key: loadRingKey(path) };
+      } catch (e) {
+        const error = new InvalidArgumentError((e as Error).message);
+        error.exitCode = RING_KEY_EXIT;
+        throw error;
+      }
+    });
 }

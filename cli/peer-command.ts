@@ -16,7 +16,8 @@ import { helpLines, runConsole, type ConsoleCommand } from '../runtime-node/cons
 import { startPeer, type PeerHandle, type Start } from '../runtime-node/peer-driver';
 import { describeEvent } from './describe';
 import { outcomeLine, ringLines, stateLines, valuePreview } from '../runtime-node/format';
-import { bigInteger, decimal, integer, peerRef, resolvePeerRef, type PeerRef } from './parse';
+import type { RingKey } from '../runtime-node/ring-key';
+import { bigInteger, decimal, integer, peerRef, resolvePeerRef, ringKeyOption, type PeerRef, type RingKeyFlag } from './parse';
 
 interface PeerRun {
   readonly bits: number;
@@ -26,6 +27,7 @@ interface PeerRun {
   readonly start: Start;
   readonly pingSeconds: number;
   readonly replicas: number;
+  readonly ringKey: RingKey | null;
 }
 
 const SEED_BITS = 8;
@@ -41,12 +43,14 @@ export function peerCommand(): Command {
     .option('--ping-interval <seconds>', 'how often to ping neighbours; the other timings follow', decimal(0.01, 3600), 1)
     .option('--replicas <r>', 'successor-list length and copies of each record', integer(1, 16), 3)
     .option('--port-base <n>', "port of peer 0 in the seed's scheme", integer(1, 65_535), SEED_PORT_BASE)
-    .action((o: { id?: bigint; bits: number; host: string; port?: number; join?: PeerRef; pingInterval: number; replicas: number; portBase: number }) => {
+    .addOption(ringKeyOption())
+    .action((o: { id?: bigint; bits: number; host: string; port?: number; join?: PeerRef; pingInterval: number; replicas: number; portBase: number; ringKey?: RingKeyFlag }) => {
       if (o.id !== undefined && o.id >= 1n << BigInt(o.bits)) cmd.error(`error: --id ${o.id} is not below 2^${o.bits}`);
       const seedPort = o.bits === SEED_BITS && o.id !== undefined ? o.portBase + Number(o.id) : 0;
       if (seedPort > 65_535) cmd.error(`error: port ${seedPort} (port base + ID) is above 65535; give --port`);
       return runPeer({
         bits: o.bits, id: o.id, host: o.host, port: o.port ?? seedPort, pingSeconds: o.pingInterval, replicas: o.replicas,
+        ringKey: o.ringKey?.key ?? null,
         start: o.join ? { kind: 'join', via: resolvePeerRef(o.join, o.portBase) } : { kind: 'create' },
       });
     });
@@ -58,7 +62,14 @@ function seedForm(name: string, description: string): Command {
   return new Command(name)
     .description(description)
     .option('--replicas <r>', 'successor-list length and copies of each record', integer(1, 16), 3)
-    .option('--port-base <n>', 'port of peer 0 (the seed uses 12000)', integer(1, 65_000), SEED_PORT_BASE);
+    .option('--port-base <n>', 'port of peer 0 (the seed uses 12000)', integer(1, 65_000), SEED_PORT_BASE)
+    .addOption(ringKeyOption());
+}
+
+interface SeedFlags {
+  replicas: number;
+  portBase: number;
+  ringKey?: RingKeyFlag;
 }
 
 export function initCommand(): Command {
@@ -67,7 +78,7 @@ export function initCommand(): Command {
     .argument('<succ1>', 'first successor ID', integer(0, 255))
     .argument('<succ2>', 'second successor ID', integer(0, 255))
     .argument('<ping-seconds>', 'ping interval in seconds', decimal(0.01, 3600))
-    .action((id: number, s1: number, s2: number, ping: number, o: { replicas: number; portBase: number }) => {
+    .action((id: number, s1: number, s2: number, ping: number, o: SeedFlags) => {
       const succs = [s1, s2].map((s) => seedPeer(BigInt(s), SEED_BITS, o.portBase));
       return runPeer({ ...seedRun(id, ping, o), start: { kind: 'init', succs } });
     });
@@ -78,14 +89,14 @@ export function joinCommand(): Command {
     .argument('<id>', 'new peer ID (0 to 255)', integer(0, 255))
     .argument('<known-id>', 'ID of any peer in the ring', integer(0, 255))
     .argument('<ping-seconds>', 'ping interval in seconds', decimal(0.01, 3600))
-    .action((id: number, known: number, ping: number, o: { replicas: number; portBase: number }) => {
+    .action((id: number, known: number, ping: number, o: SeedFlags) => {
       const via = seedPeer(BigInt(known), SEED_BITS, o.portBase).addr;
       return runPeer({ ...seedRun(id, ping, o), start: { kind: 'join', via } });
     });
 }
 
-function seedRun(id: number, ping: number, o: { replicas: number; portBase: number }): Omit<PeerRun, 'start'> {
-  return { bits: SEED_BITS, id: BigInt(id), host: '127.0.0.1', port: o.portBase + id, pingSeconds: ping, replicas: o.replicas };
+function seedRun(id: number, ping: number, o: SeedFlags): Omit<PeerRun, 'start'> {
+  return { bits: SEED_BITS, id: BigInt(id), host: '127.0.0.1', port: o.portBase + id, pingSeconds: ping, replicas: o.replicas, ringKey: o.ringKey?.key ?? null };
 }
 
 async function runPeer(o: PeerRun): Promise<void> {
@@ -95,7 +106,7 @@ async function runPeer(o: PeerRun): Promise<void> {
   let peer: PeerHandle;
   try {
     peer = await startPeer({
-      bits: o.bits, id: o.id, host: o.host, port: o.port, start: o.start, replicas: o.replicas,
+      bits: o.bits, id: o.id, host: o.host, port: o.port, start: o.start, replicas: o.replicas, ringKey: o.ringKey,
       pingInterval: o.pingSeconds * 1000, onLog: (e) => print(describeEvent(e)),
     });
   } catch (e) {
@@ -120,8 +131,11 @@ async function runPeer(o: PeerRun): Promise<void> {
   print = (line) => console.log(line);
   const via = o.start.kind === 'join' ? `, joining via ${o.start.via}` : '';
   console.log(`peer ${decimalOf(peer.self)} at ${peer.self.addr} (UDP and TCP), ${o.bits}-bit IDs, r=${o.replicas}, ping every ${o.pingSeconds} s${via}; type help for commands`);
+  console.log(o.ringKey
+    ? 'ring key set: only its holders may join, store, read or ask (frames and datagrams authenticated, not encrypted)'
+    : 'no ring key: the ring is open, anyone who can reach this port can join it, store, read and ask (give --ring-key FILE to close it)');
   early.forEach(print);
-  const commands = peerConsole(peer);
+  const commands = peerConsole(peer, o.ringKey);
   runConsole({ input: process.stdin, commands, print, aliases: { put: 'store', get: 'request', exit: 'quit' } });
   const info = await peer.stopped;
   console.log(`stopped: ${info.reason}`);
@@ -137,7 +151,7 @@ async function leave(peer: PeerHandle): Promise<void> {
   }
 }
 
-function peerConsole(peer: PeerHandle): Record<string, ConsoleCommand> {
+function peerConsole(peer: PeerHandle, key: RingKey | null): Record<string, ConsoleCommand> {
   const bits = peer.config.bits;
   const keyId = (key: string) => decimalOf(keyOf(key, bits));
   const commands: Record<string, ConsoleCommand> = {
@@ -164,7 +178,7 @@ function peerConsole(peer: PeerHandle): Record<string, ConsoleCommand> {
     },
     ring: {
       args: '', help: 'walk the ring from this peer and print every peer', minArgs: 0, maxArgs: 0,
-      run: async () => console.log(ringLines(await walkRing(peer.self.addr, peer.config.rpcTimeout * 2)).join('\n')),
+      run: async () => console.log(ringLines(await walkRing(peer.self.addr, peer.config.rpcTimeout * 2, key)).join('\n')),
     },
     state: {
       args: '', help: "this peer's successors, predecessor, fingers and records", minArgs: 0, maxArgs: 0,

@@ -11,6 +11,8 @@
  *   list    u16 count + items       nullable  u8 0 or 1 + the value
  *   PeerInfo = id (decimal string), address string
  * Identifiers go as decimal strings: that is how people name peers, and it fits any bit width.
+ * An error with request id 0 (never a request's) is about the connection itself: a keyed peer
+ * refusing a client without the ring key says so this way before it closes the connection.
  * `decodeRequest` and `decodeResponse` never throw.
  */
 export const CLIENT_VERSION = 1;
@@ -26,7 +28,7 @@ export type ClientRequest =
   | { readonly t: 'state'; readonly rid: number };
 
 /** Why a request failed, so that a command line can choose its exit code. */
-export type ErrorCode = 'not-found' | 'failed' | 'bad-request';
+export type ErrorCode = 'not-found' | 'failed' | 'bad-request' | 'refused';
 
 export interface PeerStateInfo {
   readonly self: PeerInfo;
@@ -48,7 +50,9 @@ export type ClientResponse =
 
 const REQUEST_TAGS = { put: 1, get: 2, state: 3 } as const;
 const RESPONSE_TAGS = { 'put-ok': 1, 'get-ok': 2, state: 3, error: 4 } as const;
-const ERROR_CODES: readonly ErrorCode[] = ['not-found', 'failed', 'bad-request'];
+const ERROR_CODES: readonly ErrorCode[] = ['not-found', 'failed', 'bad-request', 'refused'];
+/** The request id of an error about the whole connection. */
+export const CONNECTION_RID = 0;
 
 class Writer {
   private readonly parts: Uint8Array[] = [];

@@ -8,9 +8,11 @@ import { describeError } from '../core/errors';
 import { decimalOf } from '../core/id';
 import type { Config, Peer, PeerState, Reply } from '../core/types';
 import { keyOf } from '../edge/key-id';
-import { encodeResponse, decodeRequest, type ClientRequest, type ClientResponse, type PeerInfo, type PeerStateInfo } from './client-protocol';
+import { CONNECTION_RID, encodeResponse, decodeRequest, type ClientRequest, type ClientResponse, type PeerInfo, type PeerStateInfo } from './client-protocol';
 import { Connection } from './connection';
-import { MAX_VALUE_BYTES } from './framing';
+import { MAX_VALUE_BYTES, toFrames } from './framing';
+import type { Opening } from './ring-key';
+import type { TransportEvents } from './transport';
 
 export interface ClientService {
   readonly config: Config;
@@ -34,20 +36,35 @@ export function stateInfo(s: PeerState): PeerStateInfo {
   };
 }
 
-/** Serves one client connection until it closes; `problem` hears about broken requests. */
-export function serveClient(socket: Socket, early: Buffer, service: ClientService, problem: (reason: string) => void): void {
+/**
+ * Serves one client connection until it closes, after the handshake of `opening` on a keyed
+ * ring; `report` hears about broken requests, and about a client that did not prove the key.
+ */
+export function serveClient(socket: Socket, early: Buffer, service: ClientService, report: Pick<TransportEvents<unknown>, 'problem' | 'drop'>, opening: Opening | undefined): void {
   const from = `${socket.remoteAddress}:${socket.remotePort}`;
+  let ready = false;
   const conn = new Connection(socket, {
     message: (bytes) => {
       const decoded = decodeRequest(bytes);
       if (!decoded.ok) return conn.fail(decoded.error);
       void answer(service, decoded.value).then((response) => conn.send(encodeResponse(response)));
     },
+    ready: () => (ready = true),
     close: (error) => {
-      if (error !== null) problem(`client ${from}: ${error}; closed`);
+      if (opening && !ready) report.drop('connections without the ring key', `client ${from}: ${error ?? 'closed during the ring-key handshake'}; closed`);
+      else if (error !== null) report.problem(`client ${from}: ${error}; closed`);
     },
-  });
+  }, { opening });
   conn.receive(early);
+}
+
+/** Tells a client without the ring key why it gets nothing, then closes its connection. */
+export function refuseClient(socket: Socket): void {
+  const refusal = encodeResponse({
+    t: 'error', rid: CONNECTION_RID, code: 'refused', keyId: '', hops: 0,
+    error: 'this peer lets in only holders of its ring key (give --ring-key FILE, or CHORD_RING_KEY)',
+  });
+  socket.end(Buffer.concat(toFrames(refusal)));
 }
 
 async function answer(service: ClientService, req: ClientRequest): Promise<ClientResponse> {

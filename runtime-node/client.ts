@@ -5,13 +5,17 @@
  */
 import { connect } from 'node:net';
 import { parseAddr } from './address';
-import { decodeResponse, encodeRequest, type ClientRequest, type ClientResponse, type PeerStateInfo } from './client-protocol';
+import { CONNECTION_RID, decodeResponse, encodeRequest, type ClientRequest, type ClientResponse, type PeerStateInfo } from './client-protocol';
 import { Connection } from './connection';
-import { CLIENT_PREAMBLE } from './framing';
+import { CLIENT_PREAMBLE, KEYED_CLIENT_PREAMBLE } from './framing';
+import type { RingKey } from './ring-key';
 
-/** Why a request got no answer; a command line maps these to exit codes. */
+/**
+ * Why a request got no answer; a command line maps these to exit codes. `refused`: the peer and
+ * this client do not share a ring key (one has another, or none).
+ */
 export class ClientError extends Error {
-  constructor(readonly kind: 'unreachable' | 'protocol' | 'timeout', message: string) {
+  constructor(readonly kind: 'unreachable' | 'protocol' | 'timeout' | 'refused', message: string) {
     super(message);
   }
 }
@@ -34,29 +38,34 @@ export class Client {
 
   private constructor(private readonly conn: Connection, readonly addr: string) {}
 
-  /** Opens a connection; rejects with a ClientError('unreachable') when nobody answers. */
-  static open(addr: string, timeoutMs = 5000): Promise<Client> {
+  /**
+   * Opens a connection, through the handshake with `key`; rejects with a ClientError:
+   * 'unreachable' when nobody answers, 'refused' when the handshake fails.
+   */
+  static open(addr: string, timeoutMs = 5000, key: RingKey | null = null): Promise<Client> {
     const hp = parseAddr(addr);
     if (hp === null) return Promise.reject(new ClientError('unreachable', `"${addr}" is not a host:port address`));
     return new Promise((resolve, reject) => {
       const socket = connect({ host: hp.host, port: hp.port });
-      socket.write(CLIENT_PREAMBLE);
+      const opening = key?.initiate(KEYED_CLIENT_PREAMBLE);
+      socket.write(opening?.hello ?? CLIENT_PREAMBLE);
       socket.setTimeout(timeoutMs, () => socket.destroy(new Error(`no connection within ${timeoutMs} ms`)));
+      let connected = false;
+      socket.once('connect', () => (connected = true));
       let client: Client | null = null;
       const conn = new Connection(socket, {
         message: (bytes) => client?.receive(bytes),
         progress: (received, total) => client?.progress.received?.(received, total),
-        close: (error) => {
-          const e = new ClientError('unreachable', client ? `peer ${addr} closed the connection${error ? `: ${error}` : ''}` : `cannot reach peer ${addr}: ${error ?? 'connection closed'}`);
-          if (client) client.abort(e);
-          else reject(e);
+        ready: () => {
+          client = new Client(conn, addr);
+          resolve(client);
         },
-      });
-      socket.once('connect', () => {
-        socket.setTimeout(0);
-        client = new Client(conn, addr);
-        resolve(client);
-      });
+        close: (error) => {
+          if (client) return client.abort(new ClientError('unreachable', `peer ${addr} closed the connection${error ? `: ${error}` : ''}`));
+          if (opening && connected) return reject(new ClientError('refused', `the ring-key handshake with peer ${addr} failed: ${error ?? 'it closed the connection (it holds another key, or none)'}`));
+          reject(new ClientError('unreachable', `cannot reach peer ${addr}: ${error ?? 'connection closed'}`));
+        },
+      }, { opening });
     });
   }
 
@@ -93,6 +102,7 @@ export class Client {
   private receive(bytes: Buffer): void {
     const d = decodeResponse(bytes);
     if (!d.ok) return this.abort(new ClientError('protocol', `bad answer from ${this.addr}: ${d.error}`));
+    if (d.value.rid === CONNECTION_RID && d.value.t === 'error') return this.abort(new ClientError(d.value.code === 'refused' ? 'refused' : 'protocol', `peer ${this.addr} refused the connection: ${d.value.error}`));
     this.waiting.get(d.value.rid)?.resolve(d.value);
   }
 
@@ -103,18 +113,24 @@ export class Client {
   }
 }
 
+export interface AskOptions {
+  readonly progress?: Progress;
+  /** The ring key, for a keyed ring; null or absent for an open one. */
+  readonly key?: RingKey | null;
+}
+
 /** One request on a connection of its own. */
-export async function ask(addr: string, req: Request, timeoutMs: number, progress?: Progress): Promise<ClientResponse> {
-  const client = await Client.open(addr, Math.min(timeoutMs, 5000));
+export async function ask(addr: string, req: Request, timeoutMs: number, o: AskOptions = {}): Promise<ClientResponse> {
+  const client = await Client.open(addr, Math.min(timeoutMs, 5000), o.key ?? null);
   try {
-    return await client.request(req, timeoutMs, progress);
+    return await client.request(req, timeoutMs, o.progress);
   } finally {
     client.close();
   }
 }
 
-export async function peerState(addr: string, timeoutMs: number): Promise<PeerStateInfo> {
-  const r = await ask(addr, { t: 'state' }, timeoutMs);
+export async function peerState(addr: string, timeoutMs: number, key: RingKey | null = null): Promise<PeerStateInfo> {
+  const r = await ask(addr, { t: 'state' }, timeoutMs, { key });
   if (r.t !== 'state') throw new ClientError('protocol', `peer ${addr} answered a state request with ${r.t}`);
   return r;
 }
@@ -134,8 +150,8 @@ const MAX_WALK = 4096;
  * Follows successors from `via` until the walk returns to it. A successor that does not answer
  * is skipped for the next one in the list, as a lookup would; the walk reports it.
  */
-export async function walkRing(via: string, timeoutMs: number): Promise<RingWalk> {
-  const start = await peerState(via, timeoutMs);
+export async function walkRing(via: string, timeoutMs: number, key: RingKey | null = null): Promise<RingWalk> {
+  const start = await peerState(via, timeoutMs, key);
   const peers = [start];
   const seen = new Set([start.self.addr]);
   const unreachable: string[] = [];
@@ -146,7 +162,7 @@ export async function walkRing(via: string, timeoutMs: number): Promise<RingWalk
       if (s.addr === current.self.addr || unreachable.includes(s.addr)) continue;
       if (seen.has(s.addr)) return { peers, closed: s.addr === start.self.addr, unreachable };
       try {
-        next = await peerState(s.addr, timeoutMs);
+        next = await peerState(s.addr, timeoutMs, key);
         break;
       } catch {
         unreachable.push(s.addr);

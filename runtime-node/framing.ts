@@ -11,7 +11,11 @@
  * (for a progress bar). The reader allocates a message's buffer once, when its first header has
  * passed the limit check, and copies each chunk straight into it: no concatenation, so a 64 MiB
  * record costs one allocation and one copy on arrival.
+ *
+ * On a connection opened with the ring key (ring-key.ts), every frame is followed by its MAC
+ * (TAG_BYTES), and nothing of a message is handed on before the MAC of its last frame is checked.
  */
+import { TAG_BYTES, type FrameMac, type FrameTag } from './ring-key';
 
 /** The largest record value the runtime carries. */
 export const MAX_VALUE_BYTES = 64 * 1024 * 1024;
@@ -26,9 +30,15 @@ export const PREAMBLE_BYTES = 4;
 export const PEER_PREAMBLE = Buffer.from('CHP1', 'ascii');
 /** Outside client carrying client-protocol messages. */
 export const CLIENT_PREAMBLE = Buffer.from('CHC1', 'ascii');
+/** The same two, opened with the ring-key handshake: a peer tells a stranger from a member. */
+export const KEYED_PEER_PREAMBLE = Buffer.from('CKP1', 'ascii');
+export const KEYED_CLIENT_PREAMBLE = Buffer.from('CKC1', 'ascii');
 
-/** The frames of one message, as views into it (nothing is copied). */
-export function toFrames(message: Uint8Array, chunkBytes: number = CHUNK_BYTES): Buffer[] {
+/**
+ * The frames of one message, each as `piecesPerFrame(mac)` buffers: header, chunk (a view into
+ * the message, not a copy) and, with `mac`, the frame's tag.
+ */
+export function toFrames(message: Uint8Array, chunkBytes: number = CHUNK_BYTES, mac: FrameMac | null = null): Buffer[] {
   const frames: Buffer[] = [];
   for (let at = 0; at < message.length; at += chunkBytes) {
     const end = Math.min(message.length, at + chunkBytes);
@@ -36,9 +46,15 @@ export function toFrames(message: Uint8Array, chunkBytes: number = CHUNK_BYTES):
     header.writeUInt32BE(end - at, 0);
     header.writeUInt32BE(message.length, 4);
     header.writeUInt8(end === message.length ? LAST : 0, 8);
-    frames.push(header, Buffer.from(message.buffer, message.byteOffset + at, end - at));
+    const chunk = Buffer.from(message.buffer, message.byteOffset + at, end - at);
+    frames.push(header, chunk);
+    if (mac) frames.push(mac.start(header).update(chunk).digest());
   }
   return frames;
+}
+
+export function piecesPerFrame(mac: FrameMac | null): number {
+  return mac ? 3 : 2;
 }
 
 export interface FrameReaderEvents {
@@ -61,16 +77,32 @@ export class FrameReader {
   private message: Buffer | null = null;
   private filled = 0;
   private failed: string | null = null;
+  /** The MAC of the current frame, and how much of the one received is in `tag`. */
+  private frameTag: FrameTag | null = null;
+  private readonly tag = Buffer.alloc(TAG_BYTES);
+  private tagFill = 0;
+  private frames = 0;
 
   constructor(
     private readonly events: FrameReaderEvents,
     private readonly maxMessage: number = MAX_MESSAGE_BYTES,
     private readonly maxChunk: number = CHUNK_BYTES,
+    private readonly mac: FrameMac | null = null,
   ) {}
 
   push(data: Buffer): string | null {
     let at = 0;
     while (this.failed === null && at < data.length) {
+      if (this.frameTag !== null && this.chunkLeft === 0) {
+        const n = Math.min(TAG_BYTES - this.tagFill, data.length - at);
+        data.copy(this.tag, this.tagFill, at, at + n);
+        this.tagFill += n;
+        at += n;
+        if (this.tagFill < TAG_BYTES) break;
+        this.tagFill = 0;
+        this.failed = this.checkTag();
+        continue;
+      }
       if (this.chunkLeft === 0) {
         const n = Math.min(HEADER_BYTES - this.headerFill, data.length - at);
         data.copy(this.header, this.headerFill, at, at + n);
@@ -84,12 +116,22 @@ export class FrameReader {
       const message = this.message as Buffer;
       const n = Math.min(this.chunkLeft, data.length - at);
       data.copy(message, this.filled, at, at + n);
+      this.frameTag?.update(data.subarray(at, at + n));
       this.filled += n;
       this.chunkLeft -= n;
       at += n;
-      if (this.chunkLeft === 0) this.finishChunk();
+      if (this.chunkLeft === 0 && this.frameTag === null) this.finishChunk();
     }
     return this.failed;
+  }
+
+  private checkTag(): string | null {
+    const ok = (this.frameTag as FrameTag).matches(this.tag);
+    this.frameTag = null;
+    if (!ok) return `frame ${this.frames} failed its ring-key MAC (altered, out of order, or not from a key holder)`;
+    this.frames++;
+    this.finishChunk();
+    return null;
   }
 
   private startChunk(): string | null {
@@ -111,6 +153,7 @@ export class FrameReader {
     this.last = (flags & LAST) !== 0;
     if (end > total || this.last !== (end === total)) return `frame of ${chunk} bytes at ${this.filled} does not fit a message of ${total}`;
     this.chunkLeft = chunk;
+    this.frameTag = this.mac?.start(this.header) ?? null;
     return null;
   }
 

@@ -14,6 +14,7 @@ import { seedAddr } from './address';
 import { ask, peerState, walkRing } from './client';
 import { helpLines, runConsole, type ConsoleCommand } from './console';
 import { outcomeLine, ringLines, valuePreview } from './format';
+import type { RingKey } from './ring-key';
 
 export const SEED_RING = [2, 4, 5, 8, 9, 14, 19];
 
@@ -29,6 +30,8 @@ export interface LauncherOptions {
   readonly color: boolean;
   /** How long a peer may take to become a ring member before the launcher gives up on it. */
   readonly readyMs: number;
+  /** Given to every peer started (as its file), and used by the console to ask them. */
+  readonly ringKey: { readonly path: string; readonly key: RingKey } | null;
 }
 
 const PALETTE = ['cyan', 'green', 'yellow', 'magenta', 'blue', 'red'] as const;
@@ -96,7 +99,8 @@ export class Launcher {
     const [exe, ...lead] = this.o.chord;
     // The IPC channel is the child's tie to the launcher: it closes however the launcher ends
     // (even SIGKILL), and the peer then stops too (see peer-command.ts), leaving no orphans.
-    const child = spawn(exe, [...lead, ...args, '--replicas', String(this.o.replicas), '--port-base', String(this.o.portBase)], { stdio: ['pipe', 'pipe', 'pipe', 'ipc'] });
+    const keyArgs = this.o.ringKey ? ['--ring-key', this.o.ringKey.path] : [];
+    const child = spawn(exe, [...lead, ...args, '--replicas', String(this.o.replicas), '--port-base', String(this.o.portBase), ...keyArgs], { stdio: ['pipe', 'pipe', 'pipe', 'ipc'] });
     const prefix = this.prefix(id);
     for (const stream of [child.stdout, child.stderr]) {
       if (stream) createInterface({ input: stream }).on('line', (line) => this.o.print(`${prefix} ${line}`));
@@ -113,6 +117,10 @@ export class Launcher {
     };
     this.peers.set(id, running);
     return running;
+  }
+
+  private get key(): RingKey | null {
+    return this.o.ringKey?.key ?? null;
   }
 
   private prefix(id: number): string {
@@ -135,7 +143,7 @@ export class Launcher {
     const deadline = Date.now() + this.o.readyMs;
     while (p?.alive && Date.now() < deadline) {
       try {
-        const s = await peerState(this.addr(id), 1000);
+        const s = await peerState(this.addr(id), 1000, this.key);
         if (s.phase === 'member' && (!needPred || (s.pred !== null && s.pred.addr !== s.self.addr))) return true;
       } catch {
         // Not listening yet.
@@ -171,7 +179,7 @@ export class Launcher {
           const { rest: [key, file], addr } = this.via(args);
           const value = file ? readFileSync(file) : Buffer.from(`record ${key}`);
           const t0 = performance.now();
-          const response = await ask(addr, { t: 'put', key, value }, timeout);
+          const response = await ask(addr, { t: 'put', key, value }, timeout, { key: this.key });
           this.o.print(outcomeLine({ key, size: value.length, ms: performance.now() - t0, response }));
         },
       },
@@ -180,7 +188,7 @@ export class Launcher {
         run: async (args) => {
           const { rest: [key, out], addr } = this.via(args);
           const t0 = performance.now();
-          const response = await ask(addr, { t: 'get', key }, timeout);
+          const response = await ask(addr, { t: 'get', key }, timeout, { key: this.key });
           const value = response.t === 'get-ok' ? response.value : null;
           this.o.print(outcomeLine({ key, size: value?.length ?? 0, ms: performance.now() - t0, response }));
           if (value && out) writeFileSync(out, value);
@@ -215,7 +223,7 @@ export class Launcher {
       },
       ring: {
         args: '', help: 'walk the ring and print every peer', minArgs: 0, maxArgs: 0,
-        run: async () => ringLines(await walkRing(this.addr(this.firstLive()), 5000)).forEach(this.o.print),
+        run: async () => ringLines(await walkRing(this.addr(this.firstLive()), 5000, this.key)).forEach(this.o.print),
       },
       help: {
         args: '', help: 'this list', minArgs: 0, maxArgs: 0,

@@ -7,43 +7,21 @@ import { createSocket } from 'node:dgram';
 import { connect } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { WIRE_VERSION } from '../core/codec';
-import type { LogEvent } from '../core/types';
 import { parseAddr } from './address';
 import { ask } from './client';
 import { PEER_PREAMBLE, toFrames } from './framing';
-import { startPeer, type PeerHandle, type PeerOptions } from './peer-driver';
-import { waitFor } from './test-support';
+import { startPeer, type PeerOptions } from './peer-driver';
+import { badInputs, settled, startLogged, startRing, waitFor, type Started } from './test-support';
 
 const PING = 100;
 const BITS = 16;
 
-interface Started {
-  readonly peer: PeerHandle;
-  readonly logs: LogEvent[];
+function start(t: ExecutionContext, o: Partial<PeerOptions> & Pick<PeerOptions, 'start'>): Promise<Started> {
+  return startLogged(t, { bits: BITS, pingInterval: PING, ...o });
 }
 
-async function start(t: ExecutionContext, o: Partial<PeerOptions> & Pick<PeerOptions, 'start'>): Promise<Started> {
-  const logs: LogEvent[] = [];
-  const peer = await startPeer({ bits: BITS, pingInterval: PING, onLog: (e) => logs.push(e), ...o });
-  t.teardown(() => peer.close());
-  return { peer, logs };
-}
-
-async function ring(t: ExecutionContext, n: number): Promise<Started[]> {
-  const first = await start(t, { start: { kind: 'create' } });
-  const all = [first];
-  for (let i = 1; i < n; i++) all.push(await start(t, { start: { kind: 'join', via: first.peer.self.addr } }));
-  await settled(all.map((s) => s.peer));
-  return all;
-}
-
-/** Polls until every live peer's successor and predecessor are its ring neighbours. */
-function settled(peers: readonly PeerHandle[]): Promise<true> {
-  const live = [...peers].sort((a, b) => (a.self.id < b.self.id ? -1 : 1));
-  return waitFor('the ring to settle', 15_000, () => live.every((p, i) => {
-    const s = p.state();
-    return s.phase.name === 'member' && s.succs[0]?.id === live[(i + 1) % live.length].self.id && s.pred?.id === live[(i + live.length - 1) % live.length].self.id;
-  }));
+function ring(t: ExecutionContext, n: number): Promise<Started[]> {
+  return startRing(t, n, { bits: BITS, pingInterval: PING });
 }
 
 const text = (s: string) => Buffer.from(s, 'utf8');
@@ -102,7 +80,7 @@ test('garbage datagrams and TCP bytes are logged and dropped, and the peer keeps
   await garbage(Buffer.from('GET / HTTP/1.0\r\n\r\n'));
   await garbage(Buffer.concat([PEER_PREAMBLE, Buffer.alloc(20, 0xff)]));
   await garbage(Buffer.concat([PEER_PREAMBLE, ...toFrames(Buffer.from('junk'))]));
-  const reasons = () => a.logs.flatMap((e) => (e.ev === 'bad-input' ? [e.reason] : []));
+  const reasons = () => badInputs(a);
   await waitFor('five bad-input lines', 5000, () => reasons().length >= 5);
   t.true(reasons().some((r) => /^UDP from .*unsupported wire version/.test(r)), reasons().join('\n'));
   t.true(reasons().some((r) => /^UDP from .*unknown message type tag 200/.test(r)), reasons().join('\n'));

@@ -14,8 +14,10 @@ import { describeError } from '../core/errors';
 import { initState, step } from '../core/step';
 import type { Channel, Command, Config, Effect, Input, LogEvent, Msg, Peer, PeerState, Reply } from '../core/types';
 import { keyOf } from '../edge/key-id';
-import { serveClient, type ClientService } from './client-server';
+import { refuseClient, serveClient, type ClientService } from './client-server';
+import { DropLog, type DropKind } from './drop-log';
 import { MAX_MESSAGE_BYTES } from './framing';
+import type { RingKey } from './ring-key';
 import { runtimeConfig, DEFAULT_PING_MS } from './timing';
 import { Transport } from './transport';
 
@@ -38,6 +40,10 @@ export interface PeerOptions {
   /** Defaults to the SHA-1 of the peer's address, as Chord does. */
   readonly id?: bigint;
   readonly onLog?: (event: LogEvent) => void;
+  /** Only holders of this key may join, store, read or ask; absent or null: an open ring. */
+  readonly ringKey?: RingKey | null;
+  /** How often refusals of one kind may be logged (drop-log.ts); for tests. */
+  readonly dropLogMs?: number;
 }
 
 export interface StopInfo {
@@ -67,8 +73,8 @@ export async function startPeer(o: PeerOptions): Promise<PeerHandle> {
   const errors = validateConfig(cfg);
   if (errors.length > 0) throw new Error(errors.join('; '));
   if (o.id !== undefined && (o.id < 0n || o.id >= 1n << BigInt(o.bits))) throw new Error(`peer ID ${o.id} is outside the ${o.bits}-bit identifier space`);
-  const driver = new Driver(cfg, o.onLog ?? (() => undefined));
-  await driver.listen(o.host ?? '127.0.0.1', o.port ?? 0, o.id);
+  const driver = new Driver(cfg, o.onLog ?? (() => undefined), o.dropLogMs);
+  await driver.listen(o.host ?? '127.0.0.1', o.port ?? 0, o.id, o.ringKey ?? null);
   driver.feed(startInput(o.start));
   return driver.handle();
 }
@@ -93,14 +99,19 @@ class Driver {
   private resolveStopped!: (info: StopInfo) => void;
   private readonly stopped = new Promise<StopInfo>((resolve) => (this.resolveStopped = resolve));
   private handleOnce: PeerHandle | null = null;
+  private readonly drops: DropLog;
 
   constructor(
     private readonly cfg: Config,
     private readonly onLog: (event: LogEvent) => void,
-  ) {}
+    dropLogMs: number | undefined,
+  ) {
+    this.drops = new DropLog((reason) => this.problem(reason), dropLogMs);
+  }
 
-  async listen(host: string, port: number, id: bigint | undefined): Promise<void> {
-    this.transport = await Transport.listen<Outgoing>({ host, port, connectTimeout: this.cfg.rpcTimeout }, {
+  async listen(host: string, port: number, id: bigint | undefined, key: RingKey | null): Promise<void> {
+    const report = { problem: (reason: string) => this.problem(reason), drop: (kind: DropKind, detail: string) => this.drops.drop(kind, detail) };
+    this.transport = await Transport.listen<Outgoing>({ host, port, connectTimeout: this.cfg.rpcTimeout, key }, {
       datagram: (bytes, from) => {
         const d = decode(bytes, this.cfg.bits, MAX_MESSAGE_BYTES);
         if (d.ok) this.feed({ kind: 'deliver', from: d.from, msg: d.msg, channel: 'dgram' });
@@ -112,9 +123,10 @@ class Driver {
         this.feed({ kind: 'deliver', from: d.from, msg: d.msg, channel: 'stream' });
         return null;
       },
-      client: (socket, early) => serveClient(socket, early, this.handle(), (reason) => this.problem(reason)),
+      client: (socket, early, opening) => serveClient(socket, early, this.handle(), report, opening),
+      refuseClient,
       undelivered: (out) => this.feed({ kind: 'send-failed', to: out.to, msg: out.msg }),
-      problem: (reason) => this.problem(reason),
+      ...report,
     });
     // No socket event can come before this line: it runs in the same microtask chain as the bind.
     const addr = this.transport.addr;
@@ -225,6 +237,7 @@ class Driver {
       for (const w of this.waiting.values()) w.resolve(stoppedReply(w.op));
       this.waiting.clear();
       await this.transport.close(flush);
+      this.drops.close();
       const info = { reason, how };
       this.resolveStopped(info);
       return info;

@@ -8,8 +8,10 @@ import { existsSync, mkdirSync, readdirSync, rmdirSync, statSync } from 'node:fs
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
+import type { LogEvent } from '../core/types';
 import { seedAddr } from './address';
 import { peerState, walkRing } from './client';
+import { startPeer, type PeerHandle, type PeerOptions } from './peer-driver';
 
 /** Where package.json is: above runtime-node/ from source, above dist/ when compiled. */
 function projectRoot(dir: string): string {
@@ -178,9 +180,9 @@ export interface Ran {
 }
 
 /** Runs `chord args` to completion, killing it at the deadline or at the test's teardown. */
-export function runChord(t: Cleanup, args: readonly string[], timeoutMs: number, input?: string): Promise<Ran> {
+export function runChord(t: Cleanup, args: readonly string[], timeoutMs: number, input?: string, env?: NodeJS.ProcessEnv): Promise<Ran> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [MAIN, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [MAIN, ...args], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...env } });
     t.teardown(() => {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     });
@@ -227,4 +229,40 @@ export function waitRing(ids: readonly number[], base: number, timeoutMs: number
     return walk.closed && walk.peers.map((p) => Number(p.self.id)).join() === sorted.join()
       && walk.peers.every((p, i) => p.pred?.id === String(sorted[(i + sorted.length - 1) % sorted.length]));
   });
+}
+
+/** A peer in this process whose log events are kept, closed at the test's teardown. */
+export interface Started {
+  readonly peer: PeerHandle;
+  readonly logs: LogEvent[];
+}
+
+export async function startLogged(t: Cleanup, o: PeerOptions): Promise<Started> {
+  const logs: LogEvent[] = [];
+  const peer = await startPeer({ ...o, onLog: (e) => logs.push(e) });
+  t.teardown(() => void peer.close());
+  return { peer, logs };
+}
+
+/** A ring of `n` peers in this process, grown by joins through the first, once settled. */
+export async function startRing(t: Cleanup, n: number, o: Omit<PeerOptions, 'start'>): Promise<Started[]> {
+  const first = await startLogged(t, { ...o, start: { kind: 'create' } });
+  const all = [first];
+  for (let i = 1; i < n; i++) all.push(await startLogged(t, { ...o, start: { kind: 'join', via: first.peer.self.addr } }));
+  await settled(all.map((s) => s.peer));
+  return all;
+}
+
+/** Polls until every live peer's successor and predecessor are its ring neighbours. */
+export function settled(peers: readonly PeerHandle[]): Promise<true> {
+  const live = [...peers].sort((a, b) => (a.self.id < b.self.id ? -1 : 1));
+  return waitFor('the ring to settle', 15_000, () => live.every((p, i) => {
+    const s = p.state();
+    return s.phase.name === 'member' && s.succs[0]?.id === live[(i + 1) % live.length].self.id && s.pred?.id === live[(i + live.length - 1) % live.length].self.id;
+  }));
+}
+
+/** The reasons of a peer's bad-input events, which is where refusals are told. */
+export function badInputs(s: Started): string[] {
+  return s.logs.flatMap((e) => (e.ev === 'bad-input' ? [e.reason] : []));
 }

@@ -8,39 +8,61 @@
  *   timed out while connecting) is reported through `undelivered`, once.
  * - Inbound streams start with a preamble naming the protocol: peer streams hand each message to
  *   `streamMessage`, client streams are handed whole to `client`. Anything else is logged and
- *   the connection closed.
+ *   the connection closed, and so is a connection that has not said what it is in time.
+ * - With a ring key (ring-key.ts), datagrams are sealed and opened here, and every connection
+ *   starts with the handshake; whatever comes without the key is dropped, and reported as a
+ *   drop (rate-limited by the driver), not as a problem.
  * This module knows bytes and addresses only; what the bytes mean is the driver's business.
  */
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { createServer, connect, isIPv6, type Server, type Socket } from 'node:net';
 import { formatAddr, parseAddr } from './address';
 import { Connection } from './connection';
-import { CLIENT_PREAMBLE, PEER_PREAMBLE, PREAMBLE_BYTES } from './framing';
+import type { DropKind } from './drop-log';
+import { CLIENT_PREAMBLE, KEYED_CLIENT_PREAMBLE, KEYED_PEER_PREAMBLE, PEER_PREAMBLE, PREAMBLE_BYTES } from './framing';
+import { NONCE_BYTES, type DatagramOpener, type DatagramRefusal, type DatagramSealer, type Opening, type RingKey } from './ring-key';
 
 export interface TransportEvents<T> {
   datagram(bytes: Buffer, from: string): void;
   /** A message from a peer stream; returning an error string closes that connection. */
   streamMessage(bytes: Buffer, from: string): string | null;
-  /** An outside client connected; the callee serves it, `close` closes it with the rest. */
-  client(socket: Socket, early: Buffer): void;
+  /**
+   * An outside client connected; the callee serves it (after the handshake of `opening`, on a
+   * keyed ring), `close` closes it with the rest.
+   */
+  client(socket: Socket, early: Buffer, opening: Opening | undefined): void;
+  /** A client without the ring key connected to a keyed peer: tell it so; the transport closes it. */
+  refuseClient(socket: Socket): void;
   /** A stream message that could not be sent; `token` is what the caller gave `send`. */
   undelivered(token: T, reason: string): void;
   /** Bytes the transport itself refused (bad preamble or framing, socket errors). */
   problem(reason: string): void;
+  /** Bytes refused for want of the ring key. */
+  drop(kind: DropKind, detail: string): void;
 }
 
 export interface TransportOptions {
   readonly host: string;
   /** 0 lets the system choose a port free for both UDP and TCP. */
   readonly port: number;
-  /** How long an outbound connection may take to open before its messages count as failed. */
+  /**
+   * How long an outbound connection may take to open (handshake included) before its messages
+   * count as failed, and an inbound one to say what it is and prove the key.
+   */
   readonly connectTimeout: number;
+  /** Null: an open ring, where anyone who can reach the port is let in. */
+  readonly key: RingKey | null;
 }
 
 /** Largest UDP payload over IPv4. */
 const MAX_DATAGRAM = 65_507;
 const FREE_PORT_TRIES = 20;
 const CLOSE_FLUSH_MS = 1000;
+const DATAGRAM_REFUSALS: Record<DatagramRefusal, { kind: DropKind; what: string }> = {
+  unkeyed: { kind: 'datagrams without a valid ring-key MAC', what: 'no ring-key MAC' },
+  forged: { kind: 'datagrams without a valid ring-key MAC', what: 'a wrong ring-key MAC (another key, or meant for another address)' },
+  replayed: { kind: 'replayed datagrams', what: 'replayed (counter seen before, or behind the window)' },
+};
 
 interface Outbound<T> {
   readonly conn: Connection;
@@ -57,6 +79,8 @@ export class Transport<T> {
   private readonly out = new Map<string, Outbound<T>>();
   private readonly inbound = new Set<Socket>();
   private closing = false;
+  private readonly sealer: DatagramSealer | null;
+  private readonly opener: DatagramOpener | null;
 
   private constructor(
     private readonly udp: UdpSocket,
@@ -66,7 +90,9 @@ export class Transport<T> {
     private readonly events: TransportEvents<T>,
   ) {
     this.addr = formatAddr(opts.host, port);
-    udp.on('message', (bytes, rinfo) => events.datagram(bytes, formatAddr(rinfo.address, rinfo.port)));
+    this.sealer = opts.key?.datagramSealer() ?? null;
+    this.opener = opts.key?.datagramOpener(this.addr) ?? null;
+    udp.on('message', (bytes, rinfo) => this.receiveDatagram(bytes, formatAddr(rinfo.address, rinfo.port)));
     udp.on('error', (e) => events.problem(`UDP: ${e.message}`));
     tcp.on('connection', (socket) => this.accept(socket));
     tcp.on('error', (e) => events.problem(`TCP listener: ${e.message}`));
@@ -95,8 +121,16 @@ export class Transport<T> {
     if (hp === null) return `bad address ${JSON.stringify(to)}`;
     if (bytes.length > MAX_DATAGRAM) return `a datagram of ${bytes.length} bytes is too large`;
     // Datagrams may be lost anyway: a failed send is one more lost datagram, nothing to report.
-    this.udp.send(bytes, hp.port, hp.host, () => undefined);
+    this.udp.send(this.sealer?.seal(bytes, to) ?? bytes, hp.port, hp.host, () => undefined);
     return null;
+  }
+
+  private receiveDatagram(bytes: Buffer, from: string): void {
+    if (this.opener === null) return this.events.datagram(bytes, from);
+    const opened = this.opener.open(bytes);
+    if (opened.ok) return this.events.datagram(opened.payload, from);
+    const refusal = DATAGRAM_REFUSALS[opened.why];
+    this.events.drop(refusal.kind, `UDP from ${from}: ${refusal.what}; dropped`);
   }
 
   sendStream(to: string, bytes: Uint8Array, token: T): void {
@@ -129,19 +163,25 @@ export class Transport<T> {
     const hp = parseAddr(to);
     if (hp === null) return undefined;
     const socket = connect({ host: hp.host, port: hp.port });
-    socket.write(PEER_PREAMBLE);
+    const opening = this.opts.key?.initiate(KEYED_PEER_PREAMBLE);
+    socket.write(opening?.hello ?? PEER_PREAMBLE);
     socket.setTimeout(this.opts.connectTimeout, () => socket.destroy(new Error(`no connection to ${to} within ${this.opts.connectTimeout} ms`)));
-    socket.once('connect', () => socket.setTimeout(0));
     const pending = new Set<T>();
+    let connected = false;
+    let ready = false;
+    socket.once('connect', () => (connected = true));
     const conn = new Connection(socket, {
       message: () => conn.fail('a peer stream is one-way'),
+      ready: () => (ready = true),
       close: (error) => {
         if (this.out.get(to)?.conn === conn) this.out.delete(to);
+        // Reached, but not through the handshake: whoever listens there is not of this ring.
+        if (opening && connected && !ready && !this.closing) this.events.drop('connections without the ring key', `TCP to ${to}: ${error ?? 'closed during the ring-key handshake (it holds another key, or none)'}; closed`);
         const lost = [...pending];
         pending.clear();
         for (const token of lost) this.events.undelivered(token, error ?? 'connection closed');
       },
-    });
+    }, { opening });
     const out = { conn, pending };
     this.out.set(to, out);
     return out;
@@ -151,32 +191,72 @@ export class Transport<T> {
     const from = formatAddr(socket.remoteAddress ?? '?', socket.remotePort ?? 0);
     this.inbound.add(socket);
     socket.on('close', () => this.inbound.delete(socket));
-    socket.on('error', () => socket.destroy());
+    let sniffing = true;
+    socket.on('error', (e) => {
+      if (sniffing) this.refuse(from, e.message);
+      socket.destroy();
+    });
+    // Cleared by the connection once it is ready (connection.ts): a stranger cannot hold it open.
+    socket.setTimeout(this.opts.connectTimeout, () => socket.destroy(new Error(`nothing valid within ${this.opts.connectTimeout} ms`)));
     let head = Buffer.alloc(0);
     const sniff = (data: Buffer) => {
       head = Buffer.concat([head, data]);
-      if (head.length < PREAMBLE_BYTES) return;
-      socket.off('data', sniff);
       const preamble = head.subarray(0, PREAMBLE_BYTES);
-      const rest = head.subarray(PREAMBLE_BYTES);
-      if (preamble.equals(PEER_PREAMBLE)) return this.servePeer(socket, from, rest);
-      if (preamble.equals(CLIENT_PREAMBLE)) return this.events.client(socket, rest);
-      this.events.problem(`TCP from ${from}: not a chord connection (starts with ${JSON.stringify(preamble.toString('latin1'))}); closed`);
-      socket.destroy();
+      const keyed = preamble.equals(KEYED_PEER_PREAMBLE) || preamble.equals(KEYED_CLIENT_PREAMBLE);
+      if (head.length < PREAMBLE_BYTES + (keyed && this.opts.key ? NONCE_BYTES : 0)) return;
+      socket.off('data', sniff);
+      sniffing = false;
+      this.route(socket, from, Buffer.from(preamble), head.subarray(PREAMBLE_BYTES), keyed);
     };
     socket.on('data', sniff);
   }
 
-  private servePeer(socket: Socket, from: string, early: Buffer): void {
+  private route(socket: Socket, from: string, preamble: Buffer, rest: Buffer, keyed: boolean): void {
+    const client = preamble.equals(CLIENT_PREAMBLE) || preamble.equals(KEYED_CLIENT_PREAMBLE);
+    if (!client && !preamble.equals(PEER_PREAMBLE) && !preamble.equals(KEYED_PEER_PREAMBLE)) {
+      this.refuse(from, `not a chord connection (starts with ${JSON.stringify(preamble.toString('latin1'))})`);
+      return void socket.destroy();
+    }
+    const key = this.opts.key;
+    if (key === null) {
+      if (!keyed) return client ? this.events.client(socket, rest, undefined) : this.servePeer(socket, from, rest, undefined);
+      this.events.problem(`TCP from ${from}: a connection with a ring key, but this peer has none (its ring is open); closed`);
+      return void socket.destroy();
+    }
+    if (!keyed) {
+      this.refuse(from, `a ${client ? 'client' : 'peer'} connection without the ring key`);
+      if (!client) return void socket.destroy();
+      // Told why, so that the client can say so; the connection timeout ends it if it lingers.
+      return this.events.refuseClient(socket);
+    }
+    const opening = key.respond(preamble, rest.subarray(0, NONCE_BYTES));
+    socket.write(opening.hello);
+    const early = rest.subarray(NONCE_BYTES);
+    if (client) return this.events.client(socket, early, opening);
+    this.servePeer(socket, from, early, opening);
+  }
+
+  /** Refused before the handshake: a drop on a keyed peer, a problem on an open one. */
+  private refuse(from: string, what: string): void {
+    const line = `TCP from ${from}: ${what}; closed`;
+    if (this.opts.key) this.events.drop('connections without the ring key', line);
+    else this.events.problem(line);
+  }
+
+  private servePeer(socket: Socket, from: string, early: Buffer, opening: Opening | undefined): void {
+    let ready = false;
     const conn = new Connection(socket, {
       message: (bytes) => {
         const error = this.events.streamMessage(bytes, from);
         if (error !== null) conn.fail(error);
       },
+      ready: () => (ready = true),
       close: (error) => {
-        if (error !== null && !this.closing) this.events.problem(`TCP from ${from}: ${error}; closed`);
+        if (this.closing) return;
+        if (opening && !ready) this.refuse(from, error ?? 'closed during the ring-key handshake');
+        else if (error !== null) this.events.problem(`TCP from ${from}: ${error}; closed`);
       },
-    });
+    }, { opening });
     conn.receive(early);
   }
 }
