@@ -2,6 +2,7 @@
  * The peer as a reducer: step(state, input, now) -> { state, effects }. Pure: no I/O, no clock
  * but `now`, no randomness, and the input state is never mutated (see Tx).
  */
+import { refusal } from './admission';
 import { onTick } from './deadlines';
 import { fingerTable } from './fingers';
 import { countFailedSend, heardFrom, onPing, onPong } from './failure';
@@ -89,6 +90,8 @@ function command(tx: Tx, cmd: Extract<Input, { kind: 'command' }>['cmd']): void 
 
 function deliver(tx: Tx, from: Peer, msg: Msg, channel: Channel): void {
   if (from.id.length !== tx.s.self.id.length) return tx.log({ ev: 'bad-input', reason: `message from another identifier space (${from.addr})` });
+  const refused = refusal(msg);
+  if (refused !== null) return tx.log({ ev: 'bad-input', reason: `${msg.t} from ${from.addr} refused: ${refused}` });
   // A pong from a peer that says it is no member (restarted, or leaving) is no sign of life.
   if (msg.t !== 'pong' || msg.member) heardFrom(tx, from);
   switch (msg.t) {

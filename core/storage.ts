@@ -15,7 +15,7 @@ import type { Tx } from './tx';
 import type { DigestEntry, FetchStatus, Key, Msg, Peer, PeerState, Rec, StoreStatus } from './types';
 
 /** Most entries or bytes one digest or replica batch carries, to stay far below the codec limit. */
-const BATCH_ENTRIES = 512;
+export const BATCH_ENTRIES = 512;
 const BATCH_BYTES = 256 * 1024;
 
 function newer(a: Rec, b: Rec): boolean {
