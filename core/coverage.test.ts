@@ -138,20 +138,6 @@ test('a leaving predecessor\'s vouched range joins what the successor holds', (t
   t.false(crash.inherit);
 });
 
-test('a failed stabilize query goes to the next entry of the list, whose answer refills it', (t) => {
-  // A list one entry short: the head's answer would refill it, and the query to the head fails.
-  const start: Timed[] = [{ kind: 'init', succs: [peer(14), peer(19)], pred: peer(8) }, fire('stabilize')];
-  const [query] = sends(drive(peer(9), start).effects, 'get-state');
-  const failed = driveThen(peer(9), start, [{ kind: 'send-failed', to: peer(14), msg: query.msg }]);
-  const [next] = sends(failed.effects, 'get-state');
-  t.is(next.to.addr, 'p19');
-  const answered = drive(peer(9), [...start, { kind: 'send-failed', to: peer(14), msg: query.msg }, deliver(peer(19), { t: 'state', rid: next.msg.rid, member: true, pred: peer(14), succs: [peer(2), peer(4), peer(5)] })]);
-  t.deepEqual(answered.state.succs.map((p) => p.addr), ['p14', 'p19', 'p2']);
-  // An answer from any other peer than the one asked is not taken.
-  const other = drive(peer(9), [...start, { kind: 'send-failed', to: peer(14), msg: query.msg }, deliver(peer(2), { t: 'state', rid: next.msg.rid, member: true, pred: null, succs: [peer(4)] })]);
-  t.is(other.state.stabilizing?.rid, next.msg.rid);
-});
-
 test('a store\'s replica from a primary that has not learned of a joiner goes on to the joiner', (t) => {
   // 9's predecessor is 8, which joined between 5 and 9; 5 still sends its replicas to 9.
   const at9: Timed[] = [AT9];

@@ -185,22 +185,6 @@ test('a replica declared gone while a store waits on it refuses the store: the r
   t.deepEqual(sends(effects, 'stored').map((e) => (e.msg as Extract<Msg, { t: 'stored' }>).status), ['not-ready']);
 });
 
-test('a peer that stops answers every client request still under way', (t) => {
-  const key = { ...pointOfBigInt(100n, BITS), name: '100' };
-  const start: Timed[] = [
-    { kind: 'init', succs: [peer(8), peer(9), peer(14)], pred: peer(4) },
-    { kind: 'command', cmd: { op: 'get', rid: 7, key } },
-    { kind: 'command', cmd: { op: 'leave', rid: 8 } },
-  ];
-  const sent = drive(peer(5), start).effects;
-  const leaveRid = sends(sent, 'leave')[0].msg.rid;
-  const noticeRid = sends(sent, 'leave-notice')[0].msg.rid;
-  const { state, effects } = drive(peer(5), lingered(peer(5), [...start, deliver(peer(8), { t: 'leave-ack', rid: leaveRid }), deliver(peer(4), { t: 'leave-ack', rid: noticeRid })]));
-  t.is(state.phase.name, 'stopped');
-  t.like(replies(effects).find((e) => e.rid === 7)?.reply, { ok: false, op: 'get', error: 'stopped' });
-  t.like(replies(effects).find((e) => e.rid === 8)?.reply, { ok: true, op: 'leave' });
-});
-
 test('a leaving peer keeps the predecessor it handed to its heir', (t) => {
   const { state } = drive(peer(5), [
     { kind: 'init', succs: [peer(8), peer(9), peer(14)], pred: peer(2) },

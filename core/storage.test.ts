@@ -4,7 +4,6 @@
  * Peer 9 of the seed's ring 2, 4, 5, 8, 9, 14, 19 (primary for (5, 9]) unless said.
  */
 import test from 'ava';
-import { timeoutFor } from './config';
 import { isReady } from './coverage';
 import type { Input, Msg, Rec } from './types';
 import { cfg, deliver, drive, driveThen, enc, joined, key, logs, peer, rec, sends, fire, type Timed } from './testing/drive';
@@ -121,28 +120,6 @@ test('a new predecessor with no known old one takes everything outside its succe
   t.deepEqual(sends(effects, 'handoff').flatMap((s) => s.msg.records.map((r) => r.key.name)).sort(), ['12', '3', '7']);
 });
 
-test('the sweep looks up one record held without being primary a round, round the ring, in turn', (t) => {
-  const start: Timed[] = [AT9, replicate([rec(20), rec(3), rec(7), rec(2)])];
-  const round1 = driveThen(peer(9), start, [replicateTimer]);
-  const [first] = sends(round1.effects, 'find');
-  t.is(first.msg.target.id, key(2).id, 'the first in ring order among 2, 3 and 20 (7 is its own)');
-  t.deepEqual(round1.state.sweptAfter, key(2));
-  const stillGoing = driveThen(peer(9), [...start, replicateTimer], [replicateTimer]);
-  t.deepEqual(sends(stillGoing.effects, 'find'), [], 'one sweep at a time');
-  // When it finds the primary, it offers that primary its copies in the primary's range.
-  const answered = driveThen(peer(9), [...start, replicateTimer], [deliver(first.to, { t: 'found', rid: first.msg.rid, done: true, peers: [peer(4), peer(5)] })]);
-  t.deepEqual(sends(answered.effects, 'digest').map((s) => [s.to.addr, s.msg.entries.map((e) => e.key.name).sort()]), [['p4', ['2', '20', '3']]]);
-  const next = driveThen(peer(9), [...start, replicateTimer, deliver(first.to, { t: 'found', rid: first.msg.rid, done: true, peers: [peer(4)] })], [replicateTimer]);
-  t.is(sends(next.effects, 'find')[0].msg.target.id, key(3).id);
-});
-
-test('a sweep that finds this peer is the primary offers nothing', (t) => {
-  const start: Timed[] = [AT9, replicate([rec(2)]), replicateTimer];
-  const [first] = sends(drive(peer(9), start).effects, 'find');
-  const { effects } = driveThen(peer(9), start, [deliver(first.to, { t: 'found', rid: first.msg.rid, done: true, peers: [peer(9)] })]);
-  t.deepEqual(sends(effects, 'digest'), []);
-});
-
 test('a lower version never replaces a higher one, whatever its writer', (t) => {
   const { state } = drive(peer(9), [AT9, replicate([rec(7, 2)]), replicate([withWriter(rec(7), 'ff', 1)])]);
   t.is(state.records.get(key(7))?.version, 2);
@@ -153,19 +130,6 @@ test('a leaving peer takes no store and serves no fetch: its records are on thei
   t.deepEqual(sends(drive(peer(9), [...leaving, store(7)]).effects, 'stored').map((s) => s.msg.status), ['not-responsible']);
   const fetch = deliver(peer(2), { t: 'fetch', rid: 3, key: key(7) });
   t.deepEqual(sends(drive(peer(9), [AT9, store(7), leaving[1], fetch]).effects, 'fetched').map((s) => s.msg.status), ['not-responsible']);
-});
-
-test('a store whose replicas do not all confirm in time is refused as not ready, once', (t) => {
-  const first = drive(peer(9), [AT9, store(7)]);
-  const rid = sends(first.effects, 'replicate')[0].msg.rid;
-  t.is(first.state.stores.get(rid)?.deadline, timeoutFor(cfg, enc('v').length));
-  const late = driveThen(peer(9), [AT9, store(7), deliver(peer(14), { t: 'replicated', rid })], [fire({ store: rid })]);
-  t.deepEqual(sends(late.effects, 'stored').map((s) => s.msg.status), ['not-ready']);
-  // Once both confirm, the store is done and nothing of it is left to time out.
-  const done = [AT9, store(7), deliver(peer(14), { t: 'replicated', rid }), deliver(peer(19), { t: 'replicated', rid })];
-  const finished = drive(peer(9), done);
-  t.deepEqual(sends(finished.effects, 'stored').map((s) => s.msg.status), ['ok']);
-  t.is(finished.state.stores.size, 0);
 });
 
 test('replication rounds run only at a ready member that knows its predecessor', (t) => {
