@@ -4,7 +4,6 @@
  * 2, 4, 5, 8, 9, 14, 19 looks up key 100 unless said: it knows 8, 9 and 14, so it asks 14 first.
  */
 import test from 'ava';
-import { timeoutFor } from './config';
 import type { Effect, Input, Msg, Peer, PeerState } from './types';
 import { cfg, deliver, drive, driveThen, enc, fire, joined, key, peer, pump, rec, replies, sends, type Timed } from './testing/drive';
 
@@ -18,32 +17,6 @@ const asked = (effects: readonly Effect[]) => sends(effects, 'find').map((s) => 
 /** The request id of the last lookup `inputs` start. */
 const ridOf = (inputs: readonly Timed[]) => sends(drive(peer(5), inputs).effects, 'find').slice(-1)[0].msg.rid;
 const once = { ...cfg, opAttempts: 1 };
-
-test('a lookup asks the known peer closest before the key, then the closer peers it is told of', (t) => {
-  const rid = ridOf([SEED, get()]);
-  const { effects } = driveThen(peer(5), [SEED, get()], [deliver(peer(14), found(rid, false, [peer(5), peer(9), peer(60), peer(40)]))]);
-  t.deepEqual(asked(effects), ['p60'], 'itself and peers it already had in mind are not asked again');
-  // Timeouts walk down the list: the new peers first, then the earlier candidates after 14.
-  const walk = pump(peer(5), [SEED, get(), deliver(peer(14), found(rid, false, [peer(60), peer(40)]))], silent, once);
-  t.deepEqual(asked(walk.effects), ['p14', 'p60', 'p40', 'p9', 'p8']);
-  t.like(replies(walk.effects)[0]?.reply, { ok: false, op: 'get', error: 'no-answer', hops: 5 });
-});
-
-test('only the peer asked is listened to', (t) => {
-  const rid = ridOf([SEED, get()]);
-  const { state, effects } = driveThen(peer(5), [SEED, get()], [deliver(peer(9), found(rid, true, [peer(100), peer(101)]))]);
-  t.deepEqual(sends(effects, 'fetch'), []);
-  t.is(state.ops.get(rid)?.stage, 'route');
-});
-
-test('a done answer sends the request to the head of the successors it names', (t) => {
-  const rid = ridOf([SEED, get()]);
-  const { effects } = driveThen(peer(5), [SEED, get()], [deliver(peer(14), found(rid, true, [peer(100), peer(101)]))]);
-  t.deepEqual(sends(effects, 'fetch').map((s) => [s.to.addr, s.msg.key.name]), [['p100', '100']]);
-  // A "done" that names nobody is no answer: the lookup moves on to the next candidate.
-  const empty = driveThen(peer(5), [SEED, get()], [deliver(peer(14), found(rid, true, []))]);
-  t.deepEqual(asked(empty.effects), ['p9']);
-});
 
 test('an answer with nowhere left to go fails the attempt as "no route"', (t) => {
   const start: Input[] = [{ kind: 'init', succs: [peer(8)], pred: peer(4) }, get()];
@@ -68,44 +41,11 @@ test('an operation is tried opAttempts times, each after a back-off of about one
   t.like(replies(effects)[0]?.reply, { ok: false, error: 'no-answer', hops: cfg.opAttempts });
 });
 
-test('a holder that does not answer in time fails the attempt; it gets its own time, not what was left of the hop', (t) => {
-  const rid = ridOf([SEED, put()]);
-  const start: Timed[] = [SEED, put(), [300, deliver(peer(14), found(rid, true, [peer(100)]))]];
-  const first = drive(peer(5), start, once);
-  t.deepEqual(sends(first.effects, 'store').map((s) => s.to.addr), ['p100']);
-  t.is(first.state.ops.get(rid)?.deadline, 300 + timeoutFor(cfg, enc('v').length, 2));
-  // At the hop's old deadline nothing happens to the request.
-  t.deepEqual(replies(driveThen(peer(5), start, [[cfg.rpcTimeout, { kind: 'tick' }]], once).effects), []);
-  const late = driveThen(peer(5), start, [[300 + timeoutFor(cfg, enc('v').length, 2), { kind: 'tick' }]], once);
-  t.like(replies(late.effects)[0]?.reply, { ok: false, op: 'put', error: 'holder-silent' });
-});
-
 test('a lookup waiting on a peer that is declared gone moves on at once; others keep waiting', (t) => {
   const gone = driveThen(peer(5), [SEED, get()], [deliver(peer(14), { t: 'leave-notice', rid: 3, succs: [peer(19)] })]);
   t.deepEqual(asked(gone.effects), ['p9']);
   const unrelated = driveThen(peer(5), [SEED, get()], [deliver(peer(4), { t: 'leave', rid: 3, pred: null, records: [], from: null })]);
   t.deepEqual(asked(unrelated.effects), []);
-});
-
-test('a failed send moves a lookup on only when it is the send the lookup waits on', (t) => {
-  const rid = ridOf([SEED, get()]);
-  const other = driveThen(peer(5), [SEED, get()], [{ kind: 'send-failed', to: peer(9), msg: { t: 'find', rid, target: key(100) } }]);
-  t.deepEqual(asked(other.effects), []);
-  const waited = driveThen(peer(5), [SEED, get()], [{ kind: 'send-failed', to: peer(14), msg: { t: 'find', rid, target: key(100) } }]);
-  t.deepEqual(asked(waited.effects), ['p9']);
-});
-
-test('answers from a peer other than the holder, or for another operation, are ignored', (t) => {
-  const rid = ridOf([SEED, get()]);
-  const atHolder: Timed[] = [SEED, get(), deliver(peer(14), found(rid, true, [peer(100)]))];
-  const record = rec(100);
-  t.deepEqual(replies(driveThen(peer(5), atHolder, [deliver(peer(101), { t: 'fetched', rid, status: 'found', rec: record })]).effects), []);
-  t.deepEqual(replies(driveThen(peer(5), atHolder, [deliver(peer(100), { t: 'stored', rid, status: 'ok', version: 1, holders: [] })]).effects), []);
-  t.deepEqual(replies(driveThen(peer(5), [SEED, get()], [deliver(peer(14), { t: 'fetched', rid, status: 'found', rec: record })]).effects), []);
-  const answer = driveThen(peer(5), atHolder, [deliver(peer(100), { t: 'fetched', rid, status: 'found', rec: record })]);
-  t.deepEqual(replies(answer.effects), [{ rid: 1, reply: { ok: true, op: 'get', rec: record, holder: peer(100), hops: 1 } }]);
-  const missing = driveThen(peer(5), atHolder, [deliver(peer(100), { t: 'fetched', rid, status: 'missing', rec: null })]);
-  t.deepEqual(replies(missing.effects), [{ rid: 1, reply: { ok: false, op: 'get', error: 'not-found', hops: 1 } }]);
 });
 
 test('a peer serves a key it is primary for itself, and says so when the key is missing', (t) => {

@@ -6,14 +6,14 @@
  * so no test has to replay its inputs just to learn them.
  *
  *   case <title>                      starts a case; the peer is 05 of an 8-bit ring, r = 3
- *   peer <hex> [replicas <r>]         another peer or replication for this case
+ *   peer <hex> [<setting> <n> ...]    another peer, or settings (replicas 1, opAttempts 1, ...)
  *   > init succs=08,09,0e pred=04     inputs: init (pred=- for none), create, join via=p4,
  *   > deliver 08 state {...}            deliver / send-failed with the message as JSON (peers as
  *   > fire stabilize                    hex IDs, keys as numbers, values as strings), fire a
  *   > @1000 fire ping                   periodic round, leave, op $r or store $r (@ms: the time),
  *   > command put 7 v7 rid=1            tick, command put|get|leave
  *   ? succs pred                      the state: succs, pred, phase, lost, held, watch, and a
- *                                     leave's heirs and deadline
+ *                                     leave's heirs and deadline, the lookups under way (ops)
  *   send 08 get-state rid=$stab       expected effects: send, log, reply, stopped
  *   # a comment
  *
@@ -145,6 +145,7 @@ function describeState(s: PeerState, what: string): string {
     case 'watch': return `watch=[${[...s.watch.values()].map((w) => `${w.peer.id}:${w.misses}`).join(',')}]`;
     case 'heirs': return `heirs=[${list(leaveOf(s)?.heirs ?? [])}]`;
     case 'deadline': return `deadline=${leaveOf(s)?.deadline ?? '-'}`;
+    case 'ops': return `ops=[${[...s.ops.values()].map((op) => `${op.purpose}:${op.stage}@${op.deadline}`).join(',')}]`;
     default: throw new Error(`? ${what}: not a part of the state the scripts show`);
   }
 }
@@ -237,9 +238,9 @@ export function runCase(c: ScriptCase): CaseResult {
     }
     const where = `line ${line}`;
     if (text.startsWith('peer ')) {
-      const [, hex, , r] = text.split(/\s+/);
+      const [, hex, ...settings] = text.split(/\s+/);
       self = peerOf(hex);
-      if (r !== undefined) config = { ...config, replicas: Number(r) };
+      for (let k = 0; k + 1 < settings.length; k += 2) config = { ...config, [settings[k]]: Number(settings[k + 1]) };
       rewritten.push(text);
       continue;
     }
