@@ -22,12 +22,14 @@ export function onPingTimer(tx: Tx): void {
     if (nextMissIsLast(w, missLimit)) declareGone(tx, w.peer, 'missed-pings');
     else setWatch(tx, { ...w, misses: w.misses + 1 });
   }
+  const watch = new Map<string, Watch>();
   for (const w of tx.s.watch.values()) {
-    setWatch(tx, { ...w, awaiting: true, failed: false });
+    watch.set(w.peer.id, { ...w, awaiting: true, failed: false });
     // The last ping before a peer is declared gone goes over the stream, which loses nothing:
     // datagram loss alone then never declares a live peer gone, at no cost in detection time.
     tx.send(w.peer, { t: 'ping', nonce: tx.rid() }, nextMissIsLast(w, missLimit) ? 'stream' : 'dgram');
   }
+  tx.set({ watch });
   reprobeLost(tx);
 }
 

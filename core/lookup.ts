@@ -8,7 +8,7 @@
  */
 import { timeoutFor } from './config';
 import { same, type Point } from './id';
-import { closestPreceding, isPrimary, successorAnswers } from './ring';
+import { closestPreceding, isPrimary, listed, successorAnswers } from './ring';
 import type { Tx } from './tx';
 import { describeError } from './errors';
 import type { ClientOp, FetchStatus, Key, Msg, Op, OpError, Peer, PeerState, Purpose, Rec, StoreStatus } from './types';
@@ -122,7 +122,9 @@ export function onFound(tx: Tx, from: Peer, msg: Extract<Msg, { t: 'found' }>): 
   const op = tx.s.ops.get(msg.rid);
   if (!op || op.stage !== 'route' || !asked(op, from)) return;
   if (msg.done && msg.peers.length > 0) return answered(tx, op, from, msg.peers);
-  const closer = msg.peers.filter((p) => !same(p, tx.s.self) && !op.candidates.some((c) => same(c, p)));
+  const self = tx.s.self;
+  const closer: Peer[] = [];
+  for (const p of msg.peers) if (!same(p, self) && !listed(op.candidates, p)) closer.push(p);
   const rest = op.candidates.slice(1);
   const candidates = closer.concat(rest);
   if (candidates.length === 0) return attemptFailed(tx, op, 'no-route');

@@ -49,20 +49,28 @@ export function successorAnswers(s: PeerState, target: Point): boolean {
 export function closestPreceding(s: PeerState, target: Point, max: number): Peer[] {
   // Kept ordered, closest to the target (farthest clockwise from self) first; max is tiny.
   const best: Peer[] = [];
-  const consider = (p: Peer | null) => {
-    if (p === null || !inOpen(p, s.self, target)) return;
-    let at = best.length;
-    for (let i = 0; i < best.length; i++) {
-      if (same(best[i], p)) return;
-      if (at === best.length && inOpen(best[i], s.self, p)) at = i;
-    }
-    if (at >= max) return;
-    best.splice(at, 0, p);
-    if (best.length > max) best.pop();
-  };
-  for (const f of s.fingers.distinct) consider(f);
-  for (const p of s.succs) consider(p);
+  for (const f of s.fingers.distinct) consider(best, max, s.self, target, f);
+  for (const p of s.succs) consider(best, max, s.self, target, p);
   return best;
+}
+
+/** Puts `p` in its place in `best` if it is between self and target and among the `max` closest to it. */
+function consider(best: Peer[], max: number, self: Point, target: Point, p: Peer): void {
+  if (!inOpen(p, self, target)) return;
+  let at = best.length;
+  for (let i = 0; i < best.length; i++) {
+    if (same(best[i], p)) return;
+    if (at === best.length && inOpen(best[i], self, p)) at = i;
+  }
+  if (at >= max) return;
+  best.splice(at, 0, p);
+  if (best.length > max) best.pop();
+}
+
+/** Whether `p` is in `list`. */
+export function listed(list: readonly Point[], p: Point): boolean {
+  for (const q of list) if (same(q, p)) return true;
+  return false;
 }
 
 export function without(list: readonly Peer[], gone: Point): readonly Peer[] {
