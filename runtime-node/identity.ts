@@ -254,9 +254,8 @@ export class StreamGate {
     // Also on a proven stream: the echo may answer a challenge sent for its sender's datagrams.
     if (this.claim === null || !this.ids.echoed(this.claim, c.nonce) || this.proven) return null;
     this.proven = true;
-    this.stop();
     const held = this.held;
-    this.held = [];
+    this.stop();
     for (const deliver of held) deliver();
     return null;
   }
