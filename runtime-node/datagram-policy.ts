@@ -7,11 +7,13 @@
  *   any other message arriving by datagram is dropped, never answered: its answer would be
  *   larger (a fetch's record, a digest's wants).
  * - An answer by datagram goes to the question's source address and is no larger than the
- *   question was (the driver checks). So that honest pongs fit, a ping is padded to the size of
- *   the pong it asks for: 'CHPD', a u16 pad length, that many zero bytes, then the message.
+ *   question was (the driver checks). So that honest answers fit, a ping is padded to the size
+ *   of the largest it may get, a pong or a challenge of its sender's identity (identity.ts):
+ *   'CHPD', a u16 pad length, that many zero bytes, then the message.
  */
 import { encode } from '../core/codec';
 import type { Msg, MsgType, Peer } from '../core/types';
+import { challengeBytes } from './identity';
 
 const BY_DATAGRAM: ReadonlySet<MsgType> = new Set<MsgType>(['ping', 'pong']);
 const PAD_MAGIC = Buffer.from('CHPD', 'ascii');
@@ -23,7 +25,8 @@ export function mayComeByDatagram(t: MsgType): boolean {
 
 /** The size of the largest datagram `to` may answer `msg` with; 0 for a message that is no question. */
 function answerBytes(to: Peer, msg: Msg): number {
-  return msg.t === 'ping' ? encode(to, { t: 'pong', nonce: msg.nonce, member: true }).length : 0;
+  // IDs of one ring are all as long: `to`'s stands for the sender's in the challenge.
+  return msg.t === 'ping' ? Math.max(encode(to, { t: 'pong', nonce: msg.nonce, member: true }).length, challengeBytes(to.id)) : 0;
 }
 
 /** A question padded to at least the size of its answer. */

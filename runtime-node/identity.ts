@@ -5,15 +5,18 @@
  *
  * - A stream (an inbound TCP connection) is bound to the one claim its first message makes. Its
  *   messages are held, not delivered, while this peer sends a challenge datagram to the claimed
- *   address: a fresh random nonce and the claimed ID. The peer listening there, if it has that
+ *   address: a fresh random nonce and the claimed ID, no larger than the message that made the
+ *   claim (a forger's stream can make this peer send no more to a third address than it sent). The peer listening there, if it has that
  *   ID, echoes the nonce on its own open connection to us; the echo arriving on the very stream
  *   that made the claim proves that the stream's opener receives at the claimed address, and the
  *   held messages go on. A forger's stream never sees the nonce: it is closed once the proof is
- *   overdue, its messages undelivered. Proven for the stream's life; the source port is no
+ *   overdue, its messages undelivered; a lost challenge is sent again with the stream's next
+ *   message, as the sender's own retries come. Proven for the stream's life; the source port is no
  *   evidence (on one host every connection comes from 127.0.0.1 and an ephemeral port).
  * - A datagram is believed when it comes from the address it claims, and that address has
  *   proved the claimed ID (by an echo on a stream, or by a datagram echo to a challenge sent for
- *   a datagram claim). Such proofs are cached for a while, a bounded number of them.
+ *   a datagram claim). Such proofs are cached for a while, a bounded number of them. A datagram
+ *   too small to pay for a challenge (a pong) is challenged by the ping this peer sent first.
  * - A challenge is answered with an echo no larger than itself, on the answerer's connection to
  *   the challenger if it has one open, else by datagram to the challenge's source: answering
  *   never opens a connection, nor sends to an address a message names.
@@ -22,6 +25,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
+import { HEADER_BYTES } from './framing';
 
 export interface Claim {
   readonly id: string;
@@ -49,12 +53,13 @@ export interface IdentityOptions {
 const MAGIC = Buffer.from('CHID', 'ascii');
 const CHALLENGE = 1;
 const ECHO = 2;
-const NONCE_BYTES = 16;
+/** 96 bits: a challenge lives for one proof timeout. */
+const NONCE_BYTES = 12;
 const ECHO_BYTES = MAGIC.length + 1 + NONCE_BYTES;
-/** Every challenge is padded to this, so that an echo, even framed on a stream, is never larger. */
-export const CHALLENGE_BYTES = 80;
-/** A frame header is 9 bytes (framing.ts): the echo framed must fit the challenge too. */
-const LONGEST_ID = CHALLENGE_BYTES - ECHO_BYTES - 9 - 1;
+/** Challenges are padded to this, so that an echo, even framed on a stream, is never larger. */
+const SHORTEST_CHALLENGE = ECHO_BYTES + HEADER_BYTES;
+/** 160-bit IDs are 40 hex digits. */
+const LONGEST_ID = 64;
 
 /** Proven claims kept for datagrams, and how long. */
 const MAX_PROVEN = 4096;
@@ -64,7 +69,7 @@ const MAX_PENDING = 1024;
 /** Datagrams held per unproven claim (pings come every round: the latest few are enough). */
 const HELD_DATAGRAMS = 4;
 const HELD_MESSAGES = 64;
-/** Challenges to one claim are sent at most this often (a lost one is sent again). */
+/** Challenges to one claim are sent at most once per this part of the proof timeout. */
 const RECHALLENGE_PARTS = 4;
 
 export type Control =
@@ -75,9 +80,13 @@ export function isControl(bytes: Uint8Array): boolean {
   return bytes.length >= MAGIC.length && MAGIC.equals(bytes.subarray(0, MAGIC.length));
 }
 
+export function challengeBytes(id: string): number {
+  return Math.max(SHORTEST_CHALLENGE, ECHO_BYTES + 1 + id.length);
+}
+
 export function encodeChallenge(nonce: string, id: string): Buffer {
   if (id.length > LONGEST_ID) throw new RangeError(`an ID of ${id.length} characters does not fit a challenge`);
-  const out = Buffer.alloc(CHALLENGE_BYTES);
+  const out = Buffer.alloc(challengeBytes(id));
   MAGIC.copy(out);
   out[MAGIC.length] = CHALLENGE;
   out.write(nonce, MAGIC.length + 1, 'hex');
@@ -100,10 +109,9 @@ export function decodeControl(bytes: Uint8Array): Control | null {
   if (!isControl(b) || b.length < ECHO_BYTES) return null;
   const nonce = b.toString('hex', MAGIC.length + 1, ECHO_BYTES);
   if (b[MAGIC.length] === ECHO) return b.length === ECHO_BYTES ? { kind: 'echo', nonce } : null;
-  if (b[MAGIC.length] !== CHALLENGE || b.length !== CHALLENGE_BYTES) return null;
-  const n = b[ECHO_BYTES];
-  if (n > LONGEST_ID) return null;
-  return { kind: 'challenge', nonce, id: b.toString('latin1', ECHO_BYTES + 1, ECHO_BYTES + 1 + n) };
+  if (b[MAGIC.length] !== CHALLENGE || b.length <= ECHO_BYTES) return null;
+  const id = b.toString('latin1', ECHO_BYTES + 1, ECHO_BYTES + 1 + b[ECHO_BYTES]);
+  return id.length <= LONGEST_ID && b.length === challengeBytes(id) ? { kind: 'challenge', nonce, id } : null;
 }
 
 function sameClaim(a: Claim, b: Claim): boolean {
@@ -122,7 +130,7 @@ interface Pending {
   readonly held: (() => void)[];
 }
 
-export type DatagramVerdict = 'believed' | 'held' | 'not from its address';
+export type DatagramVerdict = 'believed' | 'held' | 'not from its address' | 'unproven';
 
 export class Identities {
   /** By address: the ID proven there, until when. Insertion order is age order. */
@@ -135,14 +143,19 @@ export class Identities {
     this.now = o.now ?? (() => performance.now());
   }
 
-  /** A datagram's claim: `deliver` runs now if believed, or once proven (if not forgotten first). */
-  datagram(claim: Claim, source: string, deliver: () => void): DatagramVerdict {
+  /**
+   * A datagram's claim, `bytes` long: `deliver` runs now if believed, or once proven (if not
+   * forgotten first). Unproven, it is challenged if it paid for that; else held only if a
+   * challenge is out already, else dropped.
+   */
+  datagram(claim: Claim, source: string, bytes: number, deliver: () => void): DatagramVerdict {
     if (claim.addr !== source) return 'not from its address';
     if (this.isProven(claim)) {
       deliver();
       return 'believed';
     }
-    const pending = this.challenge(claim);
+    const pending = this.challengeFor(claim, bytes) ?? this.pendingByClaim.get(claimKey(claim));
+    if (pending === undefined) return 'unproven';
     pending.held.push(deliver);
     if (pending.held.length > HELD_DATAGRAMS) pending.held.shift();
     return 'held';
@@ -167,8 +180,18 @@ export class Identities {
     if (!this.o.wire.onOpenStream(source, echo)) this.o.wire.datagram(source, echo);
   }
 
+  /** This peer is about to send a datagram to `to`: its answer will be believed once `to` proves it. */
+  sending(to: Claim): void {
+    if (!this.isProven(to)) this.challenge(to);
+  }
+
+  /** A challenge in answer to `bytes` from the claimant, if they pay for one. */
+  challengeFor(claim: Claim, bytes: number): Pending | undefined {
+    return bytes >= challengeBytes(claim.id) ? this.challenge(claim) : undefined;
+  }
+
   /** Sends a challenge for `claim` unless one went out recently; the pending challenge either way. */
-  challenge(claim: Claim): Pending {
+  private challenge(claim: Claim): Pending {
     const key = claimKey(claim);
     const old = this.pendingByClaim.get(key);
     const now = this.now();
@@ -232,7 +255,7 @@ export class StreamGate {
     private readonly holdBytes: number,
   ) {}
 
-  /** A message claiming `claim`, of `bytes` bytes; an error ends the stream. */
+  /** A message claiming `claim`, that took `bytes` on the stream; an error ends the stream. */
   offer(claim: Claim, bytes: number, deliver: () => void): string | null {
     if (this.claim === null) this.claim = claim;
     else if (!sameClaim(this.claim, claim)) return `one stream claims two senders (${claimKey(this.claim)}, then ${claimKey(claim)})`;
@@ -243,8 +266,8 @@ export class StreamGate {
     this.heldBytes += bytes;
     if (this.held.length >= HELD_MESSAGES || this.heldBytes > this.holdBytes) return `more than ${HELD_MESSAGES} messages or ${this.holdBytes} bytes before proving it is ${claimKey(claim)}`;
     this.held.push(deliver);
-    this.ids.challenge(claim);
-    this.timer ??= this.startTimer(claim);
+    this.ids.challengeFor(claim, bytes);
+    this.timer ??= this.deadline(claim);
     return null;
   }
 
@@ -262,18 +285,15 @@ export class StreamGate {
 
   /** The stream closed: nothing held is delivered. */
   stop(): void {
-    clearInterval(this.timer);
+    clearTimeout(this.timer);
     this.held = [];
   }
 
-  /** Challenges again while the proof is outstanding (datagrams get lost), closes once it is overdue. */
-  private startTimer(claim: Claim): NodeJS.Timeout {
-    let ticks = 0;
-    const timer = setInterval(() => {
-      if (++ticks < RECHALLENGE_PARTS) return void this.ids.challenge(claim);
+  private deadline(claim: Claim): NodeJS.Timeout {
+    const timer = setTimeout(() => {
       this.stop();
       this.close(`did not prove within ${this.timeoutMs} ms that it is ${claimKey(claim)} (no echo of the challenge sent there)`);
-    }, this.timeoutMs / RECHALLENGE_PARTS);
+    }, this.timeoutMs);
     timer.unref();
     return timer;
   }

@@ -21,7 +21,7 @@ import { keyOf } from '../edge/key-id';
 import { refuseClient, serveClient, type ClientService } from './client-server';
 import { DropLog, type DropKind } from './drop-log';
 import { mayComeByDatagram, padQuestion, unpad } from './datagram-policy';
-import { MAX_MESSAGE_BYTES } from './framing';
+import { HEADER_BYTES, MAX_MESSAGE_BYTES } from './framing';
 import { decodeControl, Identities, isControl } from './identity';
 import type { RingKey } from './ring-key';
 import { runtimeConfig, DEFAULT_PING_MS } from './timing';
@@ -169,7 +169,7 @@ class Driver {
     if (!mayComeByDatagram(d.msg.t)) return this.drops.drop('messages by datagram that only come by stream', `UDP from ${source}: a ${d.msg.t}, which only comes by stream; dropped`);
     const deliver = () => this.feed({ kind: 'deliver', from: d.from, msg: d.msg, channel: 'dgram' }, { source, bytes: bytes.length });
     if (this.identities === null) return deliver();
-    if (this.identities.datagram(d.from, source, deliver) === 'not from its address') {
+    if (this.identities.datagram(d.from, source, bytes.length, deliver) === 'not from its address') {
       this.drops.drop('datagrams not from the address they claim', `UDP from ${source}: a ${d.msg.t} claiming to be from ${d.from.addr}; dropped`);
     }
   }
@@ -186,7 +186,7 @@ class Driver {
         const d = decode(bytes, this.cfg.bits, MAX_MESSAGE_BYTES);
         if (!d.ok) return d.error;
         const deliver = () => this.feed({ kind: 'deliver', from: d.from, msg: d.msg, channel: 'stream' });
-        if (gate !== null) return gate.offer(d.from, bytes.length, deliver);
+        if (gate !== null) return gate.offer(d.from, bytes.length + HEADER_BYTES, deliver);
         deliver();
         return null;
       },
@@ -285,6 +285,7 @@ class Driver {
     }
     if (channel === 'stream') return this.transport.sendStream(to.addr, bytes, { to, msg });
     bytes = padQuestion(bytes, to, msg);
+    this.identities?.sending(to);
     const q = this.question;
     if (q !== null && q.source === to.addr && bytes.length > q.bytes) {
       return this.drops.drop('datagram answers larger than their question', `UDP to ${to.addr}: a ${msg.t} of ${bytes.length} bytes would answer a datagram of ${q.bytes}; not sent`);
