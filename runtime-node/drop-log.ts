@@ -7,7 +7,13 @@
 export const DROP_LOG_INTERVAL_MS = 10_000;
 
 /** What a keyed peer refuses from outside its ring, each told apart in the log. */
-export type DropKind = 'datagrams without a valid ring-key MAC' | 'replayed datagrams' | 'connections without the ring key';
+export type DropKind =
+  | 'datagrams without a valid ring-key MAC'
+  | 'replayed datagrams'
+  | 'connections without the ring key'
+  | 'datagrams not from the address they claim'
+  | 'messages by datagram that only come by stream'
+  | 'datagram answers larger than their question';
 
 interface Quiet {
   count: number;

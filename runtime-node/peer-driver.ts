@@ -4,6 +4,10 @@
  * client commands into inputs, feeds them to `step` one at a time with the monotonic clock as
  * `now`, and carries out the effects: sends on UDP or TCP, (re-)arms timers, answers commands,
  * reports log events, and closes down when the core says it has stopped.
+ *
+ * What it does decide is whom to believe (identity.ts: on an open ring, a message reaches the
+ * core only once its claimed sender has proved its address) and what may come and go by
+ * datagram (datagram-policy.ts: no message is answered with more bytes than it carried).
  */
 import { performance } from 'node:perf_hooks';
 import { validateConfig } from '../core/config';
@@ -16,10 +20,12 @@ import type { Channel, Command, Config, Effect, Input, LogEvent, Msg, Peer, Peer
 import { keyOf } from '../edge/key-id';
 import { refuseClient, serveClient, type ClientService } from './client-server';
 import { DropLog, type DropKind } from './drop-log';
-import { MAX_MESSAGE_BYTES } from './framing';
+import { mayComeByDatagram, padQuestion, unpad } from './datagram-policy';
+import { HEADER_BYTES, MAX_MESSAGE_BYTES } from './framing';
+import { decodeControl, Identities, isControl } from './identity';
 import type { RingKey } from './ring-key';
 import { runtimeConfig, DEFAULT_PING_MS } from './timing';
-import { Transport } from './transport';
+import { Transport, type PeerStreamSink } from './transport';
 
 export type Start =
   | { readonly kind: 'create' }
@@ -68,6 +74,17 @@ interface Outgoing {
   readonly msg: Msg;
 }
 
+/** A datagram being answered: where it came from and how large it was. */
+interface Question {
+  readonly source: string;
+  readonly bytes: number;
+}
+
+interface Queued {
+  readonly input: Input;
+  readonly question: Question | null;
+}
+
 export async function startPeer(o: PeerOptions): Promise<PeerHandle> {
   const cfg = runtimeConfig(o.bits, o.replicas ?? 3, o.pingInterval ?? DEFAULT_PING_MS, o.config);
   const errors = validateConfig(cfg);
@@ -90,7 +107,11 @@ class Driver {
   /** The one OS timer, for the core's next deadline, and the deadline it is set for. */
   private wake: NodeJS.Timeout | undefined;
   private wakeFor: number | null = null;
-  private readonly queue: Input[] = [];
+  private readonly queue: Queued[] = [];
+  /** The datagram whose step is running, if it is one: datagrams back to its source answer it. */
+  private question: Question | null = null;
+  /** Null on a keyed ring, whose members are trusted. */
+  private identities: Identities | null = null;
   private busy = false;
   private readonly waiting = new Map<number, { op: Command['op']; resolve: (r: Reply) => void }>();
   private nextRid = 1;
@@ -112,17 +133,8 @@ class Driver {
   async listen(host: string, port: number, id: bigint | undefined, key: RingKey | null): Promise<void> {
     const report = { problem: (reason: string) => this.problem(reason), drop: (kind: DropKind, detail: string) => this.drops.drop(kind, detail) };
     this.transport = await Transport.listen<Outgoing>({ host, port, connectTimeout: this.cfg.rpcTimeout, key }, {
-      datagram: (bytes, from) => {
-        const d = decode(bytes, this.cfg.bits, MAX_MESSAGE_BYTES);
-        if (d.ok) this.feed({ kind: 'deliver', from: d.from, msg: d.msg, channel: 'dgram' });
-        else this.problem(`UDP from ${from}: ${d.error}; dropped`);
-      },
-      streamMessage: (bytes) => {
-        const d = decode(bytes, this.cfg.bits, MAX_MESSAGE_BYTES);
-        if (!d.ok) return d.error;
-        this.feed({ kind: 'deliver', from: d.from, msg: d.msg, channel: 'stream' });
-        return null;
-      },
+      datagram: (bytes, from) => this.receiveDatagram(bytes, from),
+      peerStream: (_from, close) => this.peerStream(close),
       client: (socket, early, opening) => serveClient(socket, early, this.handle(), report, opening),
       refuseClient,
       undelivered: (out) => this.feed({ kind: 'send-failed', to: out.to, msg: out.msg }),
@@ -132,6 +144,56 @@ class Driver {
     const addr = this.transport.addr;
     const point = id === undefined ? keyOf(addr, this.cfg.bits) : pointOfBigInt(id, this.cfg.bits);
     this.state = initState(this.cfg, { id: point.id, k: point.k, addr });
+    if (key !== null) return;
+    this.identities = new Identities({
+      self: this.state.self,
+      wire: {
+        datagram: (to, bytes) => void this.transport.sendDatagram(to, bytes),
+        onOpenStream: (to, bytes) => this.transport.sendOnOpenStream(to, bytes),
+      },
+      proofTimeoutMs: this.cfg.rpcTimeout,
+      holdBytes: MAX_MESSAGE_BYTES,
+    });
+  }
+
+  private receiveDatagram(bytes: Buffer, source: string): void {
+    if (isControl(bytes)) {
+      const control = decodeControl(bytes);
+      if (this.identities === null || control === null) return this.problem(`UDP from ${source}: ${control === null ? 'a malformed identity challenge or echo' : 'an identity challenge or echo on a keyed ring'}; dropped`);
+      return this.identities.controlDatagram(control, source);
+    }
+    const payload = unpad(bytes);
+    if (typeof payload === 'string') return this.problem(`UDP from ${source}: ${payload}; dropped`);
+    const d = decode(payload, this.cfg.bits, MAX_MESSAGE_BYTES);
+    if (!d.ok) return this.problem(`UDP from ${source}: ${d.error}; dropped`);
+    if (!mayComeByDatagram(d.msg.t)) return this.drops.drop('messages by datagram that only come by stream', `UDP from ${source}: a ${d.msg.t}, which only comes by stream; dropped`);
+    const input: Input = { kind: 'deliver', from: d.from, msg: d.msg, channel: 'dgram' };
+    // A keyed ring's datagrams are sealed for this peer by a member, who is trusted with its answers' size.
+    if (this.identities === null) return this.feed(input);
+    const deliver = () => this.feed(input, { source, bytes: bytes.length });
+    if (this.identities.datagram(d.from, source, bytes.length, deliver) === 'not from its address') {
+      this.drops.drop('datagrams not from the address they claim', `UDP from ${source}: a ${d.msg.t} claiming to be from ${d.from.addr}; dropped`);
+    }
+  }
+
+  private peerStream(close: (reason: string) => void): PeerStreamSink {
+    const gate = this.identities?.stream(close) ?? null;
+    return {
+      message: (bytes) => {
+        if (isControl(bytes)) {
+          const control = decodeControl(bytes);
+          if (gate === null || control === null) return control === null ? 'a malformed identity echo' : 'an identity echo on a keyed ring';
+          return gate.control(control);
+        }
+        const d = decode(bytes, this.cfg.bits, MAX_MESSAGE_BYTES);
+        if (!d.ok) return d.error;
+        const deliver = () => this.feed({ kind: 'deliver', from: d.from, msg: d.msg, channel: 'stream' });
+        if (gate !== null) return gate.offer(d.from, bytes.length + HEADER_BYTES, deliver);
+        deliver();
+        return null;
+      },
+      closed: () => gate?.stop(),
+    };
   }
 
   handle(): PeerHandle {
@@ -153,19 +215,21 @@ class Driver {
   }
 
   /** Runs inputs through `step` one at a time, also those that arrive while effects execute. */
-  feed(input: Input): void {
+  feed(input: Input, question: Question | null = null): void {
     if (this.stopping) return;
-    this.queue.push(input);
+    this.queue.push({ input, question });
     if (this.busy) return;
     this.busy = true;
     try {
       for (let next = this.queue.shift(); next !== undefined; next = this.queue.shift()) {
-        const { state, effects } = step(this.state, next, performance.now());
+        const { state, effects } = step(this.state, next.input, performance.now());
         this.state = state;
+        this.question = next.question;
         for (const e of effects) this.execute(e);
       }
     } finally {
       this.busy = false;
+      this.question = null;
     }
     this.rewake();
   }
@@ -222,6 +286,12 @@ class Driver {
       return this.problem(`cannot encode ${msg.t} for ${to.addr}: ${(err as Error).message}`);
     }
     if (channel === 'stream') return this.transport.sendStream(to.addr, bytes, { to, msg });
+    bytes = padQuestion(bytes, to, msg);
+    this.identities?.sending(to);
+    const q = this.question;
+    if (q !== null && q.source === to.addr && bytes.length > q.bytes) {
+      return this.drops.drop('datagram answers larger than their question', `UDP to ${to.addr}: a ${msg.t} of ${bytes.length} bytes would answer a datagram of ${q.bytes}; not sent`);
+    }
     const error = this.transport.sendDatagram(to.addr, bytes);
     if (error !== null) this.problem(`UDP to ${to.addr}: ${error}; dropped`);
   }

@@ -6,8 +6,9 @@
  *   and dropped when it fails or the remote closes it; the next message opens a new one. Every
  *   message whose bytes did not reach the kernel before the connection failed (refused, reset,
  *   timed out while connecting) is reported through `undelivered`, once.
- * - Inbound streams start with a preamble naming the protocol: peer streams hand each message to
- *   `streamMessage`, client streams are handed whole to `client`. Anything else is logged and
+ * - Inbound streams start with a preamble naming the protocol: each peer stream gets a sink of
+ *   its own from `peerStream` (so that the driver can tell one stream's sender from another's),
+ *   client streams are handed whole to `client`. Anything else is logged and
  *   the connection closed, and so is a connection that has not said what it is in time.
  * - With a ring key (ring-key.ts), datagrams are sealed and opened here, and every connection
  *   starts with the handshake; whatever comes without the key is dropped, and reported as a
@@ -24,8 +25,8 @@ import { NONCE_BYTES, type DatagramOpener, type DatagramRefusal, type DatagramSe
 
 export interface TransportEvents<T> {
   datagram(bytes: Buffer, from: string): void;
-  /** A message from a peer stream; returning an error string closes that connection. */
-  streamMessage(bytes: Buffer, from: string): string | null;
+  /** An inbound peer stream from `from`; `close` ends it with a reason. */
+  peerStream(from: string, close: (reason: string) => void): PeerStreamSink;
   /**
    * An outside client connected; the callee serves it (after the handshake of `opening`, on a
    * keyed ring), `close` closes it with the rest.
@@ -39,6 +40,13 @@ export interface TransportEvents<T> {
   problem(reason: string): void;
   /** Bytes refused for want of the ring key. */
   drop(kind: DropKind, detail: string): void;
+}
+
+export interface PeerStreamSink {
+  /** Returning an error string closes the connection. */
+  message(bytes: Buffer): string | null;
+  /** Once, however the connection ended. */
+  closed(): void;
 }
 
 export interface TransportOptions {
@@ -146,6 +154,14 @@ export class Transport<T> {
     });
   }
 
+  /** Sends on the outbound connection to `to` if one is open, never opening one; false if none. */
+  sendOnOpenStream(to: string, bytes: Uint8Array): boolean {
+    const out = this.out.get(to);
+    if (this.closing || out === undefined || out.conn.isClosed) return false;
+    out.conn.send(bytes);
+    return true;
+  }
+
   /** Stops listening and closes every connection; `flush` lets outbound data drain first. */
   async close(flush: boolean): Promise<void> {
     this.closing = true;
@@ -245,13 +261,15 @@ export class Transport<T> {
 
   private servePeer(socket: Socket, from: string, early: Buffer, opening: Opening | undefined): void {
     let ready = false;
+    const sink = this.events.peerStream(from, (reason) => conn.fail(reason));
     const conn = new Connection(socket, {
       message: (bytes) => {
-        const error = this.events.streamMessage(bytes, from);
+        const error = sink.message(bytes);
         if (error !== null) conn.fail(error);
       },
       ready: () => (ready = true),
       close: (error) => {
+        sink.closed();
         if (this.closing) return;
         if (opening && !ready) this.refuse(from, error ?? 'closed during the ring-key handshake');
         else if (error !== null) this.events.problem(`TCP from ${from}: ${error}; closed`);
