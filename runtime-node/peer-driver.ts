@@ -17,9 +17,10 @@ import { keyOf } from '../edge/key-id';
 import { refuseClient, serveClient, type ClientService } from './client-server';
 import { DropLog, type DropKind } from './drop-log';
 import { MAX_MESSAGE_BYTES } from './framing';
+import { DEFAULT_LIMITS, type Limits } from './limits';
 import type { RingKey } from './ring-key';
 import { runtimeConfig, DEFAULT_PING_MS } from './timing';
-import { Transport } from './transport';
+import { Transport, type TransportStats } from './transport';
 
 export type Start =
   | { readonly kind: 'create' }
@@ -44,6 +45,8 @@ export interface PeerOptions {
   readonly ringKey?: RingKey | null;
   /** How often refusals of one kind may be logged (drop-log.ts); for tests. */
   readonly dropLogMs?: number;
+  /** What the outside world may hold of this peer; DEFAULT_LIMITS for the rest. */
+  readonly limits?: Partial<Limits>;
 }
 
 export interface StopInfo {
@@ -60,6 +63,8 @@ export interface PeerHandle extends ClientService {
   leave(): Promise<StopInfo>;
   /** Abrupt stop, as if the process were killed: nothing is sent, sockets just close. */
   close(): Promise<StopInfo>;
+  /** What the limits are holding now. */
+  stats(): TransportStats;
 }
 
 /** What an undelivered stream message was, for the core's send-failed input. */
@@ -74,7 +79,7 @@ export async function startPeer(o: PeerOptions): Promise<PeerHandle> {
   if (errors.length > 0) throw new Error(errors.join('; '));
   if (o.id !== undefined && (o.id < 0n || o.id >= 1n << BigInt(o.bits))) throw new Error(`peer ID ${o.id} is outside the ${o.bits}-bit identifier space`);
   const driver = new Driver(cfg, o.onLog ?? (() => undefined), o.dropLogMs);
-  await driver.listen(o.host ?? '127.0.0.1', o.port ?? 0, o.id, o.ringKey ?? null);
+  await driver.listen(o.host ?? '127.0.0.1', o.port ?? 0, o.id, o.ringKey ?? null, { ...DEFAULT_LIMITS, ...o.limits });
   driver.feed(startInput(o.start));
   return driver.handle();
 }
@@ -109,13 +114,13 @@ class Driver {
     this.drops = new DropLog((reason) => this.problem(reason), dropLogMs);
   }
 
-  async listen(host: string, port: number, id: bigint | undefined, key: RingKey | null): Promise<void> {
+  async listen(host: string, port: number, id: bigint | undefined, key: RingKey | null, limits: Limits): Promise<void> {
     const report = { problem: (reason: string) => this.problem(reason), drop: (kind: DropKind, detail: string) => this.drops.drop(kind, detail) };
-    this.transport = await Transport.listen<Outgoing>({ host, port, connectTimeout: this.cfg.rpcTimeout, key }, {
+    this.transport = await Transport.listen<Outgoing>({ host, port, connectTimeout: this.cfg.rpcTimeout, key, limits }, {
       datagram: (bytes, from) => {
         const d = decode(bytes, this.cfg.bits, MAX_MESSAGE_BYTES);
         if (d.ok) this.feed({ kind: 'deliver', from: d.from, msg: d.msg, channel: 'dgram' });
-        else this.problem(`UDP from ${from}: ${d.error}; dropped`);
+        else this.drops.drop('malformed datagrams', `UDP from ${from}: ${d.error}; dropped`);
       },
       streamMessage: (bytes) => {
         const d = decode(bytes, this.cfg.bits, MAX_MESSAGE_BYTES);
@@ -123,7 +128,7 @@ class Driver {
         this.feed({ kind: 'deliver', from: d.from, msg: d.msg, channel: 'stream' });
         return null;
       },
-      client: (socket, early, opening) => serveClient(socket, early, this.handle(), report, opening),
+      client: (socket, early, options) => serveClient(socket, early, this.handle(), report, options),
       refuseClient,
       undelivered: (out) => this.feed({ kind: 'send-failed', to: out.to, msg: out.msg }),
       ...report,
@@ -148,6 +153,7 @@ class Driver {
         return this.stopped;
       },
       close: () => this.shutdown('closed', 'closed', false),
+      stats: () => this.transport.stats(),
     };
     return this.handleOnce;
   }
