@@ -16,7 +16,9 @@ import { helpLines, runConsole, type ConsoleCommand } from '../runtime-node/cons
 import { startPeer, type PeerHandle, type Start } from '../runtime-node/peer-driver';
 import { describeEvent } from './describe';
 import { outcomeLine, ringLines, stateLines, valuePreview } from '../runtime-node/format';
+import type { Limits } from '../runtime-node/limits';
 import type { RingKey } from '../runtime-node/ring-key';
+import { addLimitOptions, limitsOf, type LimitFlags } from './limit-options';
 import { bigInteger, decimal, integer, peerRef, resolvePeerRef, ringKeyOption, type PeerRef, type RingKeyFlag } from './parse';
 
 interface PeerRun {
@@ -28,6 +30,7 @@ interface PeerRun {
   readonly pingSeconds: number;
   readonly replicas: number;
   readonly ringKey: RingKey | null;
+  readonly limits: Partial<Limits>;
 }
 
 const SEED_BITS = 8;
@@ -43,30 +46,30 @@ export function peerCommand(): Command {
     .option('--ping-interval <seconds>', 'how often to ping neighbours; the other timings follow', decimal(0.01, 3600), 1)
     .option('--replicas <r>', 'successor-list length and copies of each record', integer(1, 16), 3)
     .option('--port-base <n>', "port of peer 0 in the seed's scheme", integer(1, 65_535), SEED_PORT_BASE)
-    .addOption(ringKeyOption())
-    .action((o: { id?: bigint; bits: number; host: string; port?: number; join?: PeerRef; pingInterval: number; replicas: number; portBase: number; ringKey?: RingKeyFlag }) => {
+    .addOption(ringKeyOption());
+  return addLimitOptions(cmd)
+    .action((o: LimitFlags & { id?: bigint; bits: number; host: string; port?: number; join?: PeerRef; pingInterval: number; replicas: number; portBase: number; ringKey?: RingKeyFlag }) => {
       if (o.id !== undefined && o.id >= 1n << BigInt(o.bits)) cmd.error(`error: --id ${o.id} is not below 2^${o.bits}`);
       const seedPort = o.bits === SEED_BITS && o.id !== undefined ? o.portBase + Number(o.id) : 0;
       if (seedPort > 65_535) cmd.error(`error: port ${seedPort} (port base + ID) is above 65535; give --port`);
       return runPeer({
         bits: o.bits, id: o.id, host: o.host, port: o.port ?? seedPort, pingSeconds: o.pingInterval, replicas: o.replicas,
-        ringKey: o.ringKey?.key ?? null,
+        ringKey: o.ringKey?.key ?? null, limits: limitsOf(o),
         start: o.join ? { kind: 'join', via: resolvePeerRef(o.join, o.portBase) } : { kind: 'create' },
       });
     });
-  return cmd;
 }
 
 /** The flags both seed forms take besides their positional arguments. */
 function seedForm(name: string, description: string): Command {
-  return new Command(name)
+  return addLimitOptions(new Command(name)
     .description(description)
     .option('--replicas <r>', 'successor-list length and copies of each record', integer(1, 16), 3)
     .option('--port-base <n>', 'port of peer 0 (the seed uses 12000)', integer(1, 65_000), SEED_PORT_BASE)
-    .addOption(ringKeyOption());
+    .addOption(ringKeyOption()));
 }
 
-interface SeedFlags {
+interface SeedFlags extends LimitFlags {
   replicas: number;
   portBase: number;
   ringKey?: RingKeyFlag;
@@ -96,7 +99,7 @@ export function joinCommand(): Command {
 }
 
 function seedRun(id: number, ping: number, o: SeedFlags): Omit<PeerRun, 'start'> {
-  return { bits: SEED_BITS, id: BigInt(id), host: '127.0.0.1', port: o.portBase + id, pingSeconds: ping, replicas: o.replicas, ringKey: o.ringKey?.key ?? null };
+  return { bits: SEED_BITS, id: BigInt(id), host: '127.0.0.1', port: o.portBase + id, pingSeconds: ping, replicas: o.replicas, ringKey: o.ringKey?.key ?? null, limits: limitsOf(o) };
 }
 
 async function runPeer(o: PeerRun): Promise<void> {
@@ -106,7 +109,7 @@ async function runPeer(o: PeerRun): Promise<void> {
   let peer: PeerHandle;
   try {
     peer = await startPeer({
-      bits: o.bits, id: o.id, host: o.host, port: o.port, start: o.start, replicas: o.replicas, ringKey: o.ringKey,
+      bits: o.bits, id: o.id, host: o.host, port: o.port, start: o.start, replicas: o.replicas, ringKey: o.ringKey, limits: o.limits,
       pingInterval: o.pingSeconds * 1000, onLog: (e) => print(describeEvent(e)),
     });
   } catch (e) {

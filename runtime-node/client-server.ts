@@ -1,7 +1,8 @@
 /**
  * The peer's side of the client protocol: decodes requests from one outside client, turns puts
  * and gets into the peer's commands, and answers from their replies. `state` is answered from
- * the peer's current state, which is reading, not deciding.
+ * the peer's current state, which is reading, not deciding. A client may have MAX_ANSWERING
+ * requests answered at once (limits.ts); the rest wait, unread, for their answers to be written.
  */
 import type { Socket } from 'node:net';
 import { describeError } from '../core/errors';
@@ -9,9 +10,10 @@ import { decimalOf } from '../core/id';
 import type { Config, Peer, PeerState, Reply } from '../core/types';
 import { keyOf } from '../edge/key-id';
 import { CONNECTION_RID, encodeResponse, decodeRequest, type ClientRequest, type ClientResponse, type PeerInfo, type PeerStateInfo } from './client-protocol';
-import { Connection } from './connection';
+import { OverBudgetError } from './budget';
+import { Connection, type ConnectionOptions } from './connection';
 import { MAX_VALUE_BYTES, toFrames } from './framing';
-import type { Opening } from './ring-key';
+import { MAX_ANSWERING } from './limits';
 import type { TransportEvents } from './transport';
 
 export interface ClientService {
@@ -37,24 +39,48 @@ export function stateInfo(s: PeerState): PeerStateInfo {
 }
 
 /**
- * Serves one client connection until it closes, after the handshake of `opening` on a keyed
- * ring; `report` hears about broken requests, and about a client that did not prove the key.
+ * Serves one client connection until it closes, after the handshake of `options.opening` on a
+ * keyed ring; `report` hears about broken requests, and about a client that did not prove the key.
  */
-export function serveClient(socket: Socket, early: Buffer, service: ClientService, report: Pick<TransportEvents<unknown>, 'problem' | 'drop'>, opening: Opening | undefined): void {
+export function serveClient(socket: Socket, early: Buffer, service: ClientService, report: Pick<TransportEvents<unknown>, 'drop'>, options: ConnectionOptions): void {
   const from = `${socket.remoteAddress}:${socket.remotePort}`;
   let ready = false;
+  // Requests decoded from bytes already read while MAX_ANSWERING were being answered: reading
+  // is held meanwhile, so there are never more than one read's worth.
+  const waiting: ClientRequest[] = [];
+  let answering = 0;
+  let held = false;
+  const next = () => {
+    while (waiting.length > 0 && answering < MAX_ANSWERING) {
+      const req = waiting.shift() as ClientRequest;
+      answering++;
+      void answer(service, req).then((response) => conn.send(encodeResponse(response), (e) => {
+        // Over the budget: closed, so that the client learns it and may try again. Any other
+        // failure is the connection's own, closing it anyway.
+        if (e instanceof OverBudgetError) conn.fail(`answer not sent: ${e.message}`, 'over the buffer budget');
+        if (e) return;
+        answering--;
+        next();
+      }));
+    }
+    if (held === (waiting.length > 0)) return;
+    held = !held;
+    if (held) conn.hold();
+    else conn.unhold();
+  };
   const conn = new Connection(socket, {
     message: (bytes) => {
       const decoded = decodeRequest(bytes);
-      if (!decoded.ok) return conn.fail(decoded.error);
-      void answer(service, decoded.value).then((response) => conn.send(encodeResponse(response)));
+      if (!decoded.ok) return conn.fail(decoded.error, 'malformed frames');
+      waiting.push(decoded.value);
+      next();
     },
     ready: () => (ready = true),
-    close: (error) => {
-      if (opening && !ready) report.drop('connections without the ring key', `client ${from}: ${error ?? 'closed during the ring-key handshake'}; closed`);
-      else if (error !== null) report.problem(`client ${from}: ${error}; closed`);
+    close: (error, kind) => {
+      if (options.opening && !ready) report.drop('connections without the ring key', `client ${from}: ${error ?? 'closed during the ring-key handshake'}; closed`);
+      else if (kind !== null) report.drop(kind, `client ${from}: ${error}; closed`);
     },
-  }, { opening });
+  }, options);
   conn.receive(early);
 }
 

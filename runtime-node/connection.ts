@@ -4,9 +4,16 @@
  * violation or a socket error closes the connection and is reported once, through `close`.
  * With a ring-key opening (ring-key.ts) it first finishes the handshake; messages sent meanwhile
  * wait for it, and every frame after it carries its MAC.
+ * A peer's end of a connection is held to its bounds (limits.ts): closed when idle or when a
+ * frame comes too slowly, every buffered byte taken from the peer's budget, and not read while
+ * its replies pile up unwritten.
  */
 import type { Socket } from 'node:net';
+import { OverBudgetError, type BufferBudget } from './budget';
+import type { DropKind } from './drop-log';
+import { FrameClock } from './frame-clock';
 import { CHUNK_BYTES, FrameReader, MAX_MESSAGE_BYTES, piecesPerFrame, toFrames } from './framing';
+import { MAX_WRITE_BACKLOG, type Pace } from './limits';
 import type { FrameMac, Opening } from './ring-key';
 
 export interface ConnectionEvents {
@@ -18,14 +25,26 @@ export interface ConnectionEvents {
    * connecting, or for a stranger to say who it is) is cleared then.
    */
   ready?(): void;
-  /** Called once; `error` is null for an orderly close. */
-  close?(error: string | null): void;
+  /**
+   * Called once; `error` is null for an orderly close. `kind` names what the remote did wrong or
+   * which bound it hit; null when this end closed it for reasons of its own, or in order.
+   */
+  close?(error: string | null, kind: DropKind | null): void;
+}
+
+/** What a peer holds its end of a connection to; an outside client's ends have none. */
+export interface Bounds {
+  readonly budget: BufferBudget;
+  /** Nothing sent or received for this long closes the connection. */
+  readonly idleMs: number;
+  readonly pace: Pace;
 }
 
 export interface ConnectionOptions {
   readonly maxMessage?: number;
   /** The ring-key handshake to finish first; its `hello` is the caller's to have sent. */
   readonly opening?: Opening;
+  readonly bounds?: Bounds;
 }
 
 /** Settles when the message has been handed to the kernel, or failed (error set). */
@@ -39,16 +58,25 @@ export class Connection {
   /** Sends waiting for the handshake; each is called with null to go, or with the failure. */
   private readonly waiting: ((failed: Error | null) => void)[] = [];
   private closed = false;
+  private readonly clock: FrameClock | null;
+  /** Budget taken for the message being received, and for bytes not yet handed to the kernel. */
+  private incoming = 0;
+  private queued = 0;
+  /** Reasons reading is paused for; it resumes when none is left. */
+  private holds = 0;
+  private backlogged = false;
 
   constructor(
     readonly socket: Socket,
     private readonly events: ConnectionEvents,
     private readonly o: ConnectionOptions = {},
   ) {
+    this.clock = o.bounds ? new FrameClock(o.bounds.pace, (reason) => this.fail(reason, 'frames too slow')) : null;
     socket.setNoDelay(true);
     socket.on('data', (data: Buffer) => this.receive(data));
-    socket.on('error', (e) => this.finish(`${e.message}`));
-    socket.on('close', () => this.finish(null));
+    socket.on('error', (e) => this.finish(`${e.message}`, 'broken connections'));
+    socket.on('close', () => this.finish(null, null));
+    socket.on('drain', () => this.drained());
     if (o.opening) return;
     this.reader = this.newReader(null);
     if (socket.connecting) socket.once('connect', () => this.ready());
@@ -57,7 +85,10 @@ export class Connection {
 
   private ready(): void {
     if (this.closed) return;
-    this.socket.setTimeout(0);
+    // The timeout for connecting (or for a stranger to say who it is) gives way to the idle one.
+    this.socket.removeAllListeners('timeout');
+    const idleMs = this.o.bounds?.idleMs ?? 0;
+    this.socket.setTimeout(idleMs, () => this.fail(`nothing sent or received for ${idleMs} ms`, 'idle connections'));
     this.events.ready?.();
   }
 
@@ -68,9 +99,25 @@ export class Connection {
   /** Feeds bytes that arrived before this connection took the socket (after the preamble). */
   receive(data: Buffer): void {
     if (this.closed || data.length === 0) return;
-    if (this.reader === null) return this.handshake(data);
-    const error = this.reader.push(data);
-    if (error !== null) this.fail(error);
+    const reader = this.reader;
+    if (reader === null) return this.handshake(data);
+    const error = reader.push(data);
+    if (error !== null) return this.fail(error, 'malformed frames');
+    // A message handed on may have closed the connection.
+    if (!this.closed) this.clock?.settle(reader.midFrame);
+  }
+
+  /** Stops reading from the remote until a matching `unhold`. */
+  hold(): void {
+    if (this.holds++ > 0) return;
+    this.socket.pause();
+    this.clock?.pause();
+  }
+
+  unhold(): void {
+    if (--this.holds > 0 || this.closed) return;
+    this.socket.resume();
+    this.clock?.resume();
   }
 
   private handshake(data: Buffer): void {
@@ -80,7 +127,7 @@ export class Connection {
     const result = opening.finish(this.handshakeBytes.subarray(0, opening.expect));
     const rest = this.handshakeBytes.subarray(opening.expect);
     this.handshakeBytes = Buffer.alloc(0);
-    if (!result.ok) return this.fail(result.error);
+    if (!result.ok) return this.fail(result.error, 'malformed frames');
     if (result.reply.length > 0) this.socket.write(result.reply);
     this.reader = this.newReader(result.receive);
     this.sendMac = result.send;
@@ -90,12 +137,41 @@ export class Connection {
   }
 
   private newReader(mac: FrameMac | null): FrameReader {
-    return new FrameReader({ message: (m) => this.events.message(m, this), progress: this.events.progress }, this.o.maxMessage ?? MAX_MESSAGE_BYTES, undefined, mac);
+    return new FrameReader({
+      message: (m) => {
+        this.o.bounds?.budget.give(this.incoming);
+        this.incoming = 0;
+        this.clock?.messageDone();
+        this.events.message(m, this);
+      },
+      progress: (received, total) => {
+        this.clock?.frameDone();
+        this.events.progress?.(received, total);
+      },
+      frame: (chunk, total, first) => this.frame(chunk, total, first),
+    }, this.o.maxMessage ?? MAX_MESSAGE_BYTES, undefined, mac);
+  }
+
+  /** A message's buffer is taken from the budget before the reader allocates it. */
+  private frame(chunk: number, total: number, first: boolean): string | null {
+    const bounds = this.o.bounds;
+    if (!bounds) return null;
+    if (first) {
+      if (!bounds.budget.take(total)) {
+        const reason = `a message of ${total} bytes would take the peer's connection buffers past their budget of ${bounds.budget.bytes}`;
+        this.fail(reason, 'over the buffer budget');
+        return reason;
+      }
+      this.incoming = total;
+    }
+    this.clock?.frame(chunk, total, first);
+    return null;
   }
 
   /**
-   * Sends one message in frames. `done` settles once for the whole message; `progress` reports
-   * bytes handed to the kernel after each chunk.
+   * Sends one message in frames. `done` settles once for the whole message (with an
+   * OverBudgetError, and nothing sent, when the peer's budget has no room for it); `progress`
+   * reports bytes handed to the kernel after each chunk.
    */
   send(message: Uint8Array, done?: SendCallback, progress?: (sent: number, total: number) => void): void {
     if (this.closed) {
@@ -106,6 +182,12 @@ export class Connection {
       this.waiting.push((failed) => (failed ? done?.(failed) : this.send(message, done, progress)));
       return;
     }
+    const budget = this.o.bounds?.budget;
+    if (budget && !budget.take(message.length)) {
+      done?.(new OverBudgetError(`a message of ${message.length} bytes would take the peer's connection buffers past their budget of ${budget.bytes}`));
+      return;
+    }
+    if (budget) this.queued += message.length;
     const frames = toFrames(message, CHUNK_BYTES, this.sendMac);
     const pieces = piecesPerFrame(this.sendMac);
     let settled = false;
@@ -123,19 +205,39 @@ export class Connection {
       for (let j = i; j < end - 1; j++) this.socket.write(frames[j]);
       this.socket.write(frames[end - 1], (e) => {
         if (e) return settle(e);
+        this.unqueue(chunk.length);
         sent += chunk.length;
         progress?.(sent, message.length);
         if (last) settle(null);
       });
     }
     process.nextTick(() => this.socket.uncork());
+    if (this.o.bounds && !this.backlogged && this.socket.writableLength > MAX_WRITE_BACKLOG) {
+      this.backlogged = true;
+      this.hold();
+    }
   }
 
-  /** Closes with an error: the remote broke the protocol, or we gave up on it. */
-  fail(reason: string): void {
+  private unqueue(bytes: number): void {
+    const n = Math.min(bytes, this.queued);
+    this.queued -= n;
+    this.o.bounds?.budget.give(n);
+  }
+
+  private drained(): void {
+    if (!this.backlogged) return;
+    this.backlogged = false;
+    this.unhold();
+  }
+
+  /**
+   * Closes with an error: the remote broke the protocol or a bound (`kind`), or this end gave up
+   * on it (null).
+   */
+  fail(reason: string, kind: DropKind | null = null): void {
     if (this.closed) return;
     this.socket.destroy();
-    this.finish(reason);
+    this.finish(reason, kind);
   }
 
   /** Orderly close after everything written is flushed; resolves when closed or after `ms`. */
@@ -154,11 +256,17 @@ export class Connection {
     });
   }
 
-  private finish(error: string | null): void {
+  private finish(error: string | null, kind: DropKind | null): void {
     if (this.closed) return;
     this.closed = true;
+    this.clock?.stop();
+    this.o.bounds?.budget.give(this.incoming);
+    this.incoming = 0;
+    this.unqueue(this.queued);
+    // Its half-received message goes with it.
+    this.reader = null;
     const failed = new Error(error ?? 'connection closed');
     for (const go of this.waiting.splice(0)) go(failed);
-    this.events.close?.(error);
+    this.events.close?.(error, kind);
   }
 }

@@ -1,19 +1,22 @@
 /**
- * Log lines for bytes refused from outside the ring, at most one per kind per interval: a
- * stranger (or a flood) sending without the ring key must not be able to fill the log. The first
- * refusal of a kind is told at once; the ones after it within the interval are counted, and the
- * count is told when the interval ends.
+ * Log lines for whatever a peer refuses or cuts off from the outside, at most one per kind per
+ * interval: a stranger (or a flood) sending garbage, or holding connections, must not be able to
+ * fill the log. The first refusal of a kind is told at once; the ones after it within the
+ * interval are counted, and the count is told when the interval ends.
  */
 export const DROP_LOG_INTERVAL_MS = 10_000;
 
-/** What a keyed peer refuses from outside its ring, each told apart in the log. */
+/** What a peer refuses, each told apart in the log. */
 export type DropKind =
-  | 'datagrams without a valid ring-key MAC'
-  | 'replayed datagrams'
-  | 'connections without the ring key'
-  | 'datagrams not from the address they claim'
-  | 'messages by datagram that only come by stream'
-  | 'datagram answers larger than their question';
+  // A keyed peer, from outside its ring.
+  | 'datagrams without a valid ring-key MAC' | 'replayed datagrams' | 'connections without the ring key'
+  // An open peer: senders not yet proven, and datagrams that could reflect or amplify.
+  | 'datagrams not from the address they claim' | 'streams whose sender did not prove its address'
+  | 'messages by datagram that only come by stream' | 'datagram answers larger than their question'
+  // Any peer: bytes that are not the protocol.
+  | 'malformed datagrams' | 'connections not speaking chord' | 'malformed frames' | 'broken connections'
+  // Any peer: the limits of limits.ts.
+  | 'connections over the cap' | 'idle connections' | 'frames too slow' | 'over the buffer budget';
 
 interface Quiet {
   count: number;

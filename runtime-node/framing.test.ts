@@ -59,3 +59,41 @@ test('garbage never throws and never yields more than one error', (t) => {
     t.true(got.error === null || typeof got.error === 'string');
   }));
 });
+
+test('every frame is told as it starts, and midFrame says whether the bytes so far end inside one', (t) => {
+  fc.assert(fc.property(
+    fc.array(fc.uint8Array({ minLength: 1, maxLength: 300 }), { minLength: 1, maxLength: 5 }),
+    fc.integer({ min: 1, max: 64 }),
+    fc.array(fc.nat(2000), { maxLength: 20 }),
+    (messages, chunk, cuts) => {
+      const framed = messages.map((m) => toFrames(m, chunk));
+      const expected: [number, number, boolean][] = [];
+      const boundaries = new Set([0]);
+      let end = 0;
+      for (const [i, frames] of framed.entries()) {
+        for (let j = 0; j < frames.length; j += 2) {
+          end += frames[j].length + frames[j + 1].length;
+          boundaries.add(end);
+          expected.push([frames[j + 1].length, messages[i].length, j === 0]);
+        }
+      }
+      const stream = Buffer.concat(framed.flat());
+      const told: [number, number, boolean][] = [];
+      const reader = new FrameReader({ message: () => undefined, frame: (c, total, first) => (told.push([c, total, first]), null) }, 1 << 20, 64);
+      let at = 0;
+      for (const cut of [...cuts.filter((c) => c < stream.length).sort((a, b) => a - b), stream.length]) {
+        t.is(reader.push(stream.subarray(at, cut)), null);
+        at = cut;
+        t.is(reader.midFrame, !boundaries.has(cut), `after ${cut} bytes`);
+      }
+      t.deepEqual(told, expected);
+    },
+  ));
+});
+
+test('a frame refused when told ends the stream with the refusal, and no message is handed on', (t) => {
+  const messages: Buffer[] = [];
+  const reader = new FrameReader({ message: (m) => messages.push(m), frame: (_c, total) => (total > 100 ? 'too large for now' : null) }, 1 << 20, 64);
+  t.is(reader.push(Buffer.concat([...toFrames(Buffer.alloc(50), 64), ...toFrames(Buffer.alloc(150), 64)])), 'too large for now');
+  t.is(messages.length, 1);
+});

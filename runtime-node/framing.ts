@@ -61,6 +61,11 @@ export interface FrameReaderEvents {
   message(bytes: Buffer): void;
   /** Bytes of the current message received so far, out of `total`; called once per chunk. */
   progress?(received: number, total: number): void;
+  /**
+   * A frame's header passed the format checks, before anything is allocated for it (`first`: it
+   * starts a message). A reason returned refuses the frame, as a violation would.
+   */
+  frame?(chunk: number, total: number, first: boolean): string | null;
 }
 
 /**
@@ -89,6 +94,11 @@ export class FrameReader {
     private readonly maxChunk: number = CHUNK_BYTES,
     private readonly mac: FrameMac | null = null,
   ) {}
+
+  /** Whether the bytes so far end inside a frame (its header, chunk or MAC). */
+  get midFrame(): boolean {
+    return this.headerFill > 0 || this.chunkLeft > 0 || this.frameTag !== null;
+  }
 
   push(data: Buffer): string | null {
     let at = 0;
@@ -143,15 +153,17 @@ export class FrameReader {
     if (total > this.maxMessage) return `message of ${total} bytes exceeds the limit of ${this.maxMessage}`;
     if (chunk === 0) return 'empty frame';
     if (chunk > this.maxChunk) return `frame of ${chunk} bytes exceeds the limit of ${this.maxChunk}`;
+    if (this.message !== null && this.message.length !== total) return `frame claims a message of ${total} bytes inside one of ${this.message.length}`;
+    const filled = this.message === null ? 0 : this.filled;
+    const last = (flags & LAST) !== 0;
+    if (filled + chunk > total || last !== (filled + chunk === total)) return `frame of ${chunk} bytes at ${filled} does not fit a message of ${total}`;
+    const refused = this.events.frame?.(chunk, total, this.message === null) ?? null;
+    if (refused !== null) return refused;
     if (this.message === null) {
       this.message = Buffer.allocUnsafe(total);
       this.filled = 0;
-    } else if (this.message.length !== total) {
-      return `frame claims a message of ${total} bytes inside one of ${this.message.length}`;
     }
-    const end = this.filled + chunk;
-    this.last = (flags & LAST) !== 0;
-    if (end > total || this.last !== (end === total)) return `frame of ${chunk} bytes at ${this.filled} does not fit a message of ${total}`;
+    this.last = last;
     this.chunkLeft = chunk;
     this.frameTag = this.mac?.start(this.header) ?? null;
     return null;

@@ -64,7 +64,8 @@ test('an abrupt departure is noticed within a few ping intervals', async (t) => 
 
 test('garbage datagrams and TCP bytes are logged and dropped, and the peer keeps serving', async (t) => {
   t.timeout(30_000);
-  const [a, b] = await ring(t, 2);
+  // Lines are one per kind and interval: a short interval tells the counted ones' last reasons soon.
+  const [a, b] = await startRing(t, 2, { bits: BITS, pingInterval: PING, dropLogMs: 100 });
   const hp = parseAddr(a.peer.self.addr)!;
   const udp = createSocket('udp4');
   t.teardown(() => udp.close());
@@ -82,11 +83,11 @@ test('garbage datagrams and TCP bytes are logged and dropped, and the peer keeps
   await garbage(Buffer.concat([PEER_PREAMBLE, ...toFrames(Buffer.from('junk'))]));
   const reasons = () => badInputs(a);
   await waitFor('five bad-input lines', 5000, () => reasons().length >= 5);
-  t.true(reasons().some((r) => /^UDP from .*unsupported wire version/.test(r)), reasons().join('\n'));
-  t.true(reasons().some((r) => /^UDP from .*unknown message type tag 200/.test(r)), reasons().join('\n'));
+  t.true(reasons().some((r) => /UDP from .*unsupported wire version/.test(r)), reasons().join('\n'));
+  t.true(reasons().some((r) => /UDP from .*unknown message type tag 200/.test(r)), reasons().join('\n'));
   t.true(reasons().some((r) => /not a chord connection/.test(r)), reasons().join('\n'));
   t.true(reasons().some((r) => /bad frame flags|exceeds the limit/.test(r)), reasons().join('\n'));
-  t.true(reasons().some((r) => /wire version/.test(r) && /^TCP/.test(r)), reasons().join('\n'));
+  t.true(reasons().some((r) => /TCP from .*wire version/.test(r)), reasons().join('\n'));
   // Still a working peer, for its ring and for clients.
   t.like(await a.peer.put('after garbage', text('fine')), { ok: true });
   t.like(await ask(b.peer.self.addr, { t: 'get', key: 'after garbage' }, 5000), { t: 'get-ok' });

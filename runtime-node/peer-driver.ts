@@ -23,9 +23,10 @@ import { DropLog, type DropKind } from './drop-log';
 import { mayComeByDatagram, padQuestion, unpad } from './datagram-policy';
 import { HEADER_BYTES, MAX_MESSAGE_BYTES } from './framing';
 import { decodeControl, Identities, isControl } from './identity';
+import { DEFAULT_LIMITS, type Limits } from './limits';
 import type { RingKey } from './ring-key';
 import { runtimeConfig, DEFAULT_PING_MS } from './timing';
-import { Transport, type PeerStreamSink } from './transport';
+import { Transport, type PeerStreamSink, type TransportStats } from './transport';
 
 export type Start =
   | { readonly kind: 'create' }
@@ -50,6 +51,8 @@ export interface PeerOptions {
   readonly ringKey?: RingKey | null;
   /** How often refusals of one kind may be logged (drop-log.ts); for tests. */
   readonly dropLogMs?: number;
+  /** What the outside world may hold of this peer; DEFAULT_LIMITS for the rest. */
+  readonly limits?: Partial<Limits>;
 }
 
 export interface StopInfo {
@@ -66,6 +69,8 @@ export interface PeerHandle extends ClientService {
   leave(): Promise<StopInfo>;
   /** Abrupt stop, as if the process were killed: nothing is sent, sockets just close. */
   close(): Promise<StopInfo>;
+  /** What the limits are holding now. */
+  stats(): TransportStats;
 }
 
 /** What an undelivered stream message was, for the core's send-failed input. */
@@ -91,7 +96,7 @@ export async function startPeer(o: PeerOptions): Promise<PeerHandle> {
   if (errors.length > 0) throw new Error(errors.join('; '));
   if (o.id !== undefined && (o.id < 0n || o.id >= 1n << BigInt(o.bits))) throw new Error(`peer ID ${o.id} is outside the ${o.bits}-bit identifier space`);
   const driver = new Driver(cfg, o.onLog ?? (() => undefined), o.dropLogMs);
-  await driver.listen(o.host ?? '127.0.0.1', o.port ?? 0, o.id, o.ringKey ?? null);
+  await driver.listen(o.host ?? '127.0.0.1', o.port ?? 0, o.id, o.ringKey ?? null, { ...DEFAULT_LIMITS, ...o.limits });
   driver.feed(startInput(o.start));
   return driver.handle();
 }
@@ -130,12 +135,12 @@ class Driver {
     this.drops = new DropLog((reason) => this.problem(reason), dropLogMs);
   }
 
-  async listen(host: string, port: number, id: bigint | undefined, key: RingKey | null): Promise<void> {
+  async listen(host: string, port: number, id: bigint | undefined, key: RingKey | null, limits: Limits): Promise<void> {
     const report = { problem: (reason: string) => this.problem(reason), drop: (kind: DropKind, detail: string) => this.drops.drop(kind, detail) };
-    this.transport = await Transport.listen<Outgoing>({ host, port, connectTimeout: this.cfg.rpcTimeout, key }, {
+    this.transport = await Transport.listen<Outgoing>({ host, port, connectTimeout: this.cfg.rpcTimeout, key, limits }, {
       datagram: (bytes, from) => this.receiveDatagram(bytes, from),
       peerStream: (_from, close) => this.peerStream(close),
-      client: (socket, early, opening) => serveClient(socket, early, this.handle(), report, opening),
+      client: (socket, early, options) => serveClient(socket, early, this.handle(), report, options),
       refuseClient,
       undelivered: (out) => this.feed({ kind: 'send-failed', to: out.to, msg: out.msg }),
       ...report,
@@ -159,13 +164,13 @@ class Driver {
   private receiveDatagram(bytes: Buffer, source: string): void {
     if (isControl(bytes)) {
       const control = decodeControl(bytes);
-      if (this.identities === null || control === null) return this.problem(`UDP from ${source}: ${control === null ? 'a malformed identity challenge or echo' : 'an identity challenge or echo on a keyed ring'}; dropped`);
+      if (this.identities === null || control === null) return this.drops.drop('malformed datagrams', `UDP from ${source}: ${control === null ? 'a malformed identity challenge or echo' : 'an identity challenge or echo on a keyed ring'}; dropped`);
       return this.identities.controlDatagram(control, source);
     }
     const payload = unpad(bytes);
-    if (typeof payload === 'string') return this.problem(`UDP from ${source}: ${payload}; dropped`);
+    if (typeof payload === 'string') return this.drops.drop('malformed datagrams', `UDP from ${source}: ${payload}; dropped`);
     const d = decode(payload, this.cfg.bits, MAX_MESSAGE_BYTES);
-    if (!d.ok) return this.problem(`UDP from ${source}: ${d.error}; dropped`);
+    if (!d.ok) return this.drops.drop('malformed datagrams', `UDP from ${source}: ${d.error}; dropped`);
     if (!mayComeByDatagram(d.msg.t)) return this.drops.drop('messages by datagram that only come by stream', `UDP from ${source}: a ${d.msg.t}, which only comes by stream; dropped`);
     const input: Input = { kind: 'deliver', from: d.from, msg: d.msg, channel: 'dgram' };
     // A keyed ring's datagrams are sealed for this peer by a member, who is trusted with its answers' size.
@@ -210,6 +215,7 @@ class Driver {
         return this.stopped;
       },
       close: () => this.shutdown('closed', 'closed', false),
+      stats: () => this.transport.stats(),
     };
     return this.handleOnce;
   }

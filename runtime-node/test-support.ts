@@ -129,6 +129,10 @@ export class ChordProcess {
     return !this.exited;
   }
 
+  get pid(): number {
+    return this.child.pid!;
+  }
+
   get output(): string {
     return this.lines.map((l) => l.text).join('\n');
   }

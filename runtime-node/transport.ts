@@ -11,16 +11,24 @@
  *   client streams are handed whole to `client`. Anything else is logged and
  *   the connection closed, and so is a connection that has not said what it is in time.
  * - With a ring key (ring-key.ts), datagrams are sealed and opened here, and every connection
- *   starts with the handshake; whatever comes without the key is dropped, and reported as a
- *   drop (rate-limited by the driver), not as a problem.
+ *   starts with the handshake; whatever comes without the key is dropped.
+ * - Every connection is held to the peer's limits (limits.ts): incoming ones over the caps are
+ *   closed at once, and all share one buffer budget. An outgoing connection closes itself when
+ *   idle for half the idle timeout, so that it is the opener, about to send, that decides, and
+ *   the listener's timeout rarely races a message on its way.
+ * Whatever the transport refuses from the outside is reported as a drop (rate-limited by the
+ * driver), never as a line of its own.
  * This module knows bytes and addresses only; what the bytes mean is the driver's business.
  */
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { createServer, connect, isIPv6, type Server, type Socket } from 'node:net';
 import { formatAddr, parseAddr } from './address';
-import { Connection } from './connection';
+import { BufferBudget, OverBudgetError } from './budget';
+import { Connection, type Bounds, type ConnectionOptions } from './connection';
+import { ConnectionGate } from './connection-gate';
 import type { DropKind } from './drop-log';
 import { CLIENT_PREAMBLE, KEYED_CLIENT_PREAMBLE, KEYED_PEER_PREAMBLE, PEER_PREAMBLE, PREAMBLE_BYTES } from './framing';
+import type { Limits } from './limits';
 import { NONCE_BYTES, type DatagramOpener, type DatagramRefusal, type DatagramSealer, type Opening, type RingKey } from './ring-key';
 
 export interface TransportEvents<T> {
@@ -28,17 +36,17 @@ export interface TransportEvents<T> {
   /** An inbound peer stream from `from`; `close` ends it with a reason. */
   peerStream(from: string, close: (reason: string) => void): PeerStreamSink;
   /**
-   * An outside client connected; the callee serves it (after the handshake of `opening`, on a
-   * keyed ring), `close` closes it with the rest.
+   * An outside client connected; the callee serves it on a connection with `options` (the
+   * handshake to finish on a keyed ring, the peer's bounds), `close` closes it with the rest.
    */
-  client(socket: Socket, early: Buffer, opening: Opening | undefined): void;
+  client(socket: Socket, early: Buffer, options: ConnectionOptions): void;
   /** A client without the ring key connected to a keyed peer: tell it so; the transport closes it. */
   refuseClient(socket: Socket): void;
   /** A stream message that could not be sent; `token` is what the caller gave `send`. */
   undelivered(token: T, reason: string): void;
-  /** Bytes the transport itself refused (bad preamble or framing, socket errors). */
+  /** Faults of this end's own sockets. */
   problem(reason: string): void;
-  /** Bytes refused for want of the ring key. */
+  /** Whatever was refused or cut off from the outside. */
   drop(kind: DropKind, detail: string): void;
 }
 
@@ -60,6 +68,16 @@ export interface TransportOptions {
   readonly connectTimeout: number;
   /** Null: an open ring, where anyone who can reach the port is let in. */
   readonly key: RingKey | null;
+  readonly limits: Limits;
+}
+
+/** For tests and the exhaustion bench: what the limits are holding. */
+export interface TransportStats {
+  /** Incoming connections open. */
+  readonly connections: number;
+  /** Budget in use: bytes of messages being received or waiting to be sent. */
+  readonly buffered: number;
+  readonly peakBuffered: number;
 }
 
 /** Largest UDP payload over IPv4. */
@@ -89,6 +107,8 @@ export class Transport<T> {
   private closing = false;
   private readonly sealer: DatagramSealer | null;
   private readonly opener: DatagramOpener | null;
+  private readonly budget: BufferBudget;
+  private readonly gate: ConnectionGate;
 
   private constructor(
     private readonly udp: UdpSocket,
@@ -100,6 +120,8 @@ export class Transport<T> {
     this.addr = formatAddr(opts.host, port);
     this.sealer = opts.key?.datagramSealer() ?? null;
     this.opener = opts.key?.datagramOpener(this.addr) ?? null;
+    this.budget = new BufferBudget(opts.limits.bufferBudget);
+    this.gate = new ConnectionGate(opts.limits.maxConnections, opts.limits.maxConnectionsPerIp);
     udp.on('message', (bytes, rinfo) => this.receiveDatagram(bytes, formatAddr(rinfo.address, rinfo.port)));
     udp.on('error', (e) => events.problem(`UDP: ${e.message}`));
     tcp.on('connection', (socket) => this.accept(socket));
@@ -122,6 +144,14 @@ export class Transport<T> {
         if (!(e instanceof PortInUseError) || opts.port !== 0 || attempt >= FREE_PORT_TRIES) throw e;
       }
     }
+  }
+
+  stats(): TransportStats {
+    return { connections: this.gate.open, buffered: this.budget.inUse, peakBuffered: this.budget.peak };
+  }
+
+  private bounds(idleMs: number): Bounds {
+    return { budget: this.budget, idleMs, pace: this.opts.limits };
   }
 
   sendDatagram(to: string, bytes: Uint8Array): string | null {
@@ -150,6 +180,7 @@ export class Transport<T> {
     out.pending.add(token);
     out.conn.send(bytes, (e) => {
       if (!out.pending.delete(token)) return;
+      if (e instanceof OverBudgetError) this.events.drop('over the buffer budget', `TCP to ${to}: ${e.message}; not sent`);
       if (e) this.events.undelivered(token, e.message);
     });
   }
@@ -187,7 +218,7 @@ export class Transport<T> {
     let ready = false;
     socket.once('connect', () => (connected = true));
     const conn = new Connection(socket, {
-      message: () => conn.fail('a peer stream is one-way'),
+      message: () => conn.fail('a peer stream is one-way', 'malformed frames'),
       ready: () => (ready = true),
       close: (error) => {
         if (this.out.get(to)?.conn === conn) this.out.delete(to);
@@ -197,16 +228,25 @@ export class Transport<T> {
         pending.clear();
         for (const token of lost) this.events.undelivered(token, error ?? 'connection closed');
       },
-    }, { opening });
+    }, { opening, bounds: this.bounds(this.opts.limits.idleTimeoutMs / 2) });
     const out = { conn, pending };
     this.out.set(to, out);
     return out;
   }
 
   private accept(socket: Socket): void {
-    const from = formatAddr(socket.remoteAddress ?? '?', socket.remotePort ?? 0);
+    const ip = socket.remoteAddress ?? '?';
+    const from = formatAddr(ip, socket.remotePort ?? 0);
+    const over = this.gate.admit(ip);
+    if (over !== null) {
+      this.events.drop('connections over the cap', `TCP from ${from}: ${over}; closed`);
+      return void socket.destroy();
+    }
     this.inbound.add(socket);
-    socket.on('close', () => this.inbound.delete(socket));
+    socket.on('close', () => {
+      this.inbound.delete(socket);
+      this.gate.leave(ip);
+    });
     let sniffing = true;
     socket.on('error', (e) => {
       if (sniffing) this.refuse(from, e.message);
@@ -235,8 +275,8 @@ export class Transport<T> {
     }
     const key = this.opts.key;
     if (key === null) {
-      if (!keyed) return client ? this.events.client(socket, rest, undefined) : this.servePeer(socket, from, rest, undefined);
-      this.events.problem(`TCP from ${from}: a connection with a ring key, but this peer has none (its ring is open); closed`);
+      if (!keyed) return client ? this.events.client(socket, rest, this.inboundOptions(undefined)) : this.servePeer(socket, from, rest, undefined);
+      this.events.drop('connections not speaking chord', `TCP from ${from}: a connection with a ring key, but this peer has none (its ring is open); closed`);
       return void socket.destroy();
     }
     if (!keyed) {
@@ -248,33 +288,35 @@ export class Transport<T> {
     const opening = key.respond(preamble, rest.subarray(0, NONCE_BYTES));
     socket.write(opening.hello);
     const early = rest.subarray(NONCE_BYTES);
-    if (client) return this.events.client(socket, early, opening);
+    if (client) return this.events.client(socket, early, this.inboundOptions(opening));
     this.servePeer(socket, from, early, opening);
   }
 
-  /** Refused before the handshake: a drop on a keyed peer, a problem on an open one. */
+  private inboundOptions(opening: Opening | undefined): ConnectionOptions {
+    return { opening, bounds: this.bounds(this.opts.limits.idleTimeoutMs) };
+  }
+
+  /** Refused before the handshake: a stranger to a keyed peer, or no chord speaker at all. */
   private refuse(from: string, what: string): void {
-    const line = `TCP from ${from}: ${what}; closed`;
-    if (this.opts.key) this.events.drop('connections without the ring key', line);
-    else this.events.problem(line);
+    this.events.drop(this.opts.key ? 'connections without the ring key' : 'connections not speaking chord', `TCP from ${from}: ${what}; closed`);
   }
 
   private servePeer(socket: Socket, from: string, early: Buffer, opening: Opening | undefined): void {
     let ready = false;
-    const sink = this.events.peerStream(from, (reason) => conn.fail(reason));
+    const sink = this.events.peerStream(from, (reason) => conn.fail(reason, 'streams whose sender did not prove its address'));
     const conn = new Connection(socket, {
       message: (bytes) => {
         const error = sink.message(bytes);
-        if (error !== null) conn.fail(error);
+        if (error !== null) conn.fail(error, 'malformed frames');
       },
       ready: () => (ready = true),
-      close: (error) => {
+      close: (error, kind) => {
         sink.closed();
         if (this.closing) return;
         if (opening && !ready) this.refuse(from, error ?? 'closed during the ring-key handshake');
-        else if (error !== null) this.events.problem(`TCP from ${from}: ${error}; closed`);
+        else if (kind !== null) this.events.drop(kind, `TCP from ${from}: ${error}; closed`);
       },
-    }, { opening });
+    }, this.inboundOptions(opening));
     conn.receive(early);
   }
 }
