@@ -16,11 +16,16 @@ function readAll(bytes: Buffer, cuts: number[], maxMessage = 1 << 20, maxChunk =
   return { messages, error, progress };
 }
 
+/** Messages, the chunk size they are framed in, and where the byte stream is cut. */
+const STREAMS = [
+  fc.array(fc.uint8Array({ minLength: 1, maxLength: 300 }), { minLength: 1, maxLength: 5 }),
+  fc.integer({ min: 1, max: 64 }),
+  fc.array(fc.nat(2000), { maxLength: 20 }),
+] as const;
+
 test('messages survive any chunk size and any cut of the byte stream', (t) => {
   fc.assert(fc.property(
-    fc.array(fc.uint8Array({ minLength: 1, maxLength: 300 }), { minLength: 1, maxLength: 5 }),
-    fc.integer({ min: 1, max: 64 }),
-    fc.array(fc.nat(2000), { maxLength: 20 }),
+    ...STREAMS,
     (messages, chunk, cuts) => {
       const stream = Buffer.concat(messages.flatMap((m) => toFrames(m, chunk)));
       const got = readAll(stream, cuts);
@@ -62,9 +67,7 @@ test('garbage never throws and never yields more than one error', (t) => {
 
 test('every frame is told as it starts, and midFrame says whether the bytes so far end inside one', (t) => {
   fc.assert(fc.property(
-    fc.array(fc.uint8Array({ minLength: 1, maxLength: 300 }), { minLength: 1, maxLength: 5 }),
-    fc.integer({ min: 1, max: 64 }),
-    fc.array(fc.nat(2000), { maxLength: 20 }),
+    ...STREAMS,
     (messages, chunk, cuts) => {
       const framed = messages.map((m) => toFrames(m, chunk));
       const expected: [number, number, boolean][] = [];

@@ -75,17 +75,17 @@ export interface FrameReaderEvents {
  */
 export class FrameReader {
   private readonly header = Buffer.alloc(HEADER_BYTES);
-  private headerFill = 0;
+  /** How much of the header, or of a keyed frame's MAC, is in `header` or `tag` so far. */
+  private partFill = 0;
   /** Bytes of the current chunk still to copy. */
   private chunkLeft = 0;
   private last = false;
   private message: Buffer | null = null;
   private filled = 0;
   private failed: string | null = null;
-  /** The MAC of the current frame, and how much of the one received is in `tag`. */
+  /** The MAC of the current frame, and the one received for it. */
   private frameTag: FrameTag | null = null;
   private readonly tag = Buffer.alloc(TAG_BYTES);
-  private tagFill = 0;
   private frames = 0;
 
   constructor(
@@ -97,30 +97,21 @@ export class FrameReader {
 
   /** Whether the bytes so far end inside a frame (its header, chunk or MAC). */
   get midFrame(): boolean {
-    return this.headerFill > 0 || this.chunkLeft > 0 || this.frameTag !== null;
+    return this.partFill > 0 || this.chunkLeft > 0 || this.frameTag !== null;
   }
 
   push(data: Buffer): string | null {
     let at = 0;
     while (this.failed === null && at < data.length) {
-      if (this.frameTag !== null && this.chunkLeft === 0) {
-        const n = Math.min(TAG_BYTES - this.tagFill, data.length - at);
-        data.copy(this.tag, this.tagFill, at, at + n);
-        this.tagFill += n;
-        at += n;
-        if (this.tagFill < TAG_BYTES) break;
-        this.tagFill = 0;
-        this.failed = this.checkTag();
-        continue;
-      }
       if (this.chunkLeft === 0) {
-        const n = Math.min(HEADER_BYTES - this.headerFill, data.length - at);
-        data.copy(this.header, this.headerFill, at, at + n);
-        this.headerFill += n;
+        // Between chunks: the MAC of the one just read, if the stream is keyed, else a header.
+        const tag = this.frameTag !== null;
+        const part = tag ? this.tag : this.header;
+        const n = gather(part, this.partFill, data, at);
         at += n;
-        if (this.headerFill < HEADER_BYTES) break;
-        this.headerFill = 0;
-        this.failed = this.startChunk();
+        if ((this.partFill += n) < part.length) break;
+        this.partFill = 0;
+        this.failed = tag ? this.checkTag() : this.startChunk();
         continue;
       }
       const message = this.message as Buffer;
@@ -176,4 +167,11 @@ export class FrameReader {
     this.message = null;
     this.events.message(message);
   }
+}
+
+/** Copies into `into`, from `filled` on, as much of `data` (from `at`) as it still lacks; the count copied. */
+function gather(into: Buffer, filled: number, data: Buffer, at: number): number {
+  const n = Math.min(into.length - filled, data.length - at);
+  data.copy(into, filled, at, at + n);
+  return n;
 }
