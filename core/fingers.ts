@@ -39,6 +39,11 @@ export function onFixFingersTimer(tx: Tx): void {
   startOp(tx, { purpose: 'finger', index: k }, fingerStart(tx.s.self, k, tx.s.cfg.bits));
 }
 
+/** Finger k could not be looked up: the next round tries the next one, lest one unreachable region stall all the others. */
+export function fingerFailed(tx: Tx, k: number): void {
+  tx.set({ fingerNext: k + 1 === tx.s.cfg.bits ? 0 : k + 1 });
+}
+
 export function fingerFound(tx: Tx, k: number, found: Peer): void {
   const { self, cfg } = tx.s;
   // Finger j starts at self + 2^j, so it shares `found` while 2^j <= dist(self, found): all

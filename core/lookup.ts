@@ -20,6 +20,8 @@ export interface LookupUsers {
   /** A join, finger or sweep lookup learned the target's successor list, `holders`, from `answerer`. */
   readonly found: (tx: Tx, op: Op, answerer: Peer, holders: readonly Peer[]) => void;
   readonly joinFailed: (tx: Tx, reason: string) => void;
+  /** A finger's lookup ran out of attempts. */
+  readonly fingerFailed: (tx: Tx, index: number) => void;
   /** A put whose key this peer is primary for: stored here, or the refusal. */
   readonly storeHere: (tx: Tx, key: Key, value: Uint8Array, client: Peer, clientRid: number) => StoreStatus;
   /** A get whose key this peer is primary for: what it holds. */
@@ -135,6 +137,9 @@ export function onFound(tx: Tx, from: Peer, msg: Extract<Msg, { t: 'found' }>): 
 export function onHopFailed(tx: Tx, rid: number): void {
   const op = tx.s.ops.get(rid);
   if (!op || op.stage === 'wait') return;
+  // Routing must stop leaning on a peer that did not answer: a finger nobody watches could be
+  // dead for good, and the next attempt would ask it again (a bootstrap peer is no finger).
+  if (op.stage === 'route' && op.purpose !== 'join') tx.peerSilent(op.candidates[0]);
   if (op.stage === 'route' && op.candidates.length > 1) return ask(tx, op, op.candidates.slice(1));
   attemptFailed(tx, op, op.stage === 'route' ? 'no-answer' : 'holder-silent');
 }
@@ -218,6 +223,7 @@ function failOp(tx: Tx, op: Op, why: OpError): void {
     case 'join':
       return tx.users.joinFailed(tx, why === 'no-answer' || why === 'no-route' ? 'bootstrap peer unreachable' : describeError(why));
     case 'finger':
+      return tx.users.fingerFailed(tx, op.index);
     case 'sweep':
       return;
     default:

@@ -3,7 +3,7 @@
  * to finger repair, a sweep's to storage, and a put or get that reaches its primary here to
  * storage. The lookup engine calls through this table and imports none of them.
  */
-import { fingerFound } from './fingers';
+import { fingerFailed, fingerFound } from './fingers';
 import type { LookupUsers } from './lookup';
 import { joinFailed, joinFound } from './join';
 import { acceptStore, serveFetch, sweepFound } from './storage';
@@ -18,6 +18,7 @@ export const lookupUsers: LookupUsers = Object.freeze<LookupUsers>({
     }
   },
   joinFailed,
+  fingerFailed,
   storeHere: acceptStore,
   fetchHere: serveFetch,
 });

@@ -4,7 +4,7 @@
  */
 import { refusal } from './admission';
 import { onTick } from './deadlines';
-import { fingerTable } from './fingers';
+import { fingersWithout, fingerTable } from './fingers';
 import { countFailedSend, heardFrom, onPing, onPong } from './failure';
 import { same } from './id';
 import { create, init, join, rejoin } from './join';
@@ -73,6 +73,7 @@ export function step(state: PeerState, input: Input, now: number): StepResult {
       sendFailed(tx, input.to, input.msg);
       break;
   }
+  reactToSilent(tx);
   reactToGone(tx);
   noteNeighbours(tx);
   claimRange(tx);
@@ -160,6 +161,12 @@ function sendFailed(tx: Tx, to: Peer, msg: Msg): void {
     default:
       return;
   }
+}
+
+/** Routing's reaction to peers a lookup found silent: they are fingers no more (finger repair finds who is there). */
+function reactToSilent(tx: Tx): void {
+  for (const p of tx.silent) tx.set({ fingers: fingersWithout(tx.s.fingers, p) });
+  tx.silent.length = 0;
 }
 
 /**

@@ -14,6 +14,8 @@ export class Tx {
   readonly effects: Effect[] = [];
   /** Peers found gone during this step, in order, not yet reacted to. */
   readonly gone: PeerGone[] = [];
+  /** Peers a lookup asked during this step that did not answer in time, or could not be sent to. */
+  readonly silent: Peer[] = [];
 
   constructor(
     readonly base: PeerState,
@@ -49,6 +51,10 @@ export class Tx {
 
   peerGone(event: PeerGone): void {
     this.gone.push(event);
+  }
+
+  peerSilent(peer: Peer): void {
+    this.silent.push(peer);
   }
 
   rid(): number {

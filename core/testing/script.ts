@@ -13,7 +13,8 @@
  *   > @1000 fire ping                   periodic round, leave, op $r or store $r (@ms: the time),
  *   > command put 7 v7 rid=1            tick, command put|get|leave
  *   ? succs pred                      the state: succs, pred, phase, lost, held, watch, and a
- *                                     leave's heirs and deadline, the lookups under way (ops)
+ *                                     leave's heirs and deadline, the lookups under way (ops),
+ *                                     the distinct fingers
  *   send 08 get-state rid=$stab       expected effects: send, log, reply, stopped
  *   # a comment
  *
@@ -145,6 +146,7 @@ function describeState(s: PeerState, what: string): string {
     case 'watch': return `watch=[${[...s.watch.values()].map((w) => `${w.peer.id}:${w.misses}`).join(',')}]`;
     case 'heirs': return `heirs=[${list(leaveOf(s)?.heirs ?? [])}]`;
     case 'deadline': return `deadline=${leaveOf(s)?.deadline ?? '-'}`;
+    case 'fingers': return `fingers=[${list(s.fingers.distinct)}]`;
     case 'ops': return `ops=[${[...s.ops.values()].map((op) => `${op.purpose}:${op.stage}@${op.deadline}`).join(',')}]`;
     default: throw new Error(`? ${what}: not a part of the state the scripts show`);
   }
