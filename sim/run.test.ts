@@ -175,8 +175,9 @@ test('a false alarm that leaves a full successor list no live entry ends the saf
   // the live 04 gone, leaving it no live successor. Zave's invariants assume only dead peers are
   // dropped; no protocol can tell this apart from 04 dying. The protocol has changed since, so
   // this is the same ring and kill on a far worse network (a fifth of all datagrams lost and 30%
-  // of all stream sends failing), over 32 run seeds: which of them strand a peer changes with
-  // every protocol change, so the test asks for some, and for all of them to end only the safety
+  // of all stream sends failing), over 256 run seeds: which of them strand a peer changes with
+  // every protocol change (4 of the first 32 did once, none do since failed finger lookups move
+  // on; 11 of 256 now), so the test asks for some, and for all of them to end only the safety
   // checks.
   const scenario = (seed: number): Scenario => ({
     seed: String(seed), bits: 8, replicas: 2, initial: ['3b', '03', 'a1', 'c4', '04'], timing: {},
@@ -184,7 +185,7 @@ test('a false alarm that leaves a full successor list no live entry ends the saf
     ops: [{ at: 0, op: 'put', via: '3b', key: 'alpha', value: 'v' }, { at: 6_000, op: 'kill', id: '03' }],
     faultsUntil: 8_000, settleLimit: 120_000, useCodec: true,
   });
-  const stranded = Array.from({ length: 32 }, (_, seed) => runScenario(scenario(seed), { checkSafety: true }).report)
+  const stranded = Array.from({ length: 256 }, (_, seed) => runScenario(scenario(seed), { checkSafety: true }).report)
     .filter((report) => report.faults.strandedByFalseAlarm);
   t.true(stranded.length >= 1);
   for (const report of stranded) {
