@@ -5,20 +5,21 @@
 import { Command } from 'commander';
 import { SEED_PORT_BASE } from '../runtime-node/address';
 import { Launcher, SEED_RING } from '../runtime-node/launcher';
+import { addLimitOptions, limitArgs, type LimitFlags } from './limit-options';
 import { decimal, integer, ringKeyOption, type RingKeyFlag } from './parse';
 
 export function launchCommand(): Command {
-  return new Command('launch')
+  return addLimitOptions(new Command('launch')
     .description("start the seed's ring (peers 2, 4, 5, 8, 9, 14, 19) as real processes, with a console (type help); reads commands from a pipe too")
     .option('--peers <ids>', 'IDs of the initial ring, comma-separated', ids, SEED_RING)
     .option('--ping-interval <seconds>', "the peers' ping interval", decimal(0.01, 3600), 1)
     .option('--replicas <r>', 'successor-list length and copies of each record', integer(1, 16), 3)
     .option('--port-base <n>', 'peer N listens on port base + N', integer(1, 65_000), SEED_PORT_BASE)
     .option('--no-color', 'plain prefixes even on a terminal')
-    .addOption(ringKeyOption())
-    .action(async (o: { peers: number[]; pingInterval: number; replicas: number; portBase: number; color: boolean; ringKey?: RingKeyFlag }) => {
+    .addOption(ringKeyOption()))
+    .action(async (o: LimitFlags & { peers: number[]; pingInterval: number; replicas: number; portBase: number; color: boolean; ringKey?: RingKeyFlag }) => {
       const launcher = new Launcher({
-        peers: o.peers, pingSeconds: o.pingInterval, replicas: o.replicas, portBase: o.portBase, ringKey: o.ringKey ?? null,
+        peers: o.peers, pingSeconds: o.pingInterval, replicas: o.replicas, portBase: o.portBase, ringKey: o.ringKey ?? null, peerArgs: limitArgs(o),
         // The same program in the same way (ts-node's hooks included, when running from source).
         chord: [process.execPath, ...process.execArgv, process.argv[1]],
         input: process.stdin,

@@ -1,6 +1,6 @@
 /**
- * The flags of a peer's limits (runtime-node/limits.ts), shared by `chord peer` and the seed's
- * forms `init` and `join`. The frame pace (grace and minimum rate) has no flag: its defaults
+ * The flags of a peer's limits (runtime-node/limits.ts), shared by `chord peer`, the seed's
+ * forms `init` and `join`, and `chord launch` (which passes them on to every peer it starts). The frame pace (grace and minimum rate) has no flag: its defaults
  * already cut a trickling sender off within one frame's allowance.
  */
 import type { Command } from 'commander';
@@ -24,6 +24,11 @@ export function addLimitOptions(cmd: Command): Command {
     .option('--max-connections <n>', 'incoming connections open at once; more are closed at once', integer(1, 1_000_000), DEFAULT_LIMITS.maxConnections)
     .option('--max-connections-per-ip <n>', 'of those, from one source IP address', integer(1, 1_000_000), DEFAULT_LIMITS.maxConnectionsPerIp)
     .option('--buffer-budget <mib>', `MiB all connections may buffer together (messages being received or sent), at least ${MIN_BUDGET_MIB}`, integer(MIN_BUDGET_MIB, 1_048_576), DEFAULT_LIMITS.bufferBudget / MIB);
+}
+
+/** The same flags again, for a peer process started with them (chord launch). */
+export function limitArgs(o: LimitFlags): string[] {
+  return ['--idle-timeout', String(o.idleTimeout), '--max-connections', String(o.maxConnections), '--max-connections-per-ip', String(o.maxConnectionsPerIp), '--buffer-budget', String(o.bufferBudget)];
 }
 
 export function limitsOf(o: LimitFlags): Partial<Limits> {

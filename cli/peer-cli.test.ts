@@ -125,6 +125,7 @@ test('bad flags are refused by the command line with a non-zero exit', async (t)
     { args: ['join', '25', '4'], err: /missing required argument/ },
     { args: ['put', 'k', '--value', 'v'], err: /required option '--via <peer>'/ },
     { args: ['get', '--via', '4', 'k', '--timeout', 'soon'], err: /expected a number/ },
+    { args: ['launch', '--max-connections', '0'], err: /--max-connections.*expected an integer from 1/ },
   ];
   for (const c of cases) {
     const r = await runChord(t, c.args, 10_000);

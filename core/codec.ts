@@ -504,6 +504,13 @@ const BY_TAG: readonly (MsgCodec<MsgType> | undefined)[] = (() => {
  * RangeError only for a string too long for its length prefix (an id over 255 or a string over
  * 65535 UTF-8 bytes), which no valid peer produces.
  */
+/** The bytes `encode` makes of the message, without making them. */
+export function encodedSize(from: Peer, msg: Msg): number {
+  const sizer = new Sizer();
+  writeEnvelope(sizer, from, msg);
+  return sizer.size;
+}
+
 export function encode(from: Peer, msg: Msg): Uint8Array {
   const sizer = new Sizer();
   writeEnvelope(sizer, from, msg);

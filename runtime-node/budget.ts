@@ -6,6 +6,8 @@
 export class BufferBudget {
   private used = 0;
   private most = 0;
+  /** Called once, in order, the next time bytes are given back (each calls again if still short). */
+  private readonly waiting = new Set<() => void>();
 
   constructor(readonly bytes: number) {}
 
@@ -18,6 +20,20 @@ export class BufferBudget {
 
   give(n: number): void {
     this.used -= n;
+    if (n <= 0 || this.waiting.size === 0) return;
+    const waiting = [...this.waiting];
+    this.waiting.clear();
+    for (const retry of waiting) retry();
+  }
+
+  /** `retry` runs the next time bytes are given back. */
+  whenFreed(retry: () => void): void {
+    this.waiting.add(retry);
+  }
+
+  /** `retry` no longer waits (its connection closed). */
+  forget(retry: () => void): void {
+    this.waiting.delete(retry);
   }
 
   get inUse(): number {

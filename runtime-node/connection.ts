@@ -50,6 +50,17 @@ export interface ConnectionOptions {
 /** Settles when the message has been handed to the kernel, or failed (error set). */
 export type SendCallback = (error: Error | null) => void;
 
+/** A message made (encoded) only when its turn comes: until then it costs no buffer. */
+export interface Deferred {
+  /** Exactly the length `make` will return. */
+  readonly size: number;
+  make(): Uint8Array;
+}
+
+interface Later extends Deferred {
+  readonly done?: SendCallback;
+}
+
 export class Connection {
   /** Null until the handshake is done. */
   private reader: FrameReader | null = null;
@@ -65,6 +76,9 @@ export class Connection {
   /** Reasons reading is paused for; it resumes when none is left. */
   private holds = 0;
   private backlogged = false;
+  /** Deferred messages waiting, in order, for room in the budget. */
+  private readonly later: Later[] = [];
+  private readonly retry = () => this.pump();
 
   constructor(
     readonly socket: Socket,
@@ -132,6 +146,7 @@ export class Connection {
     this.reader = this.newReader(result.receive);
     this.sendMac = result.send;
     for (const go of this.waiting.splice(0)) go(null);
+    this.pump();
     this.ready();
     this.receive(rest);
   }
@@ -187,7 +202,37 @@ export class Connection {
       done?.(new OverBudgetError(`a message of ${message.length} bytes would take the peer's connection buffers past their budget of ${budget.bytes}`));
       return;
     }
-    if (budget) this.queued += message.length;
+    this.transmit(message, done, progress);
+  }
+
+  /**
+   * Sends a message once the budget has room for it, after the deferred ones before it: the
+   * peer's own messages wait for room rather than fail (only one that could never fit fails),
+   * and wait unmade, so that waiting holds no buffer. Order on the stream is kept among them.
+   */
+  sendDeferred(message: Deferred, done?: SendCallback): void {
+    if (this.closed) return done?.(new Error('connection closed'));
+    const budget = this.o.bounds?.budget;
+    if (budget && message.size > budget.bytes) {
+      return done?.(new OverBudgetError(`a message of ${message.size} bytes is larger than the peer's whole connection budget of ${budget.bytes}`));
+    }
+    this.later.push({ size: message.size, make: () => message.make(), done });
+    this.pump();
+  }
+
+  private pump(): void {
+    const budget = this.o.bounds?.budget;
+    while (this.later.length > 0 && !this.closed && this.reader !== null) {
+      const next = this.later[0];
+      if (budget && !budget.take(next.size)) return budget.whenFreed(this.retry);
+      this.later.shift();
+      this.transmit(next.make(), next.done);
+    }
+  }
+
+  /** Frames and writes a message whose bytes the budget has already taken. */
+  private transmit(message: Uint8Array, done?: SendCallback, progress?: (sent: number, total: number) => void): void {
+    if (this.o.bounds) this.queued += message.length;
     const frames = toFrames(message, CHUNK_BYTES, this.sendMac);
     const pieces = piecesPerFrame(this.sendMac);
     let settled = false;
@@ -267,6 +312,8 @@ export class Connection {
     this.reader = null;
     const failed = new Error(error ?? 'connection closed');
     for (const go of this.waiting.splice(0)) go(failed);
+    this.o.bounds?.budget.forget(this.retry);
+    for (const m of this.later.splice(0)) m.done?.(failed);
     this.events.close?.(error, kind);
   }
 }

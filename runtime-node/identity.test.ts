@@ -8,7 +8,7 @@ const SELF: Claim = { id: '0a', addr: '127.0.0.1:4000' };
 const PEER: Claim = { id: '1b', addr: '127.0.0.1:4001' };
 
 /** An Identities whose wire is recorded; `open` lists the addresses it has a stream open to. */
-function harness(open: string[] = [], proofTimeoutMs = 1000) {
+function harness(open: string[] = [], proofTimeoutMs = 1000, rechallengeMs = proofTimeoutMs / 4) {
   const datagrams: { to: string; bytes: Uint8Array }[] = [];
   const streamed: { to: string; bytes: Uint8Array }[] = [];
   let clock = 0;
@@ -19,6 +19,7 @@ function harness(open: string[] = [], proofTimeoutMs = 1000) {
       onOpenStream: (to, bytes) => open.includes(to) && streamed.push({ to, bytes }) > 0,
     },
     proofTimeoutMs,
+    rechallengeMs,
     holdBytes: 1000,
     now: () => clock,
   });
@@ -135,6 +136,26 @@ test('a datagram too small to pay for its challenge is dropped, unless this peer
   t.is(h.datagrams.length, 1, 'no challenge to a proven peer');
   h.advance(11 * 60_000);
   t.false(h.ids.isProven(PEER), 'proofs expire');
+});
+
+test('a lost challenge goes again with our next ping once rechallengeMs has passed, and the pongs it held are delivered', (t) => {
+  // Found by the launcher's test with 0.2 s pings: the first challenge went before the other
+  // peer listened, went again only after a quarter of the 3 s RPC timeout, and its pongs were
+  // held past three rounds, so a live neighbour was declared gone.
+  const h = harness([], 3000, 100);
+  let delivered = 0;
+  h.ids.sending(PEER);
+  const lost = h.nonceTo(PEER.addr);
+  t.is(h.ids.datagram(PEER, PEER.addr, 1, () => delivered++), 'held');
+  h.advance(99);
+  h.ids.sending(PEER);
+  t.is(h.datagrams.length, 1, 'not again before rechallengeMs');
+  h.advance(1);
+  h.ids.sending(PEER);
+  t.is(h.datagrams.length, 2);
+  t.not(h.nonceTo(PEER.addr), lost);
+  h.ids.controlDatagram(echo(h.nonceTo(PEER.addr)), PEER.addr);
+  t.is(delivered, 1, 'the pong held since the first challenge');
 });
 
 test('a challenge is answered only for our own ID, on an open stream if there is one, never larger', (t) => {

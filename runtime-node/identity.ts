@@ -44,6 +44,12 @@ export interface IdentityOptions {
   readonly wire: IdentityWire;
   /** How long a stream may hold messages before its claim is proven; then it is closed. */
   readonly proofTimeoutMs: number;
+  /**
+   * How soon a challenge to one claim may go again: well within the peer's missed-ping limit, or
+   * a first challenge lost (sent before the other peer was listening) would hold its pongs past
+   * it, and a live neighbour be declared gone.
+   */
+  readonly rechallengeMs: number;
   /** Bytes of held messages one unproven stream may hold. */
   readonly holdBytes: number;
   readonly now?: () => number;
@@ -69,8 +75,6 @@ const MAX_PENDING = 1024;
 /** Datagrams held per unproven claim (pings come every round: the latest few are enough). */
 const HELD_DATAGRAMS = 4;
 const HELD_MESSAGES = 64;
-/** Challenges to one claim are sent at most once per this part of the proof timeout. */
-const RECHALLENGE_PARTS = 4;
 
 export type Control =
   | { readonly kind: 'challenge'; readonly nonce: string; readonly id: string }
@@ -195,7 +199,7 @@ export class Identities {
     const key = claimKey(claim);
     const old = this.pendingByClaim.get(key);
     const now = this.now();
-    if (old && now - old.at < this.o.proofTimeoutMs / RECHALLENGE_PARTS) return old;
+    if (old && now - old.at < this.o.rechallengeMs) return old;
     const pending: Pending = { claim, nonce: randomBytes(NONCE_BYTES).toString('hex'), at: now, held: old?.held ?? [] };
     this.forget(old);
     this.pendingByClaim.set(key, pending);

@@ -30,6 +30,8 @@ export interface LauncherOptions {
   readonly color: boolean;
   /** How long a peer may take to become a ring member before the launcher gives up on it. */
   readonly readyMs: number;
+  /** More flags for every peer it starts (their limits). */
+  readonly peerArgs: readonly string[];
   /** Given to every peer started (as its file), and used by the console to ask them. */
   readonly ringKey: { readonly path: string; readonly key: RingKey } | null;
 }
@@ -100,7 +102,7 @@ export class Launcher {
     // The IPC channel is the child's tie to the launcher: it closes however the launcher ends
     // (even SIGKILL), and the peer then stops too (see peer-command.ts), leaving no orphans.
     const keyArgs = this.o.ringKey ? ['--ring-key', this.o.ringKey.path] : [];
-    const child = spawn(exe, [...lead, ...args, '--replicas', String(this.o.replicas), '--port-base', String(this.o.portBase), ...keyArgs], { stdio: ['pipe', 'pipe', 'pipe', 'ipc'] });
+    const child = spawn(exe, [...lead, ...args, '--replicas', String(this.o.replicas), '--port-base', String(this.o.portBase), ...this.o.peerArgs, ...keyArgs], { stdio: ['pipe', 'pipe', 'pipe', 'ipc'] });
     const prefix = this.prefix(id);
     for (const stream of [child.stdout, child.stderr]) {
       if (stream) createInterface({ input: stream }).on('line', (line) => this.o.print(`${prefix} ${line}`));
@@ -133,10 +135,11 @@ export class Launcher {
   }
 
   /**
-   * Polls the peer's state until it is a ring member and, with `needPred`, has heard from its
-   * predecessor: a joining peer is then on its predecessor's successor list (a ring walk finds
-   * it), and a peer started by `init` no longer takes itself for its own predecessor, primary
-   * for every key. False if the peer exits or time runs out.
+   * Polls the peer's state until it is a ring member and, with `needPred`, has a predecessor
+   * that has it as its successor: a ring walk then finds it (a predecessor that heard from it
+   * once may still drop it for a moment: one that asked it before its successor's hand-off
+   * accepted it heard "no member"), and a peer started by `init` no longer takes itself for its
+   * own predecessor, primary for every key. False if the peer exits or time runs out.
    */
   private async waitMember(id: number, needPred: boolean): Promise<boolean> {
     const p = this.peers.get(id);
@@ -144,7 +147,7 @@ export class Launcher {
     while (p?.alive && Date.now() < deadline) {
       try {
         const s = await peerState(this.addr(id), 1000, this.key);
-        if (s.phase === 'member' && (!needPred || (s.pred !== null && s.pred.addr !== s.self.addr))) return true;
+        if (s.phase === 'member' && (!needPred || (s.pred !== null && s.pred.addr !== s.self.addr && (await peerState(s.pred.addr, 1000, this.key)).succs[0]?.addr === s.self.addr))) return true;
       } catch {
         // Not listening yet.
       }

@@ -11,7 +11,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { validateConfig } from '../core/config';
-import { decode, encode } from '../core/codec';
+import { decode, encode, encodedSize } from '../core/codec';
 import { pointOfBigInt } from '../core/id';
 import { nextDeadline } from '../core/deadlines';
 import { describeError } from '../core/errors';
@@ -157,6 +157,8 @@ class Driver {
         onOpenStream: (to, bytes) => this.transport.sendOnOpenStream(to, bytes),
       },
       proofTimeoutMs: this.cfg.rpcTimeout,
+      // Our own pings then carry a fresh challenge every other round at most.
+      rechallengeMs: Math.min(this.cfg.rpcTimeout / 4, this.cfg.pingInterval / 2),
       holdBytes: MAX_MESSAGE_BYTES,
     });
   }
@@ -285,14 +287,16 @@ class Driver {
   }
 
   private send(to: Peer, msg: Msg, channel: Channel): void {
-    let bytes: Uint8Array;
+    const self = this.state.self;
+    let size: number;
     try {
-      bytes = encode(this.state.self, msg);
+      size = encodedSize(self, msg);
     } catch (err) {
       return this.problem(`cannot encode ${msg.t} for ${to.addr}: ${(err as Error).message}`);
     }
-    if (channel === 'stream') return this.transport.sendStream(to.addr, bytes, { to, msg });
-    bytes = padQuestion(bytes, to, msg);
+    // A stream message is made when the buffer budget has room for it, not before.
+    if (channel === 'stream') return this.transport.sendStream(to.addr, { size, make: () => encode(self, msg) }, { to, msg });
+    const bytes = padQuestion(encode(self, msg), to, msg);
     this.identities?.sending(to);
     const q = this.question;
     if (q !== null && q.source === to.addr && bytes.length > q.bytes) {

@@ -24,7 +24,7 @@ import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { createServer, connect, isIPv6, type Server, type Socket } from 'node:net';
 import { formatAddr, parseAddr } from './address';
 import { BufferBudget, OverBudgetError } from './budget';
-import { Connection, type Bounds, type ConnectionOptions } from './connection';
+import { Connection, type Bounds, type ConnectionOptions, type Deferred } from './connection';
 import { ConnectionGate } from './connection-gate';
 import type { DropKind } from './drop-log';
 import { CLIENT_PREAMBLE, KEYED_CLIENT_PREAMBLE, KEYED_PEER_PREAMBLE, PEER_PREAMBLE, PREAMBLE_BYTES } from './framing';
@@ -171,14 +171,14 @@ export class Transport<T> {
     this.events.drop(refusal.kind, `UDP from ${from}: ${refusal.what}; dropped`);
   }
 
-  sendStream(to: string, bytes: Uint8Array, token: T): void {
+  sendStream(to: string, message: Deferred, token: T): void {
     const out = this.closing ? undefined : this.outbound(to);
     if (out === undefined) {
       setImmediate(() => this.events.undelivered(token, this.closing ? 'peer is closing' : `bad address ${JSON.stringify(to)}`));
       return;
     }
     out.pending.add(token);
-    out.conn.send(bytes, (e) => {
+    out.conn.sendDeferred(message, (e) => {
       if (!out.pending.delete(token)) return;
       if (e instanceof OverBudgetError) this.events.drop('over the buffer budget', `TCP to ${to}: ${e.message}; not sent`);
       if (e) this.events.undelivered(token, e.message);
