@@ -56,9 +56,13 @@ test('the console: case-insensitive commands, the seed\'s words, a one-line erro
 
 test('a 64 MiB file goes in and comes out intact; a larger one is refused before sending', async (t) => {
   t.timeout(90_000);
-  const a = await peer(t, '--bits', '16');
-  const b = await peer(t, '--bits', '16', '--join', a.addr);
-  const c = await peer(t, '--bits', '16', '--join', a.addr);
+  // Pings every 0.5 s, not 0.1: encoding, copying and hashing 64 MiB keeps a peer's event loop
+  // busy for a good part of 0.3 s on a loaded two-core machine, and three missed rounds would
+  // declare a live neighbour gone in the middle of the transfer this test is about.
+  const slow = ['--ping-interval', '0.5'];
+  const a = await peer(t, '--bits', '16', ...slow);
+  const b = await peer(t, '--bits', '16', ...slow, '--join', a.addr);
+  const c = await peer(t, '--bits', '16', ...slow, '--join', a.addr);
   await Promise.all([b, c].map((p) => p.proc.waitLine(/joined the ring/, 10_000)));
   const dir = tempDir(t);
   const big = randomFillSync(Buffer.allocUnsafe(MAX_VALUE_BYTES));
