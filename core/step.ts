@@ -73,8 +73,8 @@ export function step(state: PeerState, input: Input, now: number): StepResult {
       sendFailed(tx, input.to, input.msg);
       break;
   }
-  reactToSilent(tx);
   reactToGone(tx);
+  reactToSilent(tx);
   noteNeighbours(tx);
   claimRange(tx);
   return { state: tx.s, effects: tx.effects };
@@ -163,9 +163,16 @@ function sendFailed(tx: Tx, to: Peer, msg: Msg): void {
   }
 }
 
-/** Routing's reaction to peers a lookup found silent: they are fingers no more (finger repair finds who is there). */
+/**
+ * Routing's reaction to peers a lookup found silent (after the reactions to the gone, whose
+ * lookups moving on report their peers too): they are fingers no more; finger repair finds who
+ * is there.
+ */
 function reactToSilent(tx: Tx): void {
-  for (const p of tx.silent) tx.set({ fingers: fingersWithout(tx.s.fingers, p) });
+  for (const p of tx.silent) {
+    const fingers = fingersWithout(tx.s.fingers, p);
+    if (fingers !== tx.s.fingers) tx.set({ fingers });
+  }
   tx.silent.length = 0;
 }
 
