@@ -1,5 +1,6 @@
 import test from 'ava';
 import fc from 'fast-check';
+import { BufferBudget } from './budget';
 import { HEADER_BYTES } from './framing';
 import { challengeBytes, decodeControl, encodeChallenge, encodeEcho, Identities, type Claim, type Control } from './identity';
 import { waitFor } from './test-support';
@@ -8,7 +9,7 @@ const SELF: Claim = { id: '0a', addr: '127.0.0.1:4000' };
 const PEER: Claim = { id: '1b', addr: '127.0.0.1:4001' };
 
 /** An Identities whose wire is recorded; `open` lists the addresses it has a stream open to. */
-function harness(open: string[] = [], proofTimeoutMs = 1000, rechallengeMs = proofTimeoutMs / 4) {
+function harness(open: string[] = [], proofTimeoutMs = 1000, rechallengeMs = proofTimeoutMs / 4, account?: BufferBudget) {
   const datagrams: { to: string; bytes: Uint8Array }[] = [];
   const streamed: { to: string; bytes: Uint8Array }[] = [];
   let clock = 0;
@@ -21,6 +22,7 @@ function harness(open: string[] = [], proofTimeoutMs = 1000, rechallengeMs = pro
     proofTimeoutMs,
     rechallengeMs,
     holdBytes: 1000,
+    account,
     now: () => clock,
   });
   /** The nonce of the last challenge sent to `addr`. */
@@ -156,6 +158,22 @@ test('a lost challenge goes again with our next ping once rechallengeMs has pass
   t.not(h.nonceTo(PEER.addr), lost);
   h.ids.controlDatagram(echo(h.nonceTo(PEER.addr)), PEER.addr);
   t.is(delivered, 1, 'the pong held since the first challenge');
+});
+
+test('what unproven streams hold is taken from the peer\'s budget, given back once proven or closed; with no room the stream ends', (t) => {
+  const budget = new BufferBudget(500);
+  const h = harness([], 1000, 250, budget);
+  const one = h.ids.stream(() => undefined);
+  t.is(one.offer(PEER, 300, () => undefined), null);
+  t.is(budget.inUse, 300);
+  const two = h.ids.stream(() => undefined);
+  t.regex(two.offer(PEER, 300, () => undefined) ?? '', /no room in the peer's buffer budget/);
+  t.is(one.control(echo(h.nonceTo(PEER.addr))), null);
+  t.is(budget.inUse, 0, 'proven: delivered, and given back');
+  const three = h.ids.stream(() => undefined);
+  t.is(three.offer(PEER, 400, () => undefined), null);
+  three.stop();
+  t.is(budget.inUse, 0, 'closed unproven: given back');
 });
 
 test('a challenge is answered only for our own ID, on an open stream if there is one, never larger', (t) => {

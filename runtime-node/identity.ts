@@ -52,6 +52,12 @@ export interface IdentityOptions {
   readonly rechallengeMs: number;
   /** Bytes of held messages one unproven stream may hold. */
   readonly holdBytes: number;
+  /**
+   * What held messages take their bytes from, all streams together (the peer's buffer budget):
+   * without it, a thousand strangers' streams each holding a 64 MiB message for a proof timeout
+   * would hold 64 GB. A message it has no room for ends its stream.
+   */
+  readonly account?: { take(bytes: number): boolean; give(bytes: number): void };
   readonly now?: () => number;
 }
 
@@ -167,7 +173,7 @@ export class Identities {
 
   /** A new inbound stream; `close` ends it (with a reason) when its claim is not proven in time. */
   stream(close: (reason: string) => void): StreamGate {
-    return new StreamGate(this, close, this.o.proofTimeoutMs, this.o.holdBytes);
+    return new StreamGate(this, close, this.o.proofTimeoutMs, this.o.holdBytes, this.o.account);
   }
 
   /** A control message that came by datagram from `source`. */
@@ -257,6 +263,7 @@ export class StreamGate {
     private readonly close: (reason: string) => void,
     private readonly timeoutMs: number,
     private readonly holdBytes: number,
+    private readonly account: IdentityOptions['account'],
   ) {}
 
   /** A message claiming `claim`, that took `bytes` on the stream; an error ends the stream. */
@@ -267,8 +274,9 @@ export class StreamGate {
       deliver();
       return null;
     }
+    if (this.held.length >= HELD_MESSAGES || this.heldBytes + bytes > this.holdBytes) return `more than ${HELD_MESSAGES} messages or ${this.holdBytes} bytes before proving it is ${claimKey(claim)}`;
+    if (this.account && !this.account.take(bytes)) return `no room in the peer's buffer budget to hold ${bytes} bytes until ${claimKey(claim)} is proven`;
     this.heldBytes += bytes;
-    if (this.held.length >= HELD_MESSAGES || this.heldBytes > this.holdBytes) return `more than ${HELD_MESSAGES} messages or ${this.holdBytes} bytes before proving it is ${claimKey(claim)}`;
     this.held.push(deliver);
     this.ids.challengeFor(claim, bytes);
     this.timer ??= this.deadline(claim);
@@ -287,10 +295,12 @@ export class StreamGate {
     return null;
   }
 
-  /** The stream closed: nothing held is delivered. */
+  /** The stream closed, or its claim is proven: nothing more is held, and its bytes go back. */
   stop(): void {
     clearTimeout(this.timer);
     this.held = [];
+    this.account?.give(this.heldBytes);
+    this.heldBytes = 0;
   }
 
   private deadline(claim: Claim): NodeJS.Timeout {

@@ -160,6 +160,7 @@ class Driver {
       // Our own pings then carry a fresh challenge every other round at most.
       rechallengeMs: Math.min(this.cfg.rpcTimeout / 4, this.cfg.pingInterval / 2),
       holdBytes: MAX_MESSAGE_BYTES,
+      account: this.transport.budget,
     });
   }
 

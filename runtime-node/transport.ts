@@ -107,7 +107,8 @@ export class Transport<T> {
   private closing = false;
   private readonly sealer: DatagramSealer | null;
   private readonly opener: DatagramOpener | null;
-  private readonly budget: BufferBudget;
+  /** The peer's one buffer budget (limits.ts), shared by its connections and what they hold. */
+  readonly budget: BufferBudget;
   private readonly gate: ConnectionGate;
 
   private constructor(
