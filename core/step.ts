@@ -169,11 +169,12 @@ function sendFailed(tx: Tx, to: Peer, msg: Msg): void {
  * is there.
  */
 function reactToSilent(tx: Tx): void {
+  if (tx.silent === null) return;
   for (const p of tx.silent) {
     const fingers = fingersWithout(tx.s.fingers, p);
     if (fingers !== tx.s.fingers) tx.set({ fingers });
   }
-  tx.silent.length = 0;
+  tx.silent = null;
 }
 
 /**
@@ -183,6 +184,7 @@ function reactToSilent(tx: Tx): void {
  * ring again, and otherwise a list that lost an entry refills from its new head at once.
  */
 function reactToGone(tx: Tx): void {
+  if (tx.gone === null) return;
   for (const gone of tx.gone) {
     onPeerGone(tx, gone.peer);
     st.onPeerGoneFromStores(tx, gone.peer.id);
@@ -191,5 +193,5 @@ function reactToGone(tx: Tx): void {
     if (same(s.succs[0], s.self) && s.pred === null && s.bootstrap !== null) rejoin(tx, s.bootstrap);
     else if (gone.refill) stabilizeNow(tx);
   }
-  tx.gone.length = 0;
+  tx.gone = null;
 }

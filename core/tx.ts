@@ -12,10 +12,10 @@ import type { Channel, Effect, LogEvent, Msg, Peer, PeerGone, PeerState, Periodi
 export class Tx {
   s: PeerState;
   readonly effects: Effect[] = [];
-  /** Peers found gone during this step, in order, not yet reacted to. */
-  readonly gone: PeerGone[] = [];
+  /** Peers found gone during this step, in order, not yet reacted to (null: none; most steps). */
+  gone: PeerGone[] | null = null;
   /** Peers a lookup asked during this step that did not answer in time, or could not be sent to. */
-  readonly silent: Peer[] = [];
+  silent: Peer[] | null = null;
 
   constructor(
     readonly base: PeerState,
@@ -50,11 +50,11 @@ export class Tx {
   }
 
   peerGone(event: PeerGone): void {
-    this.gone.push(event);
+    (this.gone ??= []).push(event);
   }
 
   peerSilent(peer: Peer): void {
-    this.silent.push(peer);
+    (this.silent ??= []).push(peer);
   }
 
   rid(): number {
