@@ -26,7 +26,7 @@ export function refusal(msg: Msg): string | null {
     case 'fetched':
       return msg.rec === null ? null : tooNew([msg.rec]);
     case 'stored':
-      return msg.version > MAX_VERSION ? `version ${msg.version} is past ${MAX_VERSION}` : null;
+      return tooNew([msg]);
     default:
       return null;
   }

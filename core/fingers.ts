@@ -5,6 +5,7 @@
  */
 import { bigIntOf, fingerStart, same } from './id';
 import { startOp } from './lookup';
+import { listed } from './ring';
 import type { Tx } from './tx';
 import type { FingerTable, Peer } from './types';
 
@@ -27,7 +28,7 @@ export function fingerTable(slots: readonly (Peer | null)[]): FingerTable {
 
 /** The table without `gone` (the same table when it is not in it). */
 export function fingersWithout(table: FingerTable, gone: Peer): FingerTable {
-  if (!table.distinct.some((p) => same(p, gone))) return table;
+  if (!listed(table.distinct, gone)) return table;
   return fingerTable(table.slots.map((f) => (f !== null && same(f, gone) ? null : f)));
 }
 
@@ -41,7 +42,12 @@ export function onFixFingersTimer(tx: Tx): void {
 
 /** Finger k could not be looked up: the next round tries the next one, lest one unreachable region stall all the others. */
 export function fingerFailed(tx: Tx, k: number): void {
-  tx.set({ fingerNext: k + 1 === tx.s.cfg.bits ? 0 : k + 1 });
+  tx.set({ fingerNext: after(k, tx.s.cfg.bits) });
+}
+
+/** The finger after k, round the table. */
+function after(k: number, bits: number): number {
+  return k + 1 === bits ? 0 : k + 1;
 }
 
 export function fingerFound(tx: Tx, k: number, found: Peer): void {
@@ -52,5 +58,5 @@ export function fingerFound(tx: Tx, k: number, found: Peer): void {
   const last = dist === 0n ? cfg.bits - 1 : Math.min(cfg.bits - 1, Math.max(k, dist.toString(2).length - 1));
   const slots = tx.s.fingers.slots.slice();
   for (let j = k; j <= last; j++) slots[j] = found;
-  tx.set({ fingers: fingerTable(slots), fingerNext: last + 1 === cfg.bits ? 0 : last + 1 });
+  tx.set({ fingers: fingerTable(slots), fingerNext: after(last, cfg.bits) });
 }

@@ -10,7 +10,7 @@ import { stop } from './join';
 import { adoptPredecessor, adoptSuccessors, isMember, linked, otherPred } from './neighbours';
 import { leaveOf, leavingWith } from './phase';
 import { markLost } from './reprobe';
-import { without } from './ring';
+import { listed, without } from './ring';
 import { leaveVouch, mergeRecords, sendRecords } from './storage';
 import type { Tx } from './tx';
 import type { Leaving, Msg, Peer } from './types';
@@ -27,7 +27,7 @@ export function leave(tx: Tx, clientRid: number): void {
   if (s.phase.name !== 'member') return tx.reply(clientRid, { ok: false, op: 'leave', error: 'not-member', hops: 0 });
   const pred = otherPred(s);
   const succs = s.succs.filter((p) => !same(p, s.self));
-  const heirs = pred && !succs.some((p) => same(p, pred)) ? [...succs, pred] : succs;
+  const heirs = pred && !listed(succs, pred) ? [...succs, pred] : succs;
   const rid = tx.rid();
   // The predecessor acknowledges the notice and, as an heir, the records: apart by their rids.
   let noticeRid = 0;
@@ -61,7 +61,7 @@ function handTo(tx: Tx, at: number): void {
 export function onLeaveAck(tx: Tx, from: Peer, msg: Extract<Msg, { t: 'leave-ack' }>): void {
   const l = leaveOf(tx.s);
   if (!l) return;
-  if (msg.rid === l.rid && l.heirs.some((p) => same(p, from))) tx.set({ phase: leavingWith({ ...l, heirAcked: true }) });
+  if (msg.rid === l.rid && listed(l.heirs, from)) tx.set({ phase: leavingWith({ ...l, heirAcked: true }) });
   else if (msg.rid === l.noticeRid && l.noticed !== null && same(l.noticed.to, from)) tx.set({ phase: leavingWith({ ...l, predAcked: true }) });
   afterLeaveProgress(tx);
 }

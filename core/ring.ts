@@ -27,7 +27,7 @@ export function successorList(self: Peer, candidates: readonly Peer[], r: number
  * places it; unchanged if p is in it already.
  */
 export function insertByDistance(self: Peer, list: readonly Peer[], p: Peer): readonly Peer[] {
-  if (list.some((q) => same(q, p))) return list;
+  if (listed(list, p)) return list;
   const at = list.findIndex((q) => same(q, self) || inOpen(p, self, q));
   return at < 0 ? [...list, p] : [...list.slice(0, at), p, ...list.slice(at)];
 }

@@ -12,6 +12,7 @@ import type { Readable } from 'node:stream';
 import { styleText } from 'node:util';
 import { seedAddr } from './address';
 import { ask, peerState, walkRing } from './client';
+import type { PeerStateInfo } from './client-protocol';
 import { helpLines, runConsole, type ConsoleCommand } from './console';
 import { outcomeLine, ringLines, valuePreview } from './format';
 import type { RingKey } from './ring-key';
@@ -147,13 +148,19 @@ export class Launcher {
     while (p?.alive && Date.now() < deadline) {
       try {
         const s = await peerState(this.addr(id), 1000, this.key);
-        if (s.phase === 'member' && (!needPred || (s.pred !== null && s.pred.addr !== s.self.addr && (await peerState(s.pred.addr, 1000, this.key)).succs[0]?.addr === s.self.addr))) return true;
+        if (s.phase === 'member' && (!needPred || (await this.listedByPred(s)))) return true;
       } catch {
         // Not listening yet.
       }
       await new Promise((r) => setTimeout(r, 50));
     }
     return false;
+  }
+
+  /** Whether the peer has a predecessor other than itself, whose successor it is. */
+  private async listedByPred(s: PeerStateInfo): Promise<boolean> {
+    if (s.pred === null || s.pred.addr === s.self.addr) return false;
+    return (await peerState(s.pred.addr, 1000, this.key)).succs[0]?.addr === s.self.addr;
   }
 
   private waitExit(p: Running, ms: number): Promise<void> {
