@@ -17,6 +17,7 @@ export function describeEvent(e: LogEvent): string {
     case 'peer-back': return `peer ${name(e.peer)} answers again`;
     case 'records-moved': return `moved ${e.count} record(s) to ${name(e.to)} (${e.why})`;
     case 'records-received': return `received ${e.count} record(s) from ${name(e.from)} (${e.why})`;
+    case 'records-refused': return `refused ${e.count} record(s) from ${name(e.from)} (${e.what}: no reason to take them from it)`;
     case 'left': return leftReason(e.kept, e.told);
     case 'bad-input': return `dropped bad input: ${e.reason}`;
   }

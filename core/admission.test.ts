@@ -11,8 +11,8 @@ const senders = fc.constantFrom(peer(4), peer(8), peer(200));
 const hostile: fc.Arbitrary<Msg> = fc.oneof(
   fc.integer({ min: MAX_VERSION + 1, max: Number.MAX_SAFE_INTEGER }).chain((version) => fc.constantFrom<Msg>(
     { t: 'replicate', rid: 0, records: [rec(7, version)] },
-    { t: 'handoff', records: [rec(3, version)], from: null },
-    { t: 'leave', rid: 1, pred: null, records: [rec(4, version)], from: null },
+    { t: 'handoff', records: [rec(3, version)], from: null, more: false },
+    { t: 'leave', rid: 1, pred: null, records: [rec(4, version)], from: null, more: false },
     { t: 'digest', entries: [{ key: key(6), version, writer: peer(4).id }], from: null },
   )),
   fc.integer({ min: MAX_ITEMS + 1, max: MAX_ITEMS + 50 }).chain((n) => fc.constantFrom<Msg>(
@@ -33,6 +33,6 @@ test('a message no honest peer sends changes nothing, and is logged as refused',
 });
 
 test('a version at the bound is taken in', (t) => {
-  const { state } = drive(peer(5), [SEED, deliver(peer(4), { t: 'replicate', rid: 0, records: [rec(3, MAX_VERSION)] })]);
+  const { state } = drive(peer(5), [SEED, deliver(peer(4), { t: 'replicate', rid: 1, records: [rec(3, MAX_VERSION)] })]);
   t.is(state.records.get(key(3))?.version, MAX_VERSION);
 });

@@ -422,8 +422,8 @@ const CODECS: { readonly [T in MsgType]: MsgCodec<T> } = {
   },
   handoff: {
     tag: 8,
-    write(w, m) { writeList(w, m.records, writeRec); writeNullable(w, m.from, writePoint); },
-    read: (r) => ({ t: 'handoff', records: r.list(readRec), from: r.nullable(readPoint) }),
+    write(w, m) { writeList(w, m.records, writeRec); writeNullable(w, m.from, writePoint); w.bool(m.more); },
+    read: (r) => ({ t: 'handoff', records: r.list(readRec), from: r.nullable(readPoint), more: r.bool() }),
   },
   store: {
     tag: 9,
@@ -478,8 +478,8 @@ const CODECS: { readonly [T in MsgType]: MsgCodec<T> } = {
   },
   leave: {
     tag: 17,
-    write(w, m) { w.num(m.rid); writeNullable(w, m.pred, writePeer); writeList(w, m.records, writeRec); writeNullable(w, m.from, writePoint); },
-    read: (r) => ({ t: 'leave', rid: r.num(), pred: r.nullable(readPeer), records: r.list(readRec), from: r.nullable(readPoint) }),
+    write(w, m) { w.num(m.rid); writeNullable(w, m.pred, writePeer); writeList(w, m.records, writeRec); writeNullable(w, m.from, writePoint); w.bool(m.more); },
+    read: (r) => ({ t: 'leave', rid: r.num(), pred: r.nullable(readPeer), records: r.list(readRec), from: r.nullable(readPoint), more: r.bool() }),
   },
   'leave-notice': {
     tag: 18,

@@ -36,13 +36,13 @@ test('a joiner is a member only once its successor accepts it with a hand-off, a
   t.is(waiting.state.phase.name, 'joining');
   t.deepEqual(logs(waiting.effects, 'joined'), []);
   t.deepEqual(sends(waiting.effects, 'rectify').map((s) => [s.to.addr, s.msg.ready]), [['p14', false]]);
-  const accepted = driveThen(peer(9), found, [deliver(peer(14), { t: 'handoff', records: [rec(9)], from: peer(8) })]);
+  const accepted = driveThen(peer(9), found, [deliver(peer(14), { t: 'handoff', records: [rec(9)], from: peer(8), more: false })]);
   t.is(accepted.state.phase.name, 'member');
   t.deepEqual(logs(accepted.effects, 'joined').map((e) => e.succ.addr), ['p14']);
   t.is(accepted.state.held?.id, peer(8).id);
   t.is(accepted.state.records.size, 1);
   // A hand-off before the lookup found a successor, or at a peer not joining, accepts nothing.
-  t.is(drive(peer(9), [{ kind: 'join', via: 'p4' }, deliver(peer(14), { t: 'handoff', records: [], from: null })]).state.phase.name, 'joining');
+  t.is(drive(peer(9), [{ kind: 'join', via: 'p4' }, deliver(peer(14), { t: 'handoff', records: [], from: null, more: false })]).state.phase.name, 'joining');
 });
 
 test('a predecessor adopted with nothing vouched for it does not make the peer answer for its range', (t) => {
@@ -52,7 +52,7 @@ test('a predecessor adopted with nothing vouched for it does not make the peer a
   const far = drive(peer(9), [...member, rectify(peer(2)), fetch(6)]);
   t.is(far.state.pred?.addr, 'p2');
   t.deepEqual(fetched(far.effects), ['not-ready']);
-  const vouched = drive(peer(9), [...member, deliver(peer(14), { t: 'handoff', records: [], from: peer(5) }), rectify(peer(2)), fetch(6), fetch(4)]);
+  const vouched = drive(peer(9), [...member, deliver(peer(14), { t: 'handoff', records: [], from: peer(5), more: false }), rectify(peer(2)), fetch(6), fetch(4)]);
   t.deepEqual(fetched(vouched.effects), ['missing', 'not-ready'], 'it answers for (5, 9] only');
   t.false(isReady(vouched.state, 0));
 });
@@ -127,7 +127,7 @@ test('vouching, joining arcs and reach, at the ends of the ring', (t) => {
 });
 
 test('a leaving predecessor\'s vouched range joins what the successor holds', (t) => {
-  const leave = (from: Peer | null): Msg => ({ t: 'leave', rid: 1, pred: peer(5), records: [rec(7)], from });
+  const leave = (from: Peer | null): Msg => ({ t: 'leave', rid: 1, pred: peer(5), records: [rec(7)], from, more: false });
   const took = drive(peer(9), [AT9, deliver(peer(8), leave(peer(5))), fetch(6)]);
   t.is(took.state.pred?.addr, 'p5');
   t.is(took.state.held?.id, peer(5).id);
@@ -139,14 +139,15 @@ test('a leaving predecessor\'s vouched range joins what the successor holds', (t
 });
 
 test('a store\'s replica from a primary that has not learned of a joiner goes on to the joiner', (t) => {
-  // 9's predecessor is 8, which joined between 5 and 9; 5 still sends its replicas to 9.
-  const at9: Timed[] = [AT9];
-  const { effects } = driveThen(peer(9), at9, [deliver(peer(5), { t: 'replicate', rid: 4, records: [rec(3)] })]);
+  // 9's predecessor is 8, which joined between 5 and 9; 5, whose replica 9 was (it announced
+  // its range (4, 5]), still sends its replicas to 9.
+  const at9: Timed[] = [AT9, digest(peer(5), peer(4))];
+  const { effects } = driveThen(peer(9), at9, [deliver(peer(5), { t: 'replicate', rid: 4, records: [rec(5)] })]);
   t.deepEqual(sends(effects, 'replicated').map((s) => s.to.addr), ['p5']);
-  t.deepEqual(sends(effects, 'replicate').map((s) => [s.to.addr, s.msg.rid, s.msg.records.map((r) => r.key.name)]), [['p8', 0, ['3']]]);
+  t.deepEqual(sends(effects, 'replicate').map((s) => [s.to.addr, s.msg.rid, s.msg.records.map((r) => r.key.name)]), [['p8', 0, ['5']]]);
   // From the predecessor itself, or copies that need no answer, nothing goes on.
   t.deepEqual(sends(driveThen(peer(9), at9, [deliver(peer(8), { t: 'replicate', rid: 4, records: [rec(6)] })]).effects, 'replicate'), []);
-  t.deepEqual(sends(driveThen(peer(9), at9, [deliver(peer(5), { t: 'replicate', rid: 0, records: [rec(3)] })]).effects, 'replicate'), []);
+  t.deepEqual(sends(driveThen(peer(9), at9, [deliver(peer(5), { t: 'replicate', rid: 0, records: [rec(5)] })]).effects, 'replicate'), []);
 });
 
 test('a leaver tells a peer that rectifies it where to go, and lingers a moment before it stops', (t) => {
@@ -160,7 +161,7 @@ test('a leaver tells a peer that rectifies it where to go, and lingers a moment 
 test('a predecessor that stood a detection period and two stabilize rounds with nothing vouched between is trusted', (t) => {
   // The peer the keys between were handed to died before anyone knew it as a predecessor.
   const member = joined(peer(9), [peer(14), peer(19)]);
-  const vouched = [...member, deliver(peer(14), { t: 'handoff', records: [], from: peer(7) })];
+  const vouched = [...member, deliver(peer(14), { t: 'handoff', records: [], from: peer(7), more: false })];
   const settle = cfg.missLimit * cfg.pingInterval + 2 * cfg.stabilizeInterval;
   const early = drive(peer(9), [...vouched, [100, rectify(peer(5))], [100 + settle - 1, fire('ping')]]).state;
   t.false(isReady(early, 100 + settle - 1));

@@ -29,7 +29,7 @@ export function describeMessage(m: Msg): string {
     case 'get-state': return `rid=${m.rid}`;
     case 'state': return `rid=${m.rid} member=${m.member} pred=${m.pred?.id ?? '-'} succs=${peers(m.succs)}`;
     case 'rectify': return `ready=${m.ready}${m.link ? ' link' : ''}`;
-    case 'handoff': return `from=${m.from?.id ?? '-'} records=${listed(m.records, rec)}`;
+    case 'handoff': return `from=${m.from?.id ?? '-'} records=${listed(m.records, rec)}${m.more ? ' more' : ''}`;
     case 'store': return `rid=${m.rid} key=${m.key.name} (${m.key.id}) bytes=${m.value.length}`;
     case 'stored': return `rid=${m.rid} status=${m.status} version=${m.version} holders=${peers(m.holders)}`;
     case 'fetch': return `rid=${m.rid} key=${m.key.name} (${m.key.id})`;
@@ -38,7 +38,7 @@ export function describeMessage(m: Msg): string {
     case 'replicated': return `rid=${m.rid}`;
     case 'digest': return `entries=${listed(m.entries, (e) => `${e.key.name}@v${e.version}`)}${m.from ? ` serves-from=${m.from.id}` : ''}`;
     case 'want': return `keys=${listed(m.keys, (k) => k.name)}`;
-    case 'leave': return `rid=${m.rid} pred=${m.pred?.id ?? '-'} from=${m.from?.id ?? '-'} records=${listed(m.records, rec)}`;
+    case 'leave': return `rid=${m.rid} pred=${m.pred?.id ?? '-'} from=${m.from?.id ?? '-'} records=${listed(m.records, rec)}${m.more ? ' more' : ''}`;
     case 'leave-notice': return `rid=${m.rid} succs=${peers(m.succs)}`;
     case 'leave-ack': return `rid=${m.rid}`;
   }
@@ -69,5 +69,7 @@ export function describeLog(e: LogEvent): [string, string] {
       return [e.to.id, `${e.count} ${e.why}`];
     case 'records-received':
       return [e.from.id, `${e.count} ${e.why}`];
+    case 'records-refused':
+      return [e.from.id, `${e.count} ${e.what}`];
   }
 }

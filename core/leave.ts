@@ -10,6 +10,7 @@ import { stop } from './join';
 import { adoptPredecessor, adoptSuccessors, isMember, linked, otherPred } from './neighbours';
 import { leaveOf, leavingWith } from './phase';
 import { markLost } from './reprobe';
+import { takesLeave } from './trust';
 import { listed, without } from './ring';
 import { leaveVouch, mergeRecords, sendRecords } from './storage';
 import type { Tx } from './tx';
@@ -50,7 +51,7 @@ function handTo(tx: Tx, at: number): void {
   tx.set({ phase: leavingWith({ ...l, heir: at, deadline: tx.now + timeoutFor(s.cfg, records.reduce((n, r) => n + r.value.length, 0), 2) }) });
   const pred = otherPred(s);
   const from = leaveVouch(s, heir, tx.now);
-  sendRecords(tx, heir, records, (batch) => ({ t: 'leave', rid: l.rid, pred, records: batch, from }));
+  sendRecords(tx, heir, records, (batch, more) => ({ t: 'leave', rid: l.rid, pred, records: batch, from, more }));
   if (records.length > 0) tx.log({ ev: 'records-moved', to: heir, count: records.length, why: 'leave' });
 }
 
@@ -163,7 +164,13 @@ export function onLeave(tx: Tx, from: Peer, msg: Extract<Msg, { t: 'leave' }>): 
   // A peer still joining (one restarted under an ID the leaver knew) is no heir: unanswered, the
   // leaver hands over to the next one.
   if (!isMember(s)) return;
+  // A stranger's leave is not acknowledged: a true leaver hands over to its next heir.
+  if (!takesLeave(s, from, tx.now)) return tx.log({ ev: 'records-refused', from, count: msg.records.length, what: 'leave' });
   const count = mergeRecords(tx, msg.records);
+  if (msg.more) {
+    if (count > 0) tx.log({ ev: 'records-received', from, count, why: 'leave' });
+    return;
+  }
   spliceOut(tx, from);
   const pred = msg.pred && !same(msg.pred, from) && !same(msg.pred, s.self) ? msg.pred : null;
   if (s.pred === null || same(s.pred, from)) {

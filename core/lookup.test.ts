@@ -44,7 +44,7 @@ test('an operation is tried opAttempts times, each after a back-off of about one
 test('a lookup waiting on a peer that is declared gone moves on at once; others keep waiting', (t) => {
   const gone = driveThen(peer(5), [SEED, get()], [deliver(peer(14), { t: 'leave-notice', rid: 3, succs: [peer(19)] })]);
   t.deepEqual(asked(gone.effects), ['p9']);
-  const unrelated = driveThen(peer(5), [SEED, get()], [deliver(peer(4), { t: 'leave', rid: 3, pred: null, records: [], from: null })]);
+  const unrelated = driveThen(peer(5), [SEED, get()], [deliver(peer(4), { t: 'leave', rid: 3, pred: null, records: [], from: null, more: false })]);
   t.deepEqual(asked(unrelated.effects), []);
 });
 

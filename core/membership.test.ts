@@ -176,7 +176,7 @@ test('an heir that does not acknowledge in time is passed over for the next succ
   const stalled = expireLeave(start);
   t.deepEqual(sends(drive(peer(5), stalled).effects, 'leave').map((s) => s.to.addr), ['p8', 'p9']);
   // A failure report about the heir already passed over changes nothing.
-  const stale: Input = { kind: 'send-failed', to: peer(8), msg: { t: 'leave', rid, pred: null, records: [], from: null } };
+  const stale: Input = { kind: 'send-failed', to: peer(8), msg: { t: 'leave', rid, pred: null, records: [], from: null, more: false } };
   t.deepEqual(driveThen(peer(5), stalled, [stale]).effects, []);
 });
 
@@ -195,7 +195,7 @@ test('when every heir fails the leaver pauses and goes over the list again, opAt
   t.deepEqual(sends(effects, 'leave').map((s) => s.to.addr), Array.from({ length: cfg.opAttempts }, () => round).flat());
   // A deadline for each hand-off, one for each pause between rounds, and the last one's linger.
   t.is(stages, round.length * cfg.opAttempts + cfg.opAttempts);
-  const lone = expireAll([{ kind: 'init', succs: [], pred: peer(4) }, deliver(peer(4), { t: 'replicate', rid: 0, records: [rec(5), rec(6)] }), leaveCmd(8)]);
+  const lone = expireAll([{ kind: 'init', succs: [], pred: peer(4) }, deliver(peer(4), { t: 'replicate', rid: 1, records: [rec(5), rec(6)] }), leaveCmd(8)]);
   t.deepEqual(sends(lone.effects, 'leave').map((s) => s.to.addr), Array.from({ length: cfg.opAttempts }, () => 'p4'));
   // The records no one acknowledged went with the leaver, and it says so.
   t.deepEqual(replies(lone.effects).find((e) => e.rid === 8)?.reply, { ok: true, op: 'leave', kept: 2, told: true });
@@ -229,7 +229,7 @@ test('a leave whose heirs cannot be reached for a moment hands over on the next 
 });
 
 test('the successor of a leaving peer takes its records and its predecessor, and acknowledges', (t) => {
-  const msg: Msg = { t: 'leave', rid: 12, pred: peer(2), records: [rec(3), rec(4)], from: null };
+  const msg: Msg = { t: 'leave', rid: 12, pred: peer(2), records: [rec(3), rec(4)], from: null, more: false };
   const { state, effects } = drive(peer(5), [SEED, deliver(peer(4), msg)]);
   t.is(state.pred?.addr, 'p2');
   t.deepEqual([...state.records.values()].map((r) => r.key.name).sort(), ['3', '4']);
@@ -306,15 +306,15 @@ test('neighbour changes are logged only for the neighbour that changed', (t) => 
 
 test('a leave with nothing to hand over logs no records moved or received', (t) => {
   t.deepEqual(logs(drive(peer(5), [SEED, leaveCmd()]).effects, 'records-moved'), []);
-  t.deepEqual(logs(drive(peer(5), [SEED, deliver(peer(4), { t: 'leave', rid: 12, pred: peer(2), records: [], from: null })]).effects, 'records-received'), []);
+  t.deepEqual(logs(drive(peer(5), [SEED, deliver(peer(4), { t: 'leave', rid: 12, pred: peer(2), records: [], from: null, more: false })]).effects, 'records-received'), []);
 });
 
 test('a leave naming the leaver as its own predecessor leaves no predecessor', (t) => {
-  t.is(drive(peer(5), [SEED, deliver(peer(4), { t: 'leave', rid: 12, pred: peer(4), records: [], from: null })]).state.pred, null);
+  t.is(drive(peer(5), [SEED, deliver(peer(4), { t: 'leave', rid: 12, pred: peer(4), records: [], from: null, more: false })]).state.pred, null);
 });
 
 test('a successor handing its records to us keeps our predecessor, never taking ourselves for it', (t) => {
-  const msg: Msg = { t: 'leave', rid: 12, pred: peer(5), records: [rec(7)], from: null };
+  const msg: Msg = { t: 'leave', rid: 12, pred: peer(5), records: [rec(7)], from: null, more: false };
   const known = drive(peer(5), [SEED, deliver(peer(8), msg)]);
   t.is(known.state.pred?.addr, 'p4');
   t.deepEqual([...known.state.records.values()].map((r) => r.key.name), ['7']);
@@ -378,7 +378,7 @@ test('a failure report about a leave between rounds, when there is no heir, chan
   const start: Timed[] = [{ kind: 'init', succs: [peer(8)], pred: peer(4) }, leaveCmd()];
   const paused = failEachHeir(start, 2);
   t.is(leaveOf(drive(peer(5), paused).state)?.heir, -1);
-  const { state, effects } = driveThen(peer(5), paused, [{ kind: 'send-failed', to: peer(4), msg: { t: 'leave', rid: 0, pred: null, records: [], from: null } }]);
+  const { state, effects } = driveThen(peer(5), paused, [{ kind: 'send-failed', to: peer(4), msg: { t: 'leave', rid: 0, pred: null, records: [], from: null, more: false } }]);
   t.is(state.phase.name, 'leaving');
   t.deepEqual(effects, []);
 });

@@ -27,6 +27,7 @@ export function initState(cfg: Config, self: Peer): PeerState {
     phase: IDLE,
     held: null,
     ranges: new Map(),
+    wanted: new Map(),
     vouched: null,
     predSince: 0,
     inherit: false,
@@ -103,7 +104,7 @@ function deliver(tx: Tx, from: Peer, msg: Msg, channel: Channel): void {
     case 'get-state': return onGetState(tx, from, msg);
     case 'state': return onState(tx, from, msg);
     case 'rectify': return onRectify(tx, from, msg);
-    case 'handoff': return st.onHandoff(tx, msg);
+    case 'handoff': return st.onHandoff(tx, from, msg);
     case 'store': return st.onStore(tx, from, msg);
     case 'stored': return onStored(tx, from, msg);
     case 'fetch': return st.onFetch(tx, from, msg);

@@ -60,11 +60,11 @@ test('a store or fetch at a peer that is not the primary, or not ready, is refus
   // A joiner is not ready until its hand-off arrives.
   t.deepEqual(statuses([...UNREADY, store(7)]).map((m) => m.status), ['not-ready']);
   t.deepEqual(fetched(UNREADY, 7), ['not-ready']);
-  t.deepEqual(fetched([...UNREADY, deliver(peer(14), { t: 'handoff', records: [rec(7)], from: peer(5) })], 7), ['found']);
+  t.deepEqual(fetched([...UNREADY, deliver(peer(14), { t: 'handoff', records: [rec(7)], from: peer(5), more: false })], 7), ['found']);
 });
 
 test('a hand-off makes only a member ready', (t) => {
-  const { state } = drive(peer(9), [deliver(peer(14), { t: 'handoff', records: [rec(7)], from: peer(5) })]);
+  const { state } = drive(peer(9), [deliver(peer(14), { t: 'handoff', records: [rec(7)], from: peer(5), more: false })]);
   t.false(isReady(state, 0));
   t.is(state.records.size, 0);
 });

@@ -11,8 +11,9 @@ import { inOpen, same, type Point } from './id';
 import { MEMBER } from './phase';
 import { isPrimary } from './ring';
 import { finishPut, startOp, storeRefused } from './lookup';
+import { takesHandoff, takesStoreCopy, takesUnansweredCopy } from './trust';
 import type { Tx } from './tx';
-import type { DigestEntry, FetchStatus, Key, Msg, Peer, PeerState, Rec, StoreStatus } from './types';
+import type { DigestEntry, FetchStatus, Key, LogEvent, Msg, Peer, PeerState, Rec, StoreStatus, Wanted } from './types';
 
 /** Most entries or bytes one digest or replica batch carries, to stay far below the codec limit. */
 export const BATCH_ENTRIES = 512;
@@ -27,6 +28,13 @@ export function mergeRecords(tx: Tx, incoming: readonly Rec[]): number {
   const { records, changed } = tx.s.records.merge(incoming, newer);
   if (changed > 0) tx.set({ records });
   return changed;
+}
+
+/** The records of `incoming` that `takes` allows, the others dropped with a log line. */
+export function trusted(tx: Tx, from: Peer, incoming: readonly Rec[], what: Extract<LogEvent, { ev: 'records-refused' }>['what'], takes: (rec: Rec) => boolean): readonly Rec[] {
+  const kept = incoming.filter(takes);
+  if (kept.length < incoming.length) tx.log({ ev: 'records-refused', from, count: incoming.length - kept.length, what });
+  return kept;
 }
 
 /** The live replica holders after self: the first r-1 entries of the successor list. */
@@ -136,11 +144,18 @@ export function onFetch(tx: Tx, from: Peer, msg: Extract<Msg, { t: 'fetch' }>): 
  * passed on needs no answer, so it is never passed on again; in a settled ring nothing is.
  */
 export function onReplicate(tx: Tx, from: Peer, msg: Extract<Msg, { t: 'replicate' }>): void {
-  const changed = mergeRecords(tx, msg.records);
+  const s = tx.s;
   if (msg.rid === 0) {
+    const changed = mergeRecords(tx, trusted(tx, from, msg.records, 'replicate', (rec) => takesUnansweredCopy(s, from, rec.key, tx.now)));
     if (changed > 0) tx.log({ ev: 'records-received', from, count: changed, why: 'replica' });
     return;
   }
+  // A store's copy is taken whole or not at all: unacknowledged, the store is not acknowledged.
+  if (!msg.records.every((rec) => takesStoreCopy(s, from, rec.key, tx.now))) {
+    tx.log({ ev: 'records-refused', from, count: msg.records.length, what: 'replicate' });
+    return;
+  }
+  mergeRecords(tx, msg.records);
   tx.send(from, { t: 'replicated', rid: msg.rid });
   const { pred, self, predSince, cfg } = tx.s;
   const newPred = tx.now - predSince < settleTime(cfg);
@@ -210,7 +225,21 @@ export function onDigest(tx: Tx, from: Peer, msg: Extract<Msg, { t: 'digest' }>)
     const have = tx.s.records.get(e.key);
     if (!have || newer({ ...have, version: e.version, writer: e.writer }, have)) keys.push(e.key);
   }
-  if (keys.length > 0) tx.send(from, { t: 'want', keys });
+  if (keys.length === 0) return;
+  wantFrom(tx, from, keys);
+  tx.send(from, { t: 'want', keys });
+}
+
+/**
+ * Remembers whom `keys` were asked of, for as long as an announced range counts: the answer may
+ * carry large values, and a key still missing is asked again (and the wait renewed) each round.
+ */
+function wantFrom(tx: Tx, from: Peer, keys: readonly Key[]): void {
+  const wanted = new Map<string, Wanted>();
+  for (const [name, w] of tx.s.wanted) if (w.until >= tx.now) wanted.set(name, w);
+  const until = tx.now + rangeTtl(tx.s);
+  for (const key of keys) wanted.set(key.name, { peer: from.id, until });
+  tx.set({ wanted });
 }
 
 export function onWant(tx: Tx, from: Peer, msg: Extract<Msg, { t: 'want' }>): void {
@@ -226,23 +255,25 @@ export function onWant(tx: Tx, from: Peer, msg: Extract<Msg, { t: 'want' }>): vo
 const replicate = (batch: Rec[]): Msg => ({ t: 'replicate', rid: 0, records: batch });
 
 /**
- * Sends `records` in batches small enough for one message each. With `end`, the last batch
- * (empty if there are no records) goes in the message it builds: a marker that arrives after
- * everything before it on the stream.
+ * Sends `records` in batches small enough for one message each. A `transfer` (a hand-off, a
+ * leave) builds every batch itself, `more` on all but the last, which goes even if empty: a
+ * marker that arrives after everything before it on the stream. Its batches say what they are
+ * part of, so that the receiver takes them from whom it takes the transfer (trust.ts).
  */
-export function sendRecords(tx: Tx, to: Peer, records: readonly Rec[], end?: (batch: Rec[]) => Msg): void {
+export function sendRecords(tx: Tx, to: Peer, records: readonly Rec[], transfer?: (batch: Rec[], more: boolean) => Msg): void {
+  const part = transfer ?? replicate;
   let batch: Rec[] = [];
   let bytes = 0;
   for (const rec of records) {
     if (batch.length > 0 && (batch.length >= BATCH_ENTRIES || bytes + rec.value.length > BATCH_BYTES)) {
-      tx.send(to, replicate(batch));
+      tx.send(to, part(batch, true));
       batch = [];
       bytes = 0;
     }
     batch.push(rec);
     bytes += rec.value.length;
   }
-  if (end) tx.send(to, end(batch));
+  if (transfer) tx.send(to, transfer(batch, false));
   else if (batch.length > 0) tx.send(to, replicate(batch));
 }
 
@@ -269,7 +300,7 @@ export function handOff(tx: Tx, to: Peer, start: Point | null): void {
   const s = tx.s;
   const records = recordsFor(s, to);
   const from = handOffVouch(s, to, start, tx.now);
-  sendRecords(tx, to, records, (batch) => ({ t: 'handoff', records: batch, from }));
+  sendRecords(tx, to, records, (batch, more) => ({ t: 'handoff', records: batch, from: more ? null : from, more }));
   if (from !== null) tx.set({ held: to, vouched: { to, from } });
   if (records.length > 0) tx.log({ ev: 'records-moved', to, count: records.length, why: 'join' });
 }
@@ -292,11 +323,12 @@ function handOffVouch(s: PeerState, to: Peer, start: Point | null, now: number):
  * The hand-off marker: the stream before it carried every record the sender had for us. It
  * accepts a joining peer into the ring, and widens what this peer holds by what it vouches for.
  */
-export function onHandoff(tx: Tx, msg: Extract<Msg, { t: 'handoff' }>): void {
+export function onHandoff(tx: Tx, from: Peer, msg: Extract<Msg, { t: 'handoff' }>): void {
   const s = tx.s;
   if (s.phase.name !== 'member' && s.phase.name !== 'joining') return;
-  if (s.phase.name === 'joining' && s.succs.length === 0) return;
+  if (!takesHandoff(s, from)) return tx.log({ ev: 'records-refused', from, count: msg.records.length, what: 'handoff' });
   mergeRecords(tx, msg.records);
+  if (msg.more) return;
   tx.set({ held: farther(s.self, s.held, msg.from) });
   if (s.phase.name === 'joining') {
     tx.set({ phase: MEMBER });

@@ -77,6 +77,7 @@ function copyState(s: PeerState): { -readonly [K in keyof PeerState]: PeerState[
     phase: s.phase,
     held: s.held,
     ranges: s.ranges,
+    wanted: s.wanted,
     vouched: s.vouched,
     inherit: s.inherit,
     predSince: s.predSince,

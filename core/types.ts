@@ -73,13 +73,15 @@ export type Msg =
   | { readonly t: 'rectify'; readonly ready: boolean; readonly link: boolean }
   /** Every record a new predecessor should hold, as primary or replica; the sender vouches that
    *  they are all the records acknowledged in (from, receiver] (null: it can vouch for none).
-   *  Accepts the receiver into the ring. */
-  | { readonly t: 'handoff'; readonly records: readonly Rec[]; readonly from: Point | null }
+   *  Accepts the receiver into the ring. `more`: a batch of it, the last one (which vouches and
+   *  accepts) still to come. Taken from a listed successor only (trust.ts). */
+  | { readonly t: 'handoff'; readonly records: readonly Rec[]; readonly from: Point | null; readonly more: boolean }
   | { readonly t: 'store'; readonly rid: number; readonly key: Key; readonly value: Uint8Array }
   | { readonly t: 'stored'; readonly rid: number; readonly status: StoreStatus; readonly version: number; readonly holders: readonly Peer[] }
   | { readonly t: 'fetch'; readonly rid: number; readonly key: Key }
   | { readonly t: 'fetched'; readonly rid: number; readonly status: FetchStatus; readonly rec: Rec | null }
-  /** Replica copies; rid 0 needs no acknowledgement. */
+  /** Replica copies: a store's (rid > 0, acknowledged), or the answer to a `want` or a store's
+   *  copy passed on to a new predecessor (rid 0, unanswered). Whom they are taken from: trust.ts. */
   | { readonly t: 'replicate'; readonly rid: number; readonly records: readonly Rec[] }
   | { readonly t: 'replicated'; readonly rid: number }
   /** What a primary holds, so that a replica can ask for what it lacks. The last one of a round
@@ -87,8 +89,9 @@ export type Msg =
   | { readonly t: 'digest'; readonly entries: readonly DigestEntry[]; readonly from: Point | null }
   | { readonly t: 'want'; readonly keys: readonly Key[] }
   /** Graceful leave, to the successor: take my records and my predecessor; they are every record
-   *  acknowledged in (from, sender] (null: the leaver vouches for none). */
-  | { readonly t: 'leave'; readonly rid: number; readonly pred: Peer | null; readonly records: readonly Rec[]; readonly from: Point | null }
+   *  acknowledged in (from, sender] (null: the leaver vouches for none). `more`: a batch of the
+   *  records, the last one (which is acknowledged) still to come. */
+  | { readonly t: 'leave'; readonly rid: number; readonly pred: Peer | null; readonly records: readonly Rec[]; readonly from: Point | null; readonly more: boolean }
   /** Graceful leave, to the predecessor: splice me out, here are my successors. */
   | { readonly t: 'leave-notice'; readonly rid: number; readonly succs: readonly Peer[] }
   | { readonly t: 'leave-ack'; readonly rid: number };
@@ -170,6 +173,8 @@ export type LogEvent =
   | { readonly ev: 'peer-back'; readonly peer: Peer }
   | { readonly ev: 'records-moved'; readonly to: Peer; readonly count: number; readonly why: 'join' | 'leave' | 'replica' }
   | { readonly ev: 'records-received'; readonly from: Peer; readonly count: number; readonly why: 'join' | 'leave' | 'replica' }
+  /** Records from a peer this one has no reason to take them from (trust.ts), dropped. */
+  | { readonly ev: 'records-refused'; readonly from: Peer; readonly count: number; readonly what: 'replicate' | 'handoff' | 'leave' }
   | { readonly ev: 'left'; readonly kept: number; readonly told: boolean }
   | { readonly ev: 'bad-input'; readonly reason: string };
 
@@ -289,6 +294,12 @@ export interface Announced {
   readonly at: number;
 }
 
+/** A key asked of a peer with a `want`: its answer is taken from that peer until `until`. */
+export interface Wanted {
+  readonly peer: string;
+  readonly until: number;
+}
+
 /** Built by `fingerTable` (fingers.ts) only, so that the two always agree. */
 export interface FingerTable {
   /** bits entries; entry k is the first peer at or after self + 2^k, null while unknown. */
@@ -308,6 +319,8 @@ export interface PeerState {
   readonly held: Point | null;
   /** Predecessors' announced ranges, by announcer ID. */
   readonly ranges: ReadonlyMap<string, Announced>;
+  /** Keys asked for with a `want`, by key name, and of whom (see trust.ts). */
+  readonly wanted: ReadonlyMap<string, Wanted>;
   /** What this peer last vouched for in a hand-off, (from, to]: a predecessor that asks again
    *  (its hand-off was lost, or it restarted) is vouched for again as far. */
   readonly vouched: { readonly to: Peer; readonly from: Point } | null;

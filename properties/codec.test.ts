@@ -29,6 +29,7 @@ const RICH: Msg = {
     { key: { ...pointOfHex('ff'), name: 'k€y' }, value: new Uint8Array([1, 2, 3]), version: 9, writer: 'w' },
   ],
   from: pointOfHex('0c'),
+  more: true,
 };
 
 function error(d: Decoded): string {

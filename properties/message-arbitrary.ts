@@ -70,7 +70,7 @@ function variants(bits: number): { readonly [T in MsgType]: fc.Arbitrary<MsgOf<T
     'get-state': record({ t: fc.constant('get-state'), rid: counterArb }),
     state: record({ t: fc.constant('state'), rid: counterArb, member: fc.boolean(), pred, succs: peers }),
     rectify: record({ t: fc.constant('rectify'), ready: fc.boolean(), link: fc.boolean() }),
-    handoff: record({ t: fc.constant('handoff'), records, from }),
+    handoff: record({ t: fc.constant('handoff'), records, from, more: fc.boolean() }),
     store: record({ t: fc.constant('store'), rid: counterArb, key, value: valueArb }),
     stored: record({ t: fc.constant('stored'), rid: counterArb, status: storeStatusArb, version: counterArb, holders: peers }),
     fetch: record({ t: fc.constant('fetch'), rid: counterArb, key }),
@@ -84,7 +84,7 @@ function variants(bits: number): { readonly [T in MsgType]: fc.Arbitrary<MsgOf<T
     replicated: record({ t: fc.constant('replicated'), rid: counterArb }),
     digest: record({ t: fc.constant('digest'), entries: fc.array(digestEntryArb(bits), SMALL_LIST), from }),
     want: record({ t: fc.constant('want'), keys: fc.array(key, SMALL_LIST) }),
-    leave: record({ t: fc.constant('leave'), rid: counterArb, pred, records, from }),
+    leave: record({ t: fc.constant('leave'), rid: counterArb, pred, records, from, more: fc.boolean() }),
     'leave-notice': record({ t: fc.constant('leave-notice'), rid: counterArb, succs: peers }),
     'leave-ack': record({ t: fc.constant('leave-ack'), rid: counterArb }),
   };

@@ -89,7 +89,7 @@ export function replies(effects: readonly Effect[]): { rid: number; reply: Reply
 export function joined(self: Peer, succs: readonly Peer[]): Input[] {
   const join: Input = { kind: 'join', via: 'p4' };
   const [find] = sends(drive(self, [join]).effects, 'find');
-  return [join, deliver(peer(4), { t: 'found', rid: find.msg.rid, done: true, peers: succs }), deliver(succs[0], { t: 'handoff', records: [], from: null })];
+  return [join, deliver(peer(4), { t: 'found', rid: find.msg.rid, done: true, peers: succs }), deliver(succs[0], { t: 'handoff', records: [], from: null, more: false })];
 }
 
 /** `inputs`, then the leave's deadline: a leaver that has handed over stops after lingering. */
