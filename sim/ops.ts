@@ -4,7 +4,9 @@
  * second put to a key whose first is unanswered, ...): such an operation is skipped and traced,
  * never thrown, so every scenario fast-check can produce is a valid run.
  */
-import { isCanonicalHex } from '../core/id';
+import { cmp, inOpen, isCanonicalHex, pointOfHex } from '../core/id';
+import type { Msg, Rec } from '../core/types';
+import { keyOf } from '../edge/key-id';
 import { peerOfAddr, type SimPeer } from './peer';
 import type { Scenario, ScenarioOp } from './scenario';
 import type { World } from './world';
@@ -50,6 +52,8 @@ function perform(world: World, op: ScenarioOp): void {
       return request(world, op);
     case 'partition':
       return partition(world, op.group, op.until);
+    case 'forge':
+      return forge(world, op);
   }
 }
 
@@ -110,4 +114,42 @@ function partition(world: World, group: readonly string[], until: number): void 
   world.faults.cut(world.now, until, group);
   world.workload.splitBrain = world.faults.partitioned;
   world.cut(group, until);
+}
+
+/** The version a forged record claims: above any a workload reaches, so it would win every merge. */
+const FORGED_VERSION = 2 ** 40;
+
+/**
+ * A stranger's made-up record, sent to `to`. It must be a stranger indeed: no peer of the run
+ * has its identifier, and live peers stand between it and `to` on both sides, so that it is
+ * neither `to`'s true predecessor or successor nor between them (where a joiner would be
+ * welcome).
+ */
+function forge(world: World, op: Extract<ScenarioOp, { op: 'forge' }>): void {
+  const target = livePeer(world, op.to);
+  if (target === undefined) return skip(world, op.to, 'forge', 'not alive');
+  if (!isCanonicalHex(op.from, world.cfg.bits)) return skip(world, op.to, 'forge', 'the stranger is not an identifier of this ring');
+  if (world.peerAt(op.from) !== undefined) return skip(world, op.to, 'forge', `${op.from} is a peer of the run, not a stranger`);
+  const live = world.peers.filter((p) => p.alive && p !== target).map((p) => p.self).sort(cmp);
+  const stranger = peerOfAddr(op.from);
+  const succ = live.find((p) => cmp(p, target.self) > 0) ?? live[0];
+  const pred = [...live].reverse().find((p) => cmp(p, target.self) < 0) ?? live[live.length - 1];
+  if (succ === undefined || inOpen(stranger, pred, target.self) || inOpen(stranger, target.self, succ)) {
+    return skip(world, op.to, 'forge', `${op.from} is next to it on the ring: a joiner, not a stranger`);
+  }
+  const rec: Rec = { key: keyOf(op.key, world.cfg.bits), value: UTF8.encode(op.value), version: FORGED_VERSION, writer: op.from };
+  world.forge(target, stranger, forgedMessage(op.what, rec, op.from));
+  // Taken here or nowhere: a record reaches other peers only from one that holds it.
+  if (target.state.records.get(rec.key)?.version === FORGED_VERSION) {
+    world.checks.add({ invariant: 'Trust', kind: 'forged-record-taken', detail: `peer ${op.to} took "${op.key}" in a ${op.what} from stranger ${op.from}` }, world.now, true);
+  }
+}
+
+function forgedMessage(what: Extract<ScenarioOp, { op: 'forge' }>['what'], rec: Rec, from: string): Msg {
+  switch (what) {
+    case 'store-copy': return { t: 'replicate', rid: 1, records: [rec] };
+    case 'copy': return { t: 'replicate', rid: 0, records: [rec] };
+    case 'handoff': return { t: 'handoff', records: [rec], from: pointOfHex(from), more: false };
+    case 'leave': return { t: 'leave', rid: 1, pred: null, records: [rec], from: pointOfHex(from), more: false };
+  }
 }

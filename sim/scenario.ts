@@ -41,8 +41,15 @@ export type ScenarioOp =
   | { readonly at: number; readonly op: 'restart'; readonly id: string; readonly via: string }
   | { readonly at: number; readonly op: 'put'; readonly via: string; readonly key: string; readonly value: string }
   | { readonly at: number; readonly op: 'get'; readonly via: string; readonly key: string }
+  /** A stranger (`from`, an identifier no peer of the run has) sends `to` a message carrying a
+   *  record it made up: it has proven its address, as on an open ring, and is no neighbour. */
+  | { readonly at: number; readonly op: 'forge'; readonly from: string; readonly to: string; readonly what: ForgedMessage; readonly key: string; readonly value: string }
   /** Cut the network between `group` and everyone else until `until`. */
   | { readonly at: number; readonly op: 'partition'; readonly group: readonly string[]; readonly until: number };
+
+/** The record-carrying messages a stranger may send (core/trust.ts says whom each is taken from). */
+export type ForgedMessage = 'store-copy' | 'copy' | 'handoff' | 'leave';
+export const FORGED_MESSAGES: readonly ForgedMessage[] = ['store-copy', 'copy', 'handoff', 'leave'];
 
 export interface Scenario {
   /** Seed of the run's random streams (network, clocks); written as a string on purpose. */

@@ -11,6 +11,7 @@ import { decode, encode } from '../core/codec';
 import { defaultConfig } from '../core/config';
 import { isReady } from '../core/coverage';
 import { describeDue, dueAt, nextDeadline } from '../core/deadlines';
+import { describeMessage } from '../core/describe';
 import { leaveOf } from '../core/phase';
 import { step } from '../core/step';
 import type { Command, Config, Effect, Input, LogEvent, Msg, Peer, PeerState, Reply } from '../core/types';
@@ -227,6 +228,12 @@ export class World {
   command(peer: SimPeer, cmd: Command): void {
     this.trace.command(this.now, peer.self.id, cmd.op, cmd.rid, cmd.op === 'leave' ? '' : cmd.key.name);
     this.input(peer, { kind: 'command', cmd });
+  }
+
+  /** A stranger's message, delivered at once: it has no machine here, so what `peer` answers it fails as a send to a dead peer would. */
+  forge(peer: SimPeer, from: Peer, msg: Msg): void {
+    this.trace.op(this.now, peer.self.id, 'forge', `from=${from.id} ${msg.t} ${describeMessage(msg)}`);
+    this.input(peer, { kind: 'deliver', from, msg, channel: 'stream' });
   }
 
   cut(group: readonly string[], until: number): void {
