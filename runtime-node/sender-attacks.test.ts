@@ -10,10 +10,11 @@ import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { connect, createServer } from 'node:net';
 import { encode } from '../core/codec';
 import { pointOfBigInt } from '../core/id';
-import type { DigestEntry, Msg, Peer } from '../core/types';
+import type { DigestEntry, Msg, Peer, Rec } from '../core/types';
 import { keyOf } from '../edge/key-id';
 import { formatAddr, parseAddr } from './address';
 import { PEER_PREAMBLE, toFrames } from './framing';
+import { decodeControl, encodeEcho } from './identity';
 import type { PeerOptions } from './peer-driver';
 import { badInputs, sleep, startRing, waitFor, type Started } from './test-support';
 
@@ -190,4 +191,57 @@ test('a digest of 500,000 keys naming another address makes the peer send nothin
   t.true(victim.udp.count <= 1 && victim.udp.bytes <= 64, `${victim.udp.count} datagrams, ${victim.udp.bytes} bytes`);
   t.is(me.received.bytes, 0);
   t.log(`digest: ${sent} bytes by stream and ${small.length} by datagram; ${victim.udp.bytes} bytes to the named address`);
+});
+
+/**
+ * A stranger that proves its address: it listens (UDP and TCP) where its claim says, and echoes
+ * the challenge that comes there on the stream that made the claim, as a real peer would.
+ */
+async function provenStranger(t: ExecutionContext, id: bigint): Promise<{ self: Peer; send(to: string, messages: readonly Msg[]): void }> {
+  const udp = createSocket('udp4');
+  t.teardown(() => udp.close());
+  await new Promise<void>((r) => udp.bind(0, '127.0.0.1', r));
+  const self: Peer = { ...pointOfBigInt(id, BITS), addr: formatAddr('127.0.0.1', udp.address().port) };
+  const streams: ReturnType<typeof connect>[] = [];
+  udp.on('message', (m) => {
+    const c = decodeControl(m);
+    if (c?.kind === 'challenge') for (const s of streams) s.write(Buffer.concat(toFrames(encodeEcho(c.nonce))));
+  });
+  return {
+    self,
+    send(to, messages) {
+      const hp = parseAddr(to)!;
+      const socket = connect(hp.port, hp.host);
+      t.teardown(() => socket.destroy());
+      socket.on('error', () => undefined);
+      socket.on('data', () => undefined);
+      streams.push(socket);
+      socket.write(Buffer.concat([PEER_PREAMBLE, ...messages.flatMap((m) => toFrames(encode(self, m)))]));
+    },
+  };
+}
+
+test('a stranger that proves its address is refused the records it makes up, in a store copy, a copy, a hand-off and a leave', async (t) => {
+  t.timeout(60_000);
+  const ring = inOrder(await startRing(t, 3, BASE));
+  const target = ring[0];
+  // About opposite the target on the ring: no neighbour of it.
+  const stranger = await provenStranger(t, BigInt(`0x${target.peer.self.id}`) + (1n << BigInt(BITS - 1)));
+  const made = (name: string): Rec => ({ key: keyOf(name, BITS), value: Buffer.from('made up'), version: 1000, writer: stranger.self.id });
+  stranger.send(target.peer.self.addr, [
+    { t: 'replicate', rid: 7, records: [made('copy of a store')] },
+    { t: 'replicate', rid: 0, records: [made('unasked copy')] },
+    { t: 'handoff', records: [made('hand-off')], from: stranger.self, more: false },
+    { t: 'leave', rid: 9, pred: null, records: [made('leave')], from: stranger.self, more: false },
+  ]);
+  const refused = () => target.logs.filter((e) => e.ev === 'records-refused' && e.from.id === stranger.self.id);
+  await waitFor('all four refused', 10_000, () => refused().length === 4);
+  t.deepEqual(refused().map((e) => (e.ev === 'records-refused' ? e.what : '')), ['replicate', 'replicate', 'handoff', 'leave']);
+  for (const name of ['copy of a store', 'unasked copy', 'hand-off', 'leave']) {
+    t.is(target.peer.state().records.get(keyOf(name, BITS)), undefined);
+    t.like(await ring[1].peer.get(name), { ok: false, error: 'not-found' });
+  }
+  // Delivered (refused, not held unproven), and the ring works as before.
+  t.like(await target.peer.put('a real one', Buffer.from('v')), { ok: true });
+  t.like(await ring[2].peer.get('a real one'), { ok: true });
 });
