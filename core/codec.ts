@@ -410,10 +410,11 @@ const CODECS: { readonly [T in MsgType]: MsgCodec<T> } = {
     write(w, m) {
       w.num(m.rid);
       w.bool(m.member);
+      w.bool(m.joining);
       writeNullable(w, m.pred, writePeer);
       writeList(w, m.succs, writePeer);
     },
-    read: (r) => ({ t: 'state', rid: r.num(), member: r.bool(), pred: r.nullable(readPeer), succs: r.list(readPeer) }),
+    read: (r) => ({ t: 'state', rid: r.num(), member: r.bool(), joining: r.bool(), pred: r.nullable(readPeer), succs: r.list(readPeer) }),
   },
   rectify: {
     tag: 7,
@@ -490,6 +491,11 @@ const CODECS: { readonly [T in MsgType]: MsgCodec<T> } = {
     tag: 19,
     write(w, m) { w.num(m.rid); },
     read: (r) => ({ t: 'leave-ack', rid: r.num() }),
+  },
+  closer: {
+    tag: 20,
+    write(w, m) { writePeer(w, m.peer); },
+    read: (r) => ({ t: 'closer', peer: readPeer(r) }),
   },
 };
 

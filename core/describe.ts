@@ -27,7 +27,7 @@ export function describeMessage(m: Msg): string {
     case 'find': return `rid=${m.rid} target=${m.target.id}`;
     case 'found': return `rid=${m.rid} done=${m.done} peers=${peers(m.peers)}`;
     case 'get-state': return `rid=${m.rid}`;
-    case 'state': return `rid=${m.rid} member=${m.member} pred=${m.pred?.id ?? '-'} succs=${peers(m.succs)}`;
+    case 'state': return `rid=${m.rid} member=${m.member}${m.joining ? ' joining' : ''} pred=${m.pred?.id ?? '-'} succs=${peers(m.succs)}`;
     case 'rectify': return `ready=${m.ready}${m.link ? ' link' : ''}`;
     case 'handoff': return `from=${m.from?.id ?? '-'} records=${listed(m.records, rec)}${m.more ? ' more' : ''}`;
     case 'store': return `rid=${m.rid} key=${m.key.name} (${m.key.id}) bytes=${m.value.length}`;
@@ -41,6 +41,7 @@ export function describeMessage(m: Msg): string {
     case 'leave': return `rid=${m.rid} pred=${m.pred?.id ?? '-'} from=${m.from?.id ?? '-'} records=${listed(m.records, rec)}${m.more ? ' more' : ''}`;
     case 'leave-notice': return `rid=${m.rid} succs=${peers(m.succs)}`;
     case 'leave-ack': return `rid=${m.rid}`;
+    case 'closer': return `peer=${m.peer.id}`;
   }
 }
 

@@ -1,6 +1,6 @@
 /**
  * Finger repair: one lookup per round, for the next finger that is not known to share the
- * answer of the previous one. A lookup for finger k that returns R also settles every later
+ * answer of the previous one, and the next one at once after an answer that changed the table. A lookup for finger k that returns R also settles every later
  * finger whose start lies in (self, R], so a full cycle costs about log N lookups, not `bits`.
  */
 import { bigIntOf, fingerStart, same } from './id';
@@ -34,6 +34,10 @@ export function fingersWithout(table: FingerTable, gone: Peer): FingerTable {
 
 export function onFixFingersTimer(tx: Tx): void {
   tx.due('fix-fingers', tx.s.cfg.fixFingersInterval);
+  repairNextFinger(tx);
+}
+
+function repairNextFinger(tx: Tx): void {
   if (tx.s.phase.name !== 'member') return;
   for (const op of tx.s.ops.values()) if (op.purpose === 'finger') return;
   const k = tx.s.fingerNext;
@@ -56,7 +60,11 @@ export function fingerFound(tx: Tx, k: number, found: Peer): void {
   // fingers from k to the top bit of that distance (every one when found is self).
   const dist = same(found, self) ? 0n : (bigIntOf(found) - bigIntOf(self) + (1n << BigInt(cfg.bits))) % (1n << BigInt(cfg.bits));
   const last = dist === 0n ? cfg.bits - 1 : Math.min(cfg.bits - 1, Math.max(k, dist.toString(2).length - 1));
+  const was = tx.s.fingers.slots[k];
   const slots = tx.s.fingers.slots.slice();
   for (let j = k; j <= last; j++) slots[j] = found;
   tx.set({ fingers: fingerTable(slots), fingerNext: after(last, cfg.bits) });
+  // Repair is paced while answers confirm the table; one that changes it (a new member's first
+  // cycle, a ring still forming or repairing) is followed by the next lookup at once.
+  if (was === null || !same(was, found)) repairNextFinger(tx);
 }

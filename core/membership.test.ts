@@ -48,7 +48,7 @@ test('the watch set is the successors and the predecessor, never the peer itself
 test('get-state is answered with the predecessor and list, and a leaving peer answers as no member', (t) => {
   const query = deliver(peer(4), { t: 'get-state', rid: 7 });
   t.deepEqual(sends(drive(peer(5), [SEED, query]).effects, 'state').map((s) => s.msg), [
-    { t: 'state', rid: 7, member: true, pred: peer(4), succs: [peer(8), peer(9), peer(14)] },
+    { t: 'state', rid: 7, member: true, joining: false, pred: peer(4), succs: [peer(8), peer(9), peer(14)] },
   ]);
   t.false(sends(drive(peer(5), [SEED, leaveCmd(), query]).effects, 'state')[0].msg.member);
 });

@@ -9,6 +9,7 @@ import { declareGone } from './failure';
 import { inOpen, same } from './id';
 import { adoptPredecessor, adoptSuccessors, linked, otherPred, rectify, stabilizes } from './neighbours';
 import { peerBack } from './reprobe';
+import { listed } from './ring';
 import { handOff } from './storage';
 import type { Tx } from './tx';
 import type { Msg, Peer } from './types';
@@ -20,14 +21,16 @@ export function onStabilizeTimer(tx: Tx): void {
 
 export function stabilizeNow(tx: Tx): void {
   const s = tx.s;
-  const succ = s.succs[0];
-  if (same(succ, s.self)) {
-    // Alone (or believing so): a known predecessor is the way back into a larger ring; with
-    // none, this peer is its own predecessor, as its rectify to itself would make it.
-    if (s.pred === null) adoptPredecessor(tx, s.self);
-    else if (!same(s.pred, s.self)) adoptSuccessors(tx, [s.pred, s.self]);
-    return;
+  if (same(s.succs[0], s.self)) {
+    // Alone (or believing so): a known predecessor is the way back into a larger ring, and is
+    // asked at once; with none, this peer is its own predecessor, as its rectify to itself would
+    // make it.
+    if (s.pred === null) return adoptPredecessor(tx, s.self);
+    if (same(s.pred, s.self)) return;
+    adoptSuccessors(tx, [s.pred, s.self]);
   }
+  const succ = tx.s.succs[0];
+  if (same(succ, tx.s.self)) return;
   askState(tx, succ);
   tx.send(succ, rectify(tx, false));
 }
@@ -42,7 +45,7 @@ function askState(tx: Tx, p: Peer): void {
 /** A leaving peer answers as a non-member, so that nobody adopts it or its view any more. */
 export function onGetState(tx: Tx, from: Peer, msg: Extract<Msg, { t: 'get-state' }>): void {
   const s = tx.s;
-  tx.send(from, { t: 'state', rid: msg.rid, member: s.phase.name === 'member', pred: s.pred, succs: s.succs });
+  tx.send(from, { t: 'state', rid: msg.rid, member: s.phase.name === 'member', joining: s.phase.name === 'joining' && linked(s), pred: s.pred, succs: s.succs });
 }
 
 /**
@@ -57,8 +60,10 @@ export function onState(tx: Tx, from: Peer, msg: Extract<Msg, { t: 'state' }>): 
   if (at < 0) return;
   const succ = s.succs[at];
   // A successor that is no member is not our successor: a leaving one passes on its own list
-  // (as its leave-notice would, had it known about us); a restarted one has none.
-  if (!msg.member) {
+  // (as its leave-notice would, had it known about us); a restarted one has none. A joiner that
+  // has found its successor is ours, about to be accepted: declared gone, it was dropped for a
+  // detection period, and with it every peer it would have told us of (a burst of joins).
+  if (!msg.member && !msg.joining) {
     adoptSuccessors(tx, [...s.succs.slice(0, at), ...s.succs.slice(at + 1), ...msg.succs]);
     return declareGone(tx, succ, 'not-member');
   }
@@ -103,9 +108,30 @@ export function onRectify(tx: Tx, from: Peer, msg: Extract<Msg, { t: 'rectify' }
     return;
   }
   const pred = otherPred(s);
-  if (pred ? !inOpen(from, pred, s.self) : msg.link && s.pred === null) return;
+  if (pred !== null && !inOpen(from, pred, s.self)) {
+    // Our predecessor lies between it and us: its successor, told now rather than found by its
+    // next stabilize round (a joiner that found this peer before its predecessor did).
+    if (!msg.link) tx.send(from, { t: 'closer', peer: pred });
+    return;
+  }
+  if (pred === null && msg.link && s.pred === null) return;
   adoptPredecessor(tx, from);
   handOff(tx, from, pred);
+  if (pred !== null) tx.send(pred, { t: 'closer', peer: from });
+  // A ring of one takes its first predecessor for its successor too, now rather than next round.
+  else if (same(tx.s.succs[0], tx.s.self) && stabilizes(tx.s)) stabilizeNow(tx);
+}
+
+/**
+ * Our successor took `msg.peer` for its predecessor in our place: if it lies between us, it is
+ * our successor, asked at once (stabilize). Only a listed successor is heard, about a peer
+ * between it and us: as a stabilize answer would be.
+ */
+export function onCloser(tx: Tx, from: Peer, msg: Extract<Msg, { t: 'closer' }>): void {
+  const s = tx.s;
+  if (!stabilizes(s) || !listed(s.succs, from) || !inOpen(msg.peer, s.self, from)) return;
+  adoptSuccessors(tx, [msg.peer, ...s.succs]);
+  if (!same(tx.s.succs[0], s.succs[0])) stabilizeNow(tx);
 }
 
 /**

@@ -12,7 +12,7 @@ import { leave, onLeave, onLeaveAck, onLeaveNotice, onLeaveNoticeFailed, onLeave
 import { onFetched, onFound, onPeerGone, onSendFailed, onStored, startOp } from './lookup';
 import { noteNeighbours } from './neighbours';
 import { IDLE } from './phase';
-import { claimRange, onGetState, onRectify, onState, onStateFailed, stabilizeNow } from './stabilize';
+import { claimRange, onCloser, onGetState, onRectify, onState, onStateFailed, stabilizeNow } from './stabilize';
 import * as st from './storage';
 import { lookupUsers } from './purposes';
 import { Records } from './records';
@@ -116,6 +116,7 @@ function deliver(tx: Tx, from: Peer, msg: Msg, channel: Channel): void {
     case 'leave': return onLeave(tx, from, msg);
     case 'leave-notice': return onLeaveNotice(tx, from, msg);
     case 'leave-ack': return onLeaveAck(tx, from, msg);
+    case 'closer': return onCloser(tx, from, msg);
   }
 }
 

@@ -65,7 +65,9 @@ export type Msg =
    *  not done: `peers` are closer candidates, best first. */
   | { readonly t: 'found'; readonly rid: number; readonly done: boolean; readonly peers: readonly Peer[] }
   | { readonly t: 'get-state'; readonly rid: number }
-  | { readonly t: 'state'; readonly rid: number; readonly member: boolean; readonly pred: Peer | null; readonly succs: readonly Peer[] }
+  /** `joining`: no member yet, but a joiner that has found its successor and waits for it to
+   *  accept it (not a leaver, nor a peer restarted and knowing nobody). */
+  | { readonly t: 'state'; readonly rid: number; readonly member: boolean; readonly joining: boolean; readonly pred: Peer | null; readonly succs: readonly Peer[] }
   /** Zave's rectify: "I may be your predecessor". `ready` false asks for the hand-off again
    *  (a peer restarted under the same ID is not told apart from its former self). `link`: sent
    *  to a peer back from a partition to join two rings, not because it is our successor: it is
@@ -94,7 +96,11 @@ export type Msg =
   | { readonly t: 'leave'; readonly rid: number; readonly pred: Peer | null; readonly records: readonly Rec[]; readonly from: Point | null; readonly more: boolean }
   /** Graceful leave, to the predecessor: splice me out, here are my successors. */
   | { readonly t: 'leave-notice'; readonly rid: number; readonly succs: readonly Peer[] }
-  | { readonly t: 'leave-ack'; readonly rid: number };
+  | { readonly t: 'leave-ack'; readonly rid: number }
+  /** From a successor that has just adopted `peer`, between us, as its predecessor in our place:
+   *  `peer` is our successor now, and a burst of joins into one gap is sorted out in round trips,
+   *  not in one stabilize round a joiner. */
+  | { readonly t: 'closer'; readonly peer: Peer };
 
 export type MsgType = Msg['t'];
 

@@ -149,7 +149,7 @@ test('wrong version', (t) => {
 
 test('unknown tag', (t) => {
   const bytes = encode(ME, PING);
-  for (const tag of [0, 20, 255]) {
+  for (const tag of [0, 21, 255]) {
     bytes[1] = tag;
     t.is(error(decode(bytes, 8)), `unknown message type tag ${tag}`);
   }
@@ -238,7 +238,7 @@ test('booleans and presence bytes are 0 or 1', (t) => {
   const pong = encode(ME, { t: 'pong', nonce: 1, member: true });
   pong[pong.length - 1] = 2;
   t.regex(error(decode(pong, 8)), /is 2, not a boolean 0 or 1/);
-  const state = encode(ME, { t: 'state', rid: 1, member: false, pred: null, succs: [] });
+  const state = encode(ME, { t: 'state', rid: 1, member: false, joining: false, pred: null, succs: [] });
   state[state.length - 5] = 7; // presence byte of pred, before the u32 count of succs
   t.regex(error(decode(state, 8)), /is 7, not a boolean/);
 });

@@ -68,7 +68,7 @@ function variants(bits: number): { readonly [T in MsgType]: fc.Arbitrary<MsgOf<T
     find: record({ t: fc.constant('find'), rid: counterArb, target: pointArb(bits) }),
     found: record({ t: fc.constant('found'), rid: counterArb, done: fc.boolean(), peers }),
     'get-state': record({ t: fc.constant('get-state'), rid: counterArb }),
-    state: record({ t: fc.constant('state'), rid: counterArb, member: fc.boolean(), pred, succs: peers }),
+    state: record({ t: fc.constant('state'), rid: counterArb, member: fc.boolean(), joining: fc.boolean(), pred, succs: peers }),
     rectify: record({ t: fc.constant('rectify'), ready: fc.boolean(), link: fc.boolean() }),
     handoff: record({ t: fc.constant('handoff'), records, from, more: fc.boolean() }),
     store: record({ t: fc.constant('store'), rid: counterArb, key, value: valueArb }),
@@ -87,6 +87,7 @@ function variants(bits: number): { readonly [T in MsgType]: fc.Arbitrary<MsgOf<T
     leave: record({ t: fc.constant('leave'), rid: counterArb, pred, records, from, more: fc.boolean() }),
     'leave-notice': record({ t: fc.constant('leave-notice'), rid: counterArb, succs: peers }),
     'leave-ack': record({ t: fc.constant('leave-ack'), rid: counterArb }),
+    closer: record({ t: fc.constant('closer'), peer }),
   };
 }
 

@@ -126,15 +126,26 @@ test('after a split, losing a side smaller than r, or r peers in a row of a side
 
 test('a false alarm excuses the safety checks only when it leaves a full list with no live entry', (t) => {
   const members = Array.from({ length: 5 }, (_, i) => ({ self: { id: `${i}0` }, alive: true, since: 0 }));
-  const log = new FaultLog(defaultConfig(8, 2), 2, members);
+  const fresh = () => new FaultLog(defaultConfig(8, 2), 2, members);
   const liveAt = (addr: string) => !addr.startsWith('dead');
   const gone = { addr: 'gone' };
-  log.falseAlarm([{ addr: 'other' }], gone, liveAt);
+  const log = fresh();
+  log.falseAlarm('p', [{ addr: 'other' }], gone, liveAt, 0);
   t.is(log.falseAlarms, 0, 'not a successor of the peer: no false alarm of its list');
-  log.falseAlarm([gone, { addr: 'live' }], gone, liveAt);
-  log.falseAlarm([gone], gone, liveAt);
+  log.falseAlarm('p', [gone, { addr: 'live' }], gone, liveAt, 0);
+  log.falseAlarm('q', [gone], gone, liveAt, 0);
   t.false(log.strandedByFalseAlarm, 'a live entry is left, or the list was short of r: the protocol\'s doing');
-  log.falseAlarm([gone, { addr: 'dead' }], gone, liveAt);
+  log.falseAlarm('p', [gone, { addr: 'dead' }], gone, liveAt, 0);
   t.true(log.strandedByFalseAlarm);
   t.is(log.falseAlarms, 3);
+  // Two in a row, the list full before the first and not refilled since: as one on a full list.
+  const burst = fresh();
+  burst.falseAlarm('p', [{ addr: 'first' }, { addr: 'second' }], { addr: 'first' }, liveAt, 0);
+  burst.falseAlarm('p', [{ addr: 'second' }], { addr: 'second' }, liveAt, 0);
+  t.true(burst.strandedByFalseAlarm);
+  // Refilled in between (the list full again), the second is judged on its own list.
+  const refilled = fresh();
+  refilled.falseAlarm('p', [{ addr: 'first' }, { addr: 'second' }], { addr: 'first' }, liveAt, 0);
+  refilled.falseAlarm('p', [{ addr: 'second' }, { addr: 'third' }], { addr: 'second' }, liveAt, 0);
+  t.false(refilled.strandedByFalseAlarm);
 });

@@ -181,7 +181,8 @@ export class World {
 
   /**
    * The machine stops at once and loses its state; what waited on it is abandoned. A departure
-   * that leaves a live peer no live successor is outside Zave's failure assumption from then on;
+   * that leaves a live peer no live successor is outside Zave's failure assumption from then on,
+   * unless false alarms had just shortened that peer's list (see FaultLog.falseAlarm);
    * if it was a graceful leave that handed everything over and told its predecessor, stranding a
    * peer is also the protocol's fault, a violation (a leaver killed while it lingers is a kill).
    */
@@ -192,6 +193,10 @@ export class World {
     this.workload.abandon(peer.self.addr);
     const stranded = this.faults.assumptionHeld ? firstStranded(this.peers, this.memberAt) : undefined;
     if (stranded === undefined) return;
+    if (this.faults.shortenedBy(stranded.self.addr, this.now).length > 0) {
+      this.faults.strandedByFalseAlarm = true;
+      return;
+    }
     if (gracefully && this.opts.checkSafety && this.faults.safetyChecked) {
       this.finding({ invariant: 'Stranded', kind: 'graceful-leave', detail: `${peer.self.id} left gracefully and left peer ${stranded.self.id} no live successor` });
     }
@@ -389,7 +394,7 @@ export class World {
       }
       case 'log':
         // A live member declared gone was a false alarm.
-        if (e.event.ev === 'peer-gone' && e.event.how !== 'left' && isLiveMember(this.byAddr.get(e.event.peer.addr))) this.faults.falseAlarm(before.succs, e.event.peer, this.memberAt);
+        if (e.event.ev === 'peer-gone' && e.event.how !== 'left' && isLiveMember(this.byAddr.get(e.event.peer.addr))) this.faults.falseAlarm(peer.self.addr, before.succs, e.event.peer, this.memberAt, this.now);
         if (this.opts.onLog) this.opts.onLog(this.now, peer.self, e.event);
         return this.trace.log(this.now, peer.self.id, e.event);
       case 'stopped':
