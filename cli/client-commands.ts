@@ -1,7 +1,8 @@
 /**
  * `chord put`, `chord get` and `chord ring`: outside clients of a running ring. Each prints one
- * line (or one JSON object with --json) and exits 0 when done; otherwise it prints a one-line
- * reason on standard error and exits with EXIT.* below.
+ * line (or one JSON object with --json) and exits 0 when done; otherwise it throws a CliError,
+ * which cli/main.ts tells (a line on standard error, the error object with --json) and turns
+ * into the exit code of its kind (exit-codes.ts).
  */
 import { Command } from 'commander';
 import { SingleBar } from 'cli-progress';
@@ -9,13 +10,19 @@ import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { SEED_PORT_BASE } from '../runtime-node/address';
 import { ask, ClientError, walkRing, type Progress } from '../runtime-node/client';
-import type { ClientResponse } from '../runtime-node/client-protocol';
+import type { ClientResponse, ErrorCode as ResponseCode } from '../runtime-node/client-protocol';
 import { MAX_VALUE_BYTES } from '../runtime-node/framing';
 import { outcomeJson, outcomeLine, ringJson, ringLines, type Outcome } from '../runtime-node/format';
 import { decimal, integer, peerRef, resolvePeerRef, ringKeyOption, type PeerRef, type RingKeyFlag } from './parse';
 import { ringSvg } from './ring-svg';
+import { CliError, type ErrorCode } from './exit-codes';
+import { printJson } from './output';
+import { transferLine } from './units';
 
-export const EXIT = { ok: 0, usage: 1, notFound: 3, unreachable: 4, failed: 5, refused: 6 } as const;
+/** What a peer's refusal of a request is, as a command's error. */
+const RESPONSE_ERRORS: Readonly<Record<ResponseCode, ErrorCode>> = { 'not-found': 'not-found', failed: 'failed', 'bad-request': 'usage', refused: 'refused' };
+/** What a client's own failure is (no answer, or none in time). */
+const CLIENT_ERRORS: Readonly<Record<ClientError['kind'], ErrorCode>> = { unreachable: 'unreachable', timeout: 'timeout', refused: 'refused', protocol: 'failed' };
 
 /** Values from this size up get a progress bar on a terminal. */
 const BAR_FROM_BYTES = 1024 * 1024;
@@ -44,13 +51,13 @@ export function putCommand(): Command {
     .argument('<key>', 'record key: a non-negative integer is its own ring position (mod 2^bits); any other name is hashed')
     .argument('[file]', 'the file to store')
     .option('--value <text>', 'store this text instead of a file')
-    .action((key: string, file: string | undefined, o: ClientFlags & { value?: string }) => run(cmd, async () => {
+    .action((key: string, file: string | undefined, o: ClientFlags & { value?: string }) => run(async () => {
       if ((file === undefined) === (o.value === undefined)) cmd.error('error: give either a file or --value <text>');
       const value = o.value !== undefined ? Buffer.from(o.value, 'utf8') : readValue(cmd, file as string);
       const bar = progressBar(value.length, o.json);
       const outcome = await timed(key, value.length, () => ask(viaOf(cmd, o), { t: 'put', key, value }, o.timeout * 1000, { key: o.ringKey?.key, progress: { sent: (n, total) => bar?.update(n, total) } }));
       bar?.stop();
-      report(o, outcome, outcomeJson(outcome, value));
+      report('put', o, outcome, outcomeJson(outcome, value));
     }));
   return cmd;
 }
@@ -59,7 +66,7 @@ export function getCommand(): Command {
   const cmd: Command = clientCommand('get', 'fetch a record through a peer; without -o its bytes go to standard output')
     .argument('<key>', 'record key')
     .option('-o, --output <file>', 'write the bytes to this file')
-    .action((key: string, o: ClientFlags & { output?: string }) => run(cmd, async () => {
+    .action((key: string, o: ClientFlags & { output?: string }) => run(async () => {
       let bar: Bar | null = null;
       const progress: Progress = {
         received: (n, total) => {
@@ -73,13 +80,12 @@ export function getCommand(): Command {
       const value = r.t === 'get-ok' ? r.value : null;
       const sized = { ...outcome, size: value?.length ?? 0 };
       if (value && o.output) writeFileSync(o.output, value);
-      if (o.json) return report(o, sized, { ...outcomeJson(sized), ...(value && !o.output ? inlineValue(value) : {}) });
-      if (value && !o.output) {
+      if (value && !o.output && !o.json) {
         process.stdout.write(value);
         console.error(outcomeLine(sized));
         return;
       }
-      report(o, sized, {});
+      report('get', o, sized, { ...outcomeJson(sized), ...(value && !o.output ? inlineValue(value) : {}), ...(value && o.output ? { output: o.output } : {}) });
     }));
   return cmd;
 }
@@ -87,10 +93,11 @@ export function getCommand(): Command {
 export function ringCommand(): Command {
   const cmd: Command = clientCommand('ring', 'walk the ring from a peer, following successors, and print every peer')
     .option('--svg <file>', 'also draw the ring as an SVG picture')
-    .action((o: ClientFlags & { svg?: string }) => run(cmd, async () => {
+    .action((o: ClientFlags & { svg?: string }) => run(async () => {
       const walk = await walkRing(viaOf(cmd, o), o.timeout * 1000, o.ringKey?.key);
       if (o.svg) writeFileSync(o.svg, ringSvg(walk));
-      console.log(o.json ? JSON.stringify(ringJson(walk)) : ringLines(walk).join('\n'));
+      if (o.json) printJson('ring', ringJson(walk));
+      else console.log(ringLines(walk).join('\n'));
     }));
   return cmd;
 }
@@ -122,16 +129,12 @@ async function timed(key: string, size: number, request: () => Promise<ClientRes
   return { key, size, ms: performance.now() - t0, response };
 }
 
-/** Prints the outcome and sets the exit code from it. */
-function report(o: { json?: boolean }, outcome: Outcome, json: Record<string, unknown>): void {
+/** Prints a put's or get's outcome, or throws the peer's refusal as the command's error. */
+function report(command: string, o: { json?: boolean }, outcome: Outcome, fields: Record<string, unknown>): void {
   const r = outcome.response;
-  if (o.json) console.log(JSON.stringify(json));
-  if (r.t === 'error') {
-    console.error(`chord: ${outcomeLine(outcome)}`);
-    process.exitCode = r.code === 'not-found' ? EXIT.notFound : r.code === 'bad-request' ? EXIT.usage : EXIT.failed;
-  } else if (!o.json) {
-    console.log(outcomeLine(outcome));
-  }
+  if (r.t === 'error') throw new CliError(RESPONSE_ERRORS[r.code], outcomeLine(outcome), fields);
+  if (o.json) printJson(command, fields);
+  else console.log(outcomeLine(outcome));
 }
 
 function inlineValue(value: Uint8Array): Record<string, string> {
@@ -144,7 +147,7 @@ type Bar = { update(n: number, total: number): void; stop(): void };
 
 function progressBar(total: number, json: boolean | undefined): Bar | null {
   if (json || total < BAR_FROM_BYTES || !process.stderr.isTTY) return null;
-  const bar = new SingleBar({ stream: process.stderr, format: '{bar} {percentage}% | {value}/{total} bytes | {eta_formatted}', hideCursor: true });
+  const bar = new SingleBar({ stream: process.stderr, fps: 5, hideCursor: true, format: (_o, p) => transferLine(p.value, p.total, Date.now() - p.startTime) });
   bar.start(total, 0);
   return {
     update: (n, wire) => {
@@ -155,15 +158,9 @@ function progressBar(total: number, json: boolean | undefined): Bar | null {
   };
 }
 
-/** Runs an action, turning a failure into a one-line reason and an exit code. */
-function run(cmd: Command, action: () => Promise<void>): Promise<void> {
+/** Runs an action, turning a client's failure (no connection, no answer in time) into the command's error. */
+function run(action: () => Promise<void>): Promise<void> {
   return action().catch((e: unknown) => {
-    if (e instanceof ClientError) {
-      console.error(`chord ${cmd.name()}: ${e.message}`);
-      process.exitCode = e.kind === 'unreachable' ? EXIT.unreachable : e.kind === 'refused' ? EXIT.refused : EXIT.failed;
-      return;
-    }
-    console.error(`chord ${cmd.name()}: ${(e as Error).message}`);
-    process.exitCode = EXIT.failed;
+    throw e instanceof ClientError ? new CliError(CLIENT_ERRORS[e.kind], e.message) : e;
   });
 }

@@ -13,7 +13,7 @@ import { runScenario } from '../sim/run';
 import type { Scenario, ScenarioOp } from '../sim/scenario';
 import { defaultNetwork } from '../sim/generate';
 import { describeEvent, peerList } from './describe';
-import { summary, verdict } from './sim-command';
+import { finishRun, summary } from './sim-command';
 
 const SEED_RING = [2, 4, 5, 8, 9, 14, 19];
 const SURVIVORS = [2, 4, 5, 9, 19, 25];
@@ -54,7 +54,7 @@ export function demoCommand(): Command {
       }
       console.log('');
       console.log(summary(report));
-      process.exitCode = verdict(report) ? 0 : 1;
+      finishRun('demo', report, false);
     });
 }
 

@@ -1,20 +1,20 @@
 /**
  * `chord fuzz`: property-based fuzzing of churn for as long as you like, on every core, with
  * every failure shrunk and kept as a scenario file; `--replay-corpus DIR` re-runs such files as
- * a regression suite. Exit 0 when nothing failed, 1 when something did, 2 on bad arguments.
+ * a regression suite. A failure found is the command's error (check-failed, exit-codes.ts).
  */
-import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { signatureOf } from '../sim/checks';
 import { runCampaign, type CampaignSummary } from '../properties/fuzz/campaign';
 import { runJudged, shrinkGiven } from '../properties/fuzz/case';
-import { corpusFiles, readScenarioFile, saveEntry } from '../properties/fuzz/corpus';
+import { corpusFiles, saveEntry } from '../properties/fuzz/corpus';
 import { formatDuration, GENERATORS, parseDuration, type Shard } from '../properties/fuzz/plan';
 import { Progress } from '../properties/fuzz/progress';
-import { decimal, integer } from './parse';
-
-const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
+import { decimal, integer, readScenarioArg } from './parse';
+import { CliError } from './exit-codes';
+import { printJson } from './output';
 
 function duration(value: string): number {
   const ms = parseDuration(value);
@@ -61,29 +61,15 @@ export function fuzzCommand(): Command {
     .option('--json-lines', 'print one JSON line per finished scenario (and the summary as the last line)')
     .option('--replay-corpus <dir>', 're-run every scenario file in a directory as a regression suite, and stop')
     .option('--shrink <file>', 'shrink one failing scenario file (from `chord sim --save`, say) and save it to the corpus, and stop')
-    .exitOverride((e: CommanderError) => {
-      throw new UsageExit(e.exitCode === 0 ? EXIT.ok : EXIT.usage);
-    })
     .action(async (o: FuzzFlags) => {
-      if (o.replayCorpus !== undefined) process.exitCode = replayCorpus(o.replayCorpus, !!(o.json || o.jsonLines));
-      else if (o.shrink !== undefined) process.exitCode = await shrinkFile(o.shrink, o);
-      else process.exitCode = await fuzz(o);
+      const json = !!(o.json || o.jsonLines);
+      if (o.replayCorpus !== undefined) replayCorpus(o.replayCorpus, json);
+      else if (o.shrink !== undefined) await shrinkFile(o.shrink, o, json);
+      else await fuzz(o);
     });
 }
 
-/** Commander has printed its message (a bad flag, or the help); the exit code is all that is left. */
-class UsageExit extends Error {
-  constructor(readonly exitCode: number) {
-    super('usage');
-  }
-}
-
-/** The exit code for a bad flag of `chord fuzz` (2, as every other usage error of it), or null. */
-export function fuzzUsageExit(e: unknown): number | null {
-  return e instanceof UsageExit ? e.exitCode : null;
-}
-
-async function fuzz(o: FuzzFlags): Promise<number> {
+async function fuzz(o: FuzzFlags): Promise<void> {
   const seed = o.seed ?? randomBytes(4).toString('hex');
   const timeMs = o.runs === undefined ? (o.time ?? 60_000) : null;
   const json = !!(o.json || o.jsonLines);
@@ -101,11 +87,12 @@ async function fuzz(o: FuzzFlags): Promise<number> {
     caseTimeoutMs: o.caseTimeout,
     corpus: o.corpus,
     progress,
-    onCase: o.jsonLines ? (c) => console.log(JSON.stringify({ type: 'scenario', ...c, wallMs: Math.round(c.wallMs) })) : undefined,
+    onCase: o.jsonLines ? (c) => console.log(JSON.stringify({ command: 'fuzz', type: 'scenario', ...c, wallMs: Math.round(c.wallMs) })) : undefined,
   });
-  if (json) console.log(JSON.stringify(o.jsonLines ? { type: 'summary', ...summary } : summary));
-  else console.log(describeSummary(summary));
-  return summary.ok ? EXIT.ok : EXIT.failed;
+  const fields = o.jsonLines ? { type: 'summary', ...summary } : summary;
+  if (!json) console.log(describeSummary(summary));
+  if (!summary.ok) throw new CliError('check-failed', `${summary.failed} of ${summary.scenarios} scenarios failed (${summary.signatures.map((sig) => sig.signature).join(', ')})`, fields);
+  if (json) printJson('fuzz', fields);
 }
 
 export function describeSummary(s: CampaignSummary): string {
@@ -128,32 +115,44 @@ export function describeSummary(s: CampaignSummary): string {
 }
 
 /** Shrinks the failing scenario in `file` to the smallest with the same first signature, and saves it. */
-async function shrinkFile(file: string, o: FuzzFlags): Promise<number> {
-  const scenario = readScenarioFile(file);
+async function shrinkFile(file: string, o: FuzzFlags, json: boolean): Promise<void> {
+  const scenario = readScenarioArg(file);
   const { stats, failure } = await shrinkGiven(scenario, { shrinkMs: o.shrinkTime, stopping: () => false, shouldShrink: () => Promise.resolve(true) });
   if (failure === null) {
-    console.log(`${file} passes: nothing to shrink`);
-    return EXIT.ok;
+    if (json) printJson('fuzz', { shrink: file, signature: null, saved: null });
+    else console.log(`${file} passes: nothing to shrink`);
+    return;
   }
   const saved = saveEntry(o.corpus, failure, { generator: 'file', seed: 0, campaignSeed: file, index: 0, shard: '1/1' });
-  console.log(`${failure.signature}: ${stats.ops} ops and ${stats.peers} initial peers shrunk to ${failure.scenario.ops.length} and ${failure.scenario.initial.length} in ${failure.shrinks} shrinks${failure.partial ? ' (stopped at --shrink-time)' : ''}`);
-  console.log(`saved ${saved}; replay: npx chord replay --scenario ${saved}`);
-  return EXIT.failed;
+  const shrunk = `${stats.ops} ops and ${stats.peers} initial peers shrunk to ${failure.scenario.ops.length} and ${failure.scenario.initial.length} in ${failure.shrinks} shrinks${failure.partial ? ' (stopped at --shrink-time)' : ''}`;
+  if (!json) {
+    console.log(`${failure.signature}: ${shrunk}`);
+    console.log(`saved ${saved}; replay: npx chord replay --scenario ${saved}`);
+  }
+  throw new CliError('check-failed', `${file} fails with ${failure.signature}; ${shrunk}, saved as ${saved}`, {
+    shrink: file, signature: failure.signature, saved, ops: failure.scenario.ops.length, initial: failure.scenario.initial.length, shrinks: failure.shrinks, partial: failure.partial,
+  });
 }
 
-/** Every scenario file of `dir`, run and judged; exit 1 if any fails. */
-function replayCorpus(dir: string, json: boolean): number {
-  const files = corpusFiles(dir);
+/** Every scenario file of `dir`, run and judged; any failing one fails the command. */
+function replayCorpus(dir: string, json: boolean): void {
+  let files: string[];
+  try {
+    files = corpusFiles(dir);
+  } catch (e) {
+    throw new CliError('usage', (e as Error).message);
+  }
   const results = files.map((file) => {
-    const { judgement, result } = runJudged(readScenarioFile(file), false);
+    const { judgement, result } = runJudged(readScenarioArg(file), false);
     const first = judgement.failures[0];
     return { file, pass: judgement.pass, signature: first ? signatureOf(first) : null, detail: first?.detail ?? null, traceHash: result?.report.traceHash ?? null };
   });
   const failed = results.filter((r) => !r.pass).length;
-  if (json) console.log(JSON.stringify({ ok: failed === 0, dir, passed: results.length - failed, failed, results }));
-  else {
+  const fields = { dir, passed: results.length - failed, failed, results };
+  if (!json) {
     for (const r of results) console.log(r.pass ? `PASS ${r.file}` : `FAIL ${r.file}: ${r.signature} ${r.detail?.split('\n')[0]}`);
     console.log(`${results.length - failed} passed, ${failed} failed`);
   }
-  return failed === 0 ? EXIT.ok : EXIT.failed;
+  if (failed > 0) throw new CliError('check-failed', `${failed} of ${results.length} scenario files in ${dir} failed`, fields);
+  if (json) printJson('fuzz', fields);
 }

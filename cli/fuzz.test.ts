@@ -1,7 +1,8 @@
 /**
  * `chord fuzz` as its users run it: a campaign that is reproducible from its seed whatever the
  * worker count, shards that split it into disjoint parts, failures saved to the corpus with what
- * replays them, a corpus re-run as a regression suite, and exit codes 0, 1 and 2.
+ * replays them, a corpus re-run as a regression suite, and the exit codes of success, a failure
+ * found (check-failed) and bad arguments (usage).
  */
 import test from 'ava';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -9,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Scenario } from '../sim/scenario';
 import { ensureBuilt, runChord } from '../runtime-node/test-support';
+import { EXIT_CODES } from './exit-codes';
 
 test.before(ensureBuilt);
 
@@ -36,10 +38,10 @@ function lines(stdout: string): { scenarios: ScenarioLine[]; summary: Record<str
 
 const key = (s: ScenarioLine) => `${s.g} ${s.generator} ${s.seed} ${s.traceHash}`;
 
-test('bad arguments exit 2 with the reason; --help exits 0', async (t) => {
+test('bad arguments exit with the usage code and the reason; --help exits 0', async (t) => {
   for (const args of [['--time', '10x'], ['--shard', '3/2'], ['--generator', 'nope'], ['--workers', '0'], ['--runs', '3', '--time', '1m'], ['--bogus']]) {
     const r = await runChord(t, ['fuzz', ...args], LIMIT);
-    t.is(r.code, 2, args.join(' '));
+    t.is(r.code, EXIT_CODES.usage, args.join(' '));
     t.regex(r.stderr, /error|expected|unknown|cannot/i, args.join(' '));
   }
   const help = await runChord(t, ['fuzz', '--help'], LIMIT);
@@ -73,13 +75,13 @@ test('shards split a campaign into disjoint parts that together are the whole', 
   t.deepEqual([...one, ...other].sort(), lines(whole.stdout).scenarios.map(key).sort());
 });
 
-test('a failing case is saved to the corpus with what replays it, and the campaign exits 1', async (t) => {
+test('a failing case is saved to the corpus with what replays it, and the campaign exits check-failed', async (t) => {
   // Every case takes longer than a case timeout of 1 ms: each is a hang, saved as generated.
   const corpus = tempDir(t);
   const r = await runChord(t, ['fuzz', '--runs', '50', '--workers', '1', '--seed', 'hang', '--case-timeout', '1ms', '--max-failures', '2', '--generator', 'sim', '--json', '--corpus', corpus], LIMIT);
-  t.is(r.code, 1, r.stderr);
+  t.is(r.code, EXIT_CODES['check-failed'], r.stderr);
   const summary = JSON.parse(r.stdout) as { ok: boolean; failed: number; stopped: string; signatures: { signature: string; count: number; file: string }[] };
-  t.like(summary, { ok: false, stopped: 'max-failures' });
+  t.like(summary, { ok: false, command: 'fuzz', stopped: 'max-failures', error: { code: 'check-failed' } });
   t.true(summary.failed >= 2);
   t.is(summary.signatures[0].signature, 'Hang/case-timeout');
   t.regex(r.stderr, /FAIL Hang\/case-timeout \[sim seed -?\d+\]/);
@@ -99,14 +101,14 @@ const FAILING: Scenario = {
   faultsUntil: 2_000, settleLimit: 120_000, useCodec: true,
 };
 
-test('a corpus re-runs as a regression suite: 0 when every scenario passes, 1 when one fails', async (t) => {
+test('a corpus re-runs as a regression suite: 0 when every scenario passes, check-failed when one fails', async (t) => {
   const passing = await runChord(t, ['fuzz', '--replay-corpus', 'properties/regressions'], LIMIT);
   t.is(passing.code, 0, passing.stdout);
   t.regex(passing.stdout, /^\d+ passed, 0 failed$/m);
   const dir = tempDir(t);
   writeFileSync(join(dir, 'failing.json'), JSON.stringify({ why: 'a leave that gives up', scenario: FAILING }));
   const failing = await runChord(t, ['fuzz', '--replay-corpus', dir, '--json'], LIMIT);
-  t.is(failing.code, 1);
+  t.is(failing.code, EXIT_CODES['check-failed']);
   t.like(JSON.parse(failing.stdout), { ok: false, passed: 0, failed: 1 });
 });
 
@@ -115,7 +117,7 @@ test('--shrink cuts a failing scenario down to what still fails the same way, an
   const big: Scenario = { ...FAILING, initial: ['10', '80', '90', 'a0', 'b0'], ops: [...FAILING.ops, { at: 500, op: 'get', via: '10', key: '39' }, { at: 600, op: 'put', via: '90', key: '7', value: 'x' }] };
   writeFileSync(join(dir, 'big.json'), JSON.stringify(big));
   const r = await runChord(t, ['fuzz', '--shrink', join(dir, 'big.json'), '--corpus', join(dir, 'corpus')], LIMIT);
-  t.is(r.code, 1, r.stderr);
+  t.is(r.code, EXIT_CODES['check-failed'], r.stderr);
   t.regex(r.stdout, /^HandOver\/kept-records: 4 ops and 5 initial peers shrunk to \d and \d/m);
   const [file] = readdirSync(join(dir, 'corpus'));
   const entry = JSON.parse(readFileSync(join(dir, 'corpus', file), 'utf8')) as { scenario: Scenario; size: { ops: number } };

@@ -3,9 +3,10 @@ import { InvalidArgumentError, Option } from 'commander';
 import { resolve } from 'node:path';
 import { parseAddr, seedAddr } from '../runtime-node/address';
 import { loadRingKey, MIN_KEY_BYTES, type RingKey } from '../runtime-node/ring-key';
+import { readScenarioFile } from '../properties/fuzz/corpus';
+import type { Scenario } from '../sim/scenario';
+import { CliError, EXIT_CODES } from './exit-codes';
 
-/** The exit code of a ring key file that is missing, unreadable or too short. */
-export const RING_KEY_EXIT = 2;
 
 export function integer(min: number, max: number): (value: string) => number {
   return (value) => {
@@ -66,8 +67,18 @@ export function ringKeyOption(): Option {
         return { path: resolve(path), key: loadRingKey(path) };
       } catch (e) {
         const error = new InvalidArgumentError((e as Error).message);
-        error.exitCode = RING_KEY_EXIT;
+        // Told apart from other bad flags by its exit code (cli/main.ts).
+        error.exitCode = EXIT_CODES['ring-key'];
         throw error;
       }
     });
+}
+
+/** A scenario file named on the command line; one that cannot be read or is no scenario is a usage error. */
+export function readScenarioArg(file: string): Scenario {
+  try {
+    return readScenarioFile(file);
+  } catch (e) {
+    throw new CliError('usage', (e as Error).message);
+  }
 }

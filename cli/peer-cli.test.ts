@@ -13,6 +13,7 @@ import { parseAddr } from '../runtime-node/address';
 import { sha256 } from '../runtime-node/format';
 import { MAX_VALUE_BYTES } from '../runtime-node/framing';
 import { ChordProcess, ensureBuilt, runChord } from '../runtime-node/test-support';
+import { EXIT_CODES } from './exit-codes';
 
 const PING = ['--ping-interval', '0.1'];
 
@@ -81,7 +82,7 @@ test('a 64 MiB file goes in and comes out intact; a larger one is refused before
 
   writeFileSync(join(dir, 'too-big.bin'), Buffer.concat([big, Buffer.alloc(1)]));
   const refused = await runChord(t, ['put', '--via', a.addr, 'too-big.bin', join(dir, 'too-big.bin')], 20_000);
-  t.is(refused.code, 1);
+  t.is(refused.code, EXIT_CODES.usage);
   t.regex(refused.stderr, /too-big\.bin is 67108865 bytes; the largest record is 67108864 bytes \(64 MiB\)/);
 });
 
@@ -107,9 +108,10 @@ test('exit codes of the client commands: not found, unreachable, bad arguments',
   const { addr } = await peer(t, '--id', '60');
   const missing = await runChord(t, ['get', '--via', addr, 'nothing here'], 10_000);
   t.is(missing.code, 3);
-  t.regex(missing.stderr, /^chord: not found: "nothing here" \(id \d+\)/);
+  t.regex(missing.stderr, /^chord get: not found: "nothing here" \(id \d+\)/);
   const json = await runChord(t, ['get', '--via', addr, 'nothing here', '--json'], 10_000);
-  t.like(JSON.parse(json.stdout), { ok: false, code: 'not-found' });
+  t.is(json.code, 3);
+  t.like(JSON.parse(json.stdout), { ok: false, command: 'get', error: { code: 'not-found' } });
   const unreachable = await runChord(t, ['ring', '--via', '127.0.0.1:1'], 10_000);
   t.is(unreachable.code, 4);
   t.regex(unreachable.stderr, /cannot reach peer 127\.0\.0\.1:1/);
@@ -133,27 +135,27 @@ test('bad flags are refused by the command line with a non-zero exit', async (t)
   ];
   for (const c of cases) {
     const r = await runChord(t, c.args, 10_000);
-    t.not(r.code, 0, c.args.join(' '));
+    t.is(r.code, EXIT_CODES.usage, c.args.join(' '));
     t.regex(r.stderr, c.err, c.args.join(' '));
   }
 });
 
-test('an unreachable bootstrap peer: the reason is printed, exit 1', async (t) => {
+test('an unreachable bootstrap peer: the reason is printed, exit unreachable', async (t) => {
   t.timeout(40_000);
   const r = await runChord(t, ['peer', '--id', '9', '--port', '0', ...PING, '--join', '127.0.0.1:1'], 35_000);
-  t.is(r.code, 1);
+  t.is(r.code, EXIT_CODES.unreachable);
   t.regex(r.stdout, /join failed: bootstrap peer unreachable/);
 });
 
-test('a duplicate peer ID: a clear error, exit 1; a port in use: a clear error, exit 1', async (t) => {
+test('a duplicate peer ID: a clear error, exit failed; a port in use: a clear error, exit failed', async (t) => {
   t.timeout(30_000);
   const { addr } = await peer(t, '--id', '33');
   const twin = await runChord(t, ['peer', '--id', '33', '--port', '0', ...PING, '--join', addr], 20_000);
-  t.is(twin.code, 1);
+  t.is(twin.code, EXIT_CODES.failed);
   t.regex(twin.stdout, /join failed: duplicate peer ID: 21 is already held by 127\.0\.0\.1:\d+/);
   const clash = await runChord(t, ['peer', '--id', '34', '--port', String(parseAddr(addr)!.port), ...PING], 20_000);
-  t.is(clash.code, 1);
-  t.regex(clash.stderr, /^chord: TCP port \d+ on 127\.0\.0\.1 is already in use$/m);
+  t.is(clash.code, EXIT_CODES.failed);
+  t.regex(clash.stderr, /^chord peer: TCP port \d+ on 127\.0\.0\.1 is already in use$/m);
 });
 
 test('SIGTERM leaves gracefully, exit 0', async (t) => {

@@ -2,7 +2,9 @@
  * `chord peer`, and the seed's own forms `chord init` and `chord join`: one real peer in this
  * process. It prints one line per protocol event and reads commands from standard input.
  * `quit` and SIGTERM leave gracefully (exit 0); Ctrl-C (SIGINT) stops at once without telling
- * anyone (exit 130), like a crash, as in the seed. A failed start or join exits 1.
+ * anyone (exit 130), like a crash, as in the seed. A peer that cannot start fails the command
+ * (exit-codes.ts: failed); one whose join fails exits unreachable (its bootstrap peer did not
+ * answer) or failed (any other reason, such as a duplicate ID).
  */
 import { Command } from 'commander';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -14,11 +16,13 @@ import { walkRing } from '../runtime-node/client';
 import { responseOf, stateInfo } from '../runtime-node/client-server';
 import { helpLines, runConsole, type ConsoleCommand } from '../runtime-node/console';
 import { startPeer, type PeerHandle, type Start } from '../runtime-node/peer-driver';
-import { describeEvent } from './describe';
 import { outcomeLine, ringLines, stateLines, valuePreview } from '../runtime-node/format';
 import type { Limits } from '../runtime-node/limits';
 import type { RingKey } from '../runtime-node/ring-key';
+import type { LogEvent } from '../core/types';
 import { addLimitOptions, limitsOf, type LimitFlags } from './limit-options';
+import { CliError, EXIT, EXIT_CODES, type ErrorCode } from './exit-codes';
+import { addLogOptions, createLogger, logEvent, type LogFlags, type Logger } from './logger';
 import { bigInteger, decimal, integer, peerRef, resolvePeerRef, ringKeyOption, type PeerRef, type RingKeyFlag } from './parse';
 
 interface PeerRun {
@@ -31,6 +35,7 @@ interface PeerRun {
   readonly replicas: number;
   readonly ringKey: RingKey | null;
   readonly limits: Partial<Limits>;
+  readonly log: LogFlags;
 }
 
 const SEED_BITS = 8;
@@ -47,14 +52,14 @@ export function peerCommand(): Command {
     .option('--replicas <r>', 'successor-list length and copies of each record', integer(1, 16), 3)
     .option('--port-base <n>', "port of peer 0 in the seed's scheme", integer(1, 65_535), SEED_PORT_BASE)
     .addOption(ringKeyOption());
-  return addLimitOptions(cmd)
-    .action((o: LimitFlags & { id?: bigint; bits: number; host: string; port?: number; join?: PeerRef; pingInterval: number; replicas: number; portBase: number; ringKey?: RingKeyFlag }) => {
+  return addLogOptions(addLimitOptions(cmd))
+    .action((o: LimitFlags & LogFlags & { id?: bigint; bits: number; host: string; port?: number; join?: PeerRef; pingInterval: number; replicas: number; portBase: number; ringKey?: RingKeyFlag }) => {
       if (o.id !== undefined && o.id >= 1n << BigInt(o.bits)) cmd.error(`error: --id ${o.id} is not below 2^${o.bits}`);
       const seedPort = o.bits === SEED_BITS && o.id !== undefined ? o.portBase + Number(o.id) : 0;
       if (seedPort > 65_535) cmd.error(`error: port ${seedPort} (port base + ID) is above 65535; give --port`);
       return runPeer({
         bits: o.bits, id: o.id, host: o.host, port: o.port ?? seedPort, pingSeconds: o.pingInterval, replicas: o.replicas,
-        ringKey: o.ringKey?.key ?? null, limits: limitsOf(o),
+        ringKey: o.ringKey?.key ?? null, limits: limitsOf(o), log: o,
         start: o.join ? { kind: 'join', via: resolvePeerRef(o.join, o.portBase) } : { kind: 'create' },
       });
     });
@@ -62,14 +67,14 @@ export function peerCommand(): Command {
 
 /** The flags both seed forms take besides their positional arguments. */
 function seedForm(name: string, description: string): Command {
-  return addLimitOptions(new Command(name)
+  return addLogOptions(addLimitOptions(new Command(name)
     .description(description)
     .option('--replicas <r>', 'successor-list length and copies of each record', integer(1, 16), 3)
     .option('--port-base <n>', 'port of peer 0 (the seed uses 12000)', integer(1, 65_000), SEED_PORT_BASE)
-    .addOption(ringKeyOption()));
+    .addOption(ringKeyOption())));
 }
 
-interface SeedFlags extends LimitFlags {
+interface SeedFlags extends LimitFlags, LogFlags {
   replicas: number;
   portBase: number;
   ringKey?: RingKeyFlag;
@@ -99,62 +104,69 @@ export function joinCommand(): Command {
 }
 
 function seedRun(id: number, ping: number, o: SeedFlags): Omit<PeerRun, 'start'> {
-  return { bits: SEED_BITS, id: BigInt(id), host: '127.0.0.1', port: o.portBase + id, pingSeconds: ping, replicas: o.replicas, ringKey: o.ringKey?.key ?? null, limits: limitsOf(o) };
+  return { bits: SEED_BITS, id: BigInt(id), host: '127.0.0.1', port: o.portBase + id, pingSeconds: ping, replicas: o.replicas, ringKey: o.ringKey?.key ?? null, limits: limitsOf(o), log: o };
 }
 
 async function runPeer(o: PeerRun): Promise<void> {
+  let id: string | null = null;
+  const logger = createLogger({ format: o.log.logFormat, level: o.log.logLevel, base: () => (id === null ? {} : { id }) });
   // Events of the start itself come before the peer knows its address: hold them for the banner.
-  const early: string[] = [];
-  let print: (line: string) => void = (line) => early.push(line);
+  const early: LogEvent[] = [];
+  let onLog: (e: LogEvent) => void = (e) => early.push(e);
   let peer: PeerHandle;
   try {
     peer = await startPeer({
       bits: o.bits, id: o.id, host: o.host, port: o.port, start: o.start, replicas: o.replicas, ringKey: o.ringKey, limits: o.limits,
-      pingInterval: o.pingSeconds * 1000, onLog: (e) => print(describeEvent(e)),
+      pingInterval: o.pingSeconds * 1000, onLog: (e) => onLog(e),
     });
   } catch (e) {
-    console.error(`chord: ${(e as Error).message}`);
-    process.exitCode = 1;
-    return;
+    throw new CliError('failed', (e as Error).message);
   }
+  id = decimalOf(peer.self);
   // Before the banner: whoever waits for it may signal at once.
   process.on('SIGINT', () => {
-    console.log('interrupted: stopping at once, without leaving');
-    process.exit(130);
+    logger.log('info', 'interrupted: stopping at once, without leaving', { event: 'interrupted' });
+    process.exit(EXIT.interrupted);
   });
-  process.on('SIGTERM', () => void leave(peer));
+  process.on('SIGTERM', () => void leave(peer, logger));
   // Started by `chord launch`: a launcher that is gone (killed, or its output closed) takes its
   // peers with it, as a Ctrl-C to the whole ring would.
   if (process.connected) {
     process.on('disconnect', () => {
-      console.log('launcher gone: stopping at once, without leaving');
-      process.exit(130);
+      logger.log('info', 'launcher gone: stopping at once, without leaving', { event: 'launcher-gone' });
+      process.exit(EXIT.interrupted);
     });
   }
-  print = (line) => console.log(line);
+  onLog = (e) => logEvent(logger, e);
   const via = o.start.kind === 'join' ? `, joining via ${o.start.via}` : '';
-  console.log(`peer ${decimalOf(peer.self)} at ${peer.self.addr} (UDP and TCP), ${o.bits}-bit IDs, r=${o.replicas}, ping every ${o.pingSeconds} s${via}; type help for commands`);
-  console.log(o.ringKey
-    ? 'ring key set: only its holders may join, store, read or ask (frames and datagrams authenticated, not encrypted)'
-    : 'no ring key: the ring is open, anyone who can reach this port can join it, store, read and ask (give --ring-key FILE to close it)');
-  early.forEach(print);
-  const commands = peerConsole(peer, o.ringKey);
-  runConsole({ input: process.stdin, commands, print, aliases: { put: 'store', get: 'request', exit: 'quit' } });
+  logger.log('info', `peer ${id} at ${peer.self.addr} (UDP and TCP), ${o.bits}-bit IDs, r=${o.replicas}, ping every ${o.pingSeconds} s${via}; type help for commands`, {
+    event: 'started', address: peer.self.addr, bits: o.bits, replicas: o.replicas, pingInterval: o.pingSeconds * 1000, ...(o.start.kind === 'join' ? { join: o.start.via } : {}),
+  });
+  if (o.ringKey) logger.log('info', 'ring key set: only its holders may join, store, read or ask (frames and datagrams authenticated, not encrypted)', { event: 'ring-key', keyed: true });
+  else logger.log('warn', 'no ring key: the ring is open, anyone who can reach this port can join it, store, read and ask (give --ring-key FILE to close it)', { event: 'ring-key', keyed: false });
+  early.forEach(onLog);
+  const commands = peerConsole(peer, o.ringKey, logger);
+  runConsole({ input: process.stdin, commands, print: (line) => logger.answer(line), aliases: { put: 'store', get: 'request', exit: 'quit' } });
   const info = await peer.stopped;
-  console.log(`stopped: ${info.reason}`);
-  process.exit(info.how === 'failed' ? 1 : 0);
+  logger.log(info.how === 'failed' ? 'error' : 'info', `stopped: ${info.reason}`, { event: 'stopped', how: info.how, reason: info.reason });
+  process.exit(info.how === 'failed' ? EXIT_CODES[joinFailure(info.reason)] : EXIT.ok);
 }
 
-async function leave(peer: PeerHandle): Promise<void> {
+/** A join that found no bootstrap peer is told apart: the address given was wrong, or the ring is down. */
+function joinFailure(reason: string): ErrorCode {
+  return /bootstrap peer unreachable/.test(reason) ? 'unreachable' : 'failed';
+}
+
+async function leave(peer: PeerHandle, logger: Logger): Promise<void> {
   try {
     await peer.leave();
   } catch (e) {
-    console.log(`${(e as Error).message}; stopping anyway`);
+    logger.log('warn', `${(e as Error).message}; stopping anyway`, { event: 'leave-failed' });
     await peer.close();
   }
 }
 
-function peerConsole(peer: PeerHandle, key: RingKey | null): Record<string, ConsoleCommand> {
+function peerConsole(peer: PeerHandle, key: RingKey | null, logger: Logger): Record<string, ConsoleCommand> {
   const bits = peer.config.bits;
   const keyId = (key: string) => decimalOf(keyOf(key, bits));
   const commands: Record<string, ConsoleCommand> = {
@@ -164,7 +176,7 @@ function peerConsole(peer: PeerHandle, key: RingKey | null): Record<string, Cons
         const value = file ? readFileSync(file) : Buffer.from(`record ${key}, stored through peer ${decimalOf(peer.self)}`);
         const t0 = performance.now();
         const reply = await peer.put(key, value);
-        console.log(outcomeLine({ key, size: value.length, ms: performance.now() - t0, response: responseOf(0, keyId(key), reply) }));
+        logger.answer(outcomeLine({ key, size: value.length, ms: performance.now() - t0, response: responseOf(0, keyId(key), reply) }));
       },
     },
     request: {
@@ -173,27 +185,27 @@ function peerConsole(peer: PeerHandle, key: RingKey | null): Record<string, Cons
         const t0 = performance.now();
         const reply = await peer.get(key);
         const size = reply.ok && reply.op === 'get' ? reply.rec.value.length : 0;
-        console.log(outcomeLine({ key, size, ms: performance.now() - t0, response: responseOf(0, keyId(key), reply) }));
+        logger.answer(outcomeLine({ key, size, ms: performance.now() - t0, response: responseOf(0, keyId(key), reply) }));
         if (!reply.ok || reply.op !== 'get') return;
         if (out) writeFileSync(out, reply.rec.value);
-        else console.log(`  ${valuePreview(reply.rec.value)}`);
+        else logger.answer(`  ${valuePreview(reply.rec.value)}`);
       },
     },
     ring: {
       args: '', help: 'walk the ring from this peer and print every peer', minArgs: 0, maxArgs: 0,
-      run: async () => console.log(ringLines(await walkRing(peer.self.addr, peer.config.rpcTimeout * 2, key)).join('\n')),
+      run: async () => logger.answer(ringLines(await walkRing(peer.self.addr, peer.config.rpcTimeout * 2, key)).join('\n')),
     },
     state: {
       args: '', help: "this peer's successors, predecessor, fingers and records", minArgs: 0, maxArgs: 0,
-      run: () => console.log(stateLines(stateInfo(peer.state())).join('\n')),
+      run: () => logger.answer(stateLines(stateInfo(peer.state())).join('\n')),
     },
     quit: {
       args: '', help: 'leave the ring gracefully (hand records over) and exit', minArgs: 0, maxArgs: 0,
-      run: () => leave(peer),
+      run: () => leave(peer, logger),
     },
     help: {
       args: '', help: 'this list', minArgs: 0, maxArgs: 0,
-      run: () => console.log(['commands (any case):', ...helpLines(commands)].join('\n')),
+      run: () => logger.answer(['commands (any case):', ...helpLines(commands)].join('\n')),
     },
   };
   return commands;

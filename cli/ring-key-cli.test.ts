@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ChordProcess, ensureBuilt, runChord } from '../runtime-node/test-support';
+import { EXIT_CODES } from './exit-codes';
 
 test.before(ensureBuilt);
 
@@ -37,11 +38,11 @@ test('a missing, unreadable or short key file, by flag or by CHORD_RING_KEY, is 
   ];
   for (const c of cases) {
     const r = await runChord(t, c.args, 20_000);
-    t.is(r.code, 2, c.args.join(' '));
+    t.is(r.code, EXIT_CODES['ring-key'], c.args.join(' '));
     t.regex(r.stderr, c.err, c.args.join(' '));
   }
   const env = await runChord(t, ['ring', '--via', '1'], 20_000, '', { CHORD_RING_KEY: f.short });
-  t.is(env.code, 2);
+  t.is(env.code, EXIT_CODES['ring-key']);
   t.regex(env.stderr, /option '--ring-key <file>' value '.*short' from env 'CHORD_RING_KEY' is invalid\. .*holds 10 bytes/);
 });
 
@@ -56,17 +57,17 @@ test('a keyed peer: says so, serves clients with its key (flag or environment), 
   t.is(get.code, 0, get.stderr);
   t.is(get.stdout, 'secret-ring value');
   const keyless = await runChord(t, ['put', '--via', addr, 'k', '--value', 'overwritten'], 20_000);
-  t.is(keyless.code, 6);
+  t.is(keyless.code, EXIT_CODES.refused);
   t.regex(keyless.stderr, /^chord put: peer .* refused the connection: this peer lets in only holders of its ring key \(give --ring-key FILE, or CHORD_RING_KEY\)$/m);
   const other = await runChord(t, ['ring', '--via', addr, '--ring-key', f.other], 20_000);
-  t.is(other.code, 6);
+  t.is(other.code, EXIT_CODES.refused);
   t.regex(other.stderr, /^chord ring: the ring-key handshake with peer .* failed: the other end did not prove the ring key/m);
   const again = await runChord(t, ['get', '--via', addr, 'k', '--ring-key', f.key], 20_000);
   t.is(again.stdout, 'secret-ring value');
   await proc.waitLine(/^dropped bad input: TCP from .*: a client connection without the ring key; closed \(connections without the ring key: more are counted/, 5000);
   // A keyless peer, which says at start-up that its ring is open, cannot join this one.
   const stranger = await runChord(t, ['peer', '--port', '0', '--ping-interval', '0.1', '--join', addr], 30_000);
-  t.is(stranger.code, 1);
+  t.is(stranger.code, EXIT_CODES.unreachable);
   t.regex(stranger.stdout, /^no ring key: the ring is open, anyone who can reach this port can join it, store, read and ask \(give --ring-key FILE to close it\)$/m);
   t.regex(stranger.stdout, /join failed: bootstrap peer unreachable/);
   t.true(proc.alive);

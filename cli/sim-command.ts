@@ -1,6 +1,6 @@
 /** `chord sim`: build one scenario from flags, run it, check it, report it. */
 import { Command, Option } from 'commander';
-import { closeSync, createWriteStream, openSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, createWriteStream, openSync, writeFileSync, writeSync, type WriteStream } from 'node:fs';
 import { generateScenario } from '../sim/generate';
 import { runScenario } from '../sim/run';
 import type { PeerReport, RunReport } from '../sim/report';
@@ -9,6 +9,8 @@ import { signatureOf } from '../sim/checks';
 import { judge } from '../sim/verdict';
 import { decimal, integer } from './parse';
 import { simProgress } from './sim-progress';
+import { CliError } from './exit-codes';
+import { brokenPipe, printJson, reportFailure, wantsJson } from './output';
 
 export function simCommand(): Command {
   return new Command('sim')
@@ -36,7 +38,7 @@ export function simCommand(): Command {
       });
       if (o.save) writeFileSync(o.save, JSON.stringify(scenario, null, 2) + '\n');
       const report = runAndPrint(scenario, { json: !!o.json, trace: o.trace, peerDetail: o.peerDetail, checkSafety: (o.check ?? (o.peers <= 64 ? 'events' : 'none')) === 'events' });
-      process.exitCode = verdict(report) ? 0 : 1;
+      finishRun('sim', report, !!o.json);
     });
 }
 
@@ -56,19 +58,43 @@ export interface PrintOptions {
   readonly checkSafety: boolean;
 }
 
-/** Runs a scenario with the trace going where asked, prints the report, returns it. */
+/** Runs a scenario with the trace going where asked, prints the summary (not with --json: see finishRun), returns the report. */
 export function runAndPrint(scenario: Scenario, o: PrintOptions): RunReport {
-  const file = o.trace ? createWriteStream(o.trace) : null;
+  const file = o.trace ? traceFile(o.trace) : null;
   const sink = o.traceSink ?? (file ? (line: string) => file.write(line + '\n') : undefined);
-  const progress = simProgress();
+  const progress = simProgress(scenario);
   const result = runScenario(scenario, { trace: sink, checkSafety: o.checkSafety, onProgress: progress?.onProgress });
   progress?.stop();
   file?.end();
   if (o.peerDetail !== undefined) writePeerDetail(o.peerDetail, result.peerReports());
   const report = result.report;
-  if (o.json) console.log(JSON.stringify(report));
-  else console.log(summary(report));
+  if (!o.json) console.log(summary(report));
   return report;
+}
+
+/** The trace file; one that cannot be written ends the run (quietly, when it is a pipe whose reader has gone). */
+function traceFile(path: string): WriteStream {
+  const file = createWriteStream(path);
+  file.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') brokenPipe();
+    process.exitCode = reportFailure('sim', new CliError('usage', `cannot write the trace to ${path}: ${e.code ?? e.message}`), wantsJson());
+    process.exit();
+  });
+  return file;
+}
+
+/**
+ * A run's report as its command's result: with --json the report with its verdict; a run that
+ * failed is the command's error (check-failed), which cli/main.ts tells.
+ */
+export function finishRun(command: string, r: RunReport, json: boolean, extra: object = {}): void {
+  const j = judge(r);
+  const fields = { verdict: j.pass ? 'PASS' : 'FAIL', signatures: j.signatures, ...extra, ...r };
+  if (!j.pass) {
+    const first = j.failures[0];
+    throw new CliError('check-failed', `FAIL: ${j.failures.length} violation(s) within the failure model, the first ${signatureOf(first)} at ${first.at} ms`, fields);
+  }
+  if (json) printJson(command, fields);
 }
 
 /** One line per peer, written as they are made: the whole set at 100,000 peers outgrows a string. */
@@ -79,11 +105,6 @@ function writePeerDetail(path: string, peers: Iterable<PeerReport>): void {
   } finally {
     closeSync(fd);
   }
-}
-
-/** A run passes when nothing broke while it was within the failure model (see sim/verdict.ts). */
-export function verdict(r: RunReport): boolean {
-  return judge(r).pass;
 }
 
 export function summary(r: RunReport): string {

@@ -1,10 +1,14 @@
 /**
- * The live line of a long `chord sim` or `chord replay` run on a terminal: virtual time, events
- * per second, peers alive, memory. It appears once a run has taken a couple of seconds, so short
- * runs print nothing but their report; off a terminal it never does.
+ * The live line of a long `chord sim` or `chord replay` run on a terminal: virtual time against
+ * the end of the faulty phase, events per second, peers alive, memory, and the time left of the
+ * faulty phase at the pace so far (the settling after it ends when the ring is ideal, which no
+ * pace foretells). It appears once a run has taken a couple of seconds, so short runs print
+ * nothing but their report; off a terminal it never does.
  */
 import { SingleBar } from 'cli-progress';
+import type { Scenario } from '../sim/scenario';
 import type { RunProgress } from '../sim/world';
+import { eta, formatBytes, formatCount } from './units';
 
 const SHOW_AFTER_MS = 2_000;
 
@@ -13,7 +17,16 @@ export interface SimProgress {
   stop(): void;
 }
 
-export function simProgress(stream: NodeJS.WriteStream = process.stderr): SimProgress | null {
+/** The line for a run at `p`, `wallMs` into it. */
+export function simLine(p: RunProgress, s: Pick<Scenario, 'faultsUntil' | 'settleLimit'>, wallMs: number, rssBytes: number): string {
+  const virtual = (ms: number) => (ms / 1000).toFixed(1);
+  const phase = p.virtualMs < s.faultsUntil
+    ? `${virtual(p.virtualMs)} of ${virtual(s.faultsUntil)} virtual s, ETA ${eta(p.virtualMs, s.faultsUntil, wallMs)}`
+    : `${virtual(p.virtualMs)} virtual s, settling (at most ${virtual(s.settleLimit)} s)`;
+  return `${phase} | ${formatCount((p.events * 1000) / Math.max(1, wallMs))} events/s | ${p.alive} peers alive | ${formatBytes(rssBytes)}`;
+}
+
+export function simProgress(scenario: Pick<Scenario, 'faultsUntil' | 'settleLimit'>, stream: NodeJS.WriteStream = process.stderr): SimProgress | null {
   if (!stream.isTTY) return null;
   const start = Date.now();
   let bar: SingleBar | null = null;
@@ -21,8 +34,7 @@ export function simProgress(stream: NodeJS.WriteStream = process.stderr): SimPro
     onProgress(p) {
       const wall = Date.now() - start;
       if (bar === null && wall < SHOW_AFTER_MS) return;
-      const rss = process.memoryUsage().rss / 2 ** 20;
-      const line = `${(p.virtualMs / 1000).toFixed(1)} virtual s, ${Math.round((p.events * 1000) / wall)} events/s, ${p.alive} peers alive, ${rss.toFixed(0)} MiB`;
+      const line = simLine(p, scenario, wall, process.memoryUsage().rss);
       if (bar === null) {
         bar = new SingleBar({ stream, fps: 4, hideCursor: true, format: (_o, _p, payload: { line: string }) => `sim ${payload.line}` });
         bar.start(1, 0, { line });

@@ -33,18 +33,19 @@ export function outcomeLine(o: Outcome): string {
   }
 }
 
+/** An outcome as fields of the JSON output (schema/cli-output.schema.json): the key, its ring position, size, time and the peer's answer. */
 export function outcomeJson(o: Outcome, value?: Uint8Array): Record<string, unknown> {
   const r = o.response;
   const common = { key: o.key, size: o.size, ms: Number(o.ms.toFixed(3)) };
   switch (r.t) {
     case 'put-ok':
-      return { ok: true, op: 'put', ...common, id: r.keyId, version: r.version, holders: r.holders.map(peerJson), hops: r.hops, ...(value ? { sha256: sha256(value) } : {}) };
+      return { ...common, id: r.keyId, version: r.version, holders: r.holders.map(peerJson), hops: r.hops, ...(value ? { sha256: sha256(value) } : {}) };
     case 'get-ok':
-      return { ok: true, op: 'get', ...common, id: r.keyId, version: r.version, holders: [peerJson(r.holder)], hops: r.hops, sha256: sha256(r.value) };
+      return { ...common, id: r.keyId, version: r.version, holders: [peerJson(r.holder)], hops: r.hops, sha256: sha256(r.value) };
     case 'error':
-      return { ok: false, ...common, id: r.keyId, code: r.code, error: r.error, hops: r.hops };
+      return { ...common, id: r.keyId, hops: r.hops };
     case 'state':
-      return { ok: false, ...common, error: 'unexpected state answer' };
+      return common;
   }
 }
 

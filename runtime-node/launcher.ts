@@ -27,7 +27,10 @@ export interface LauncherOptions {
   /** How to run the chord command line: executable and leading arguments. */
   readonly chord: readonly string[];
   readonly input: Readable;
-  readonly print: (line: string) => void;
+  /** The launcher's own lines (with `fields`, naming the event for a structured log) and its console's answers (without). */
+  readonly print: (line: string, fields?: { readonly event: string; readonly id?: string }) => void;
+  /** Each line a peer prints, with the stream it came on; without it, printed with the peer's prefix. */
+  readonly peerLine?: (id: number, line: string, stream: 'stdout' | 'stderr') => void;
   readonly color: boolean;
   /** How long a peer may take to become a ring member before the launcher gives up on it. */
   readonly readyMs: number;
@@ -67,12 +70,12 @@ export class Launcher {
     const ready = await Promise.all(ids.map((id) => this.waitMember(id, ids.length > 1)));
     const missing = ids.filter((_, i) => !ready[i]);
     if (missing.length > 0) {
-      this.o.print(`the ring did not come up: peer(s) ${missing.join(', ')} exited or did not join within ${this.o.readyMs} ms; stopping`);
+      this.o.print(`the ring did not come up: peer(s) ${missing.join(', ')} exited or did not join within ${this.o.readyMs} ms; stopping`, { event: 'ring-failed' });
       return this.stop(1);
     }
-    this.o.print(`ring of ${ids.length} peers is up (${ids.join(', ')}); type help for commands`);
+    this.o.print(`ring of ${ids.length} peers is up (${ids.join(', ')}); type help for commands`, { event: 'ring-up' });
     const commands = this.commands();
-    runConsole({ input: this.o.input, commands, print: this.o.print, onEnd: () => void this.stop(0) });
+    runConsole({ input: this.o.input, commands, print: (line) => this.o.print(line), onEnd: () => void this.stop(0) });
   }
 
   /**
@@ -84,12 +87,12 @@ export class Launcher {
     if (this.stopping) return;
     this.stopping = true;
     const live = [...this.peers.values()].filter((p) => p.alive);
-    this.o.print(`stopping ${live.length} peer(s)`);
+    this.o.print(`stopping ${live.length} peer(s)`, { event: 'stopping' });
     for (const p of live) p.child.kill('SIGINT');
     await Promise.all(live.map((p) => this.waitExit(p, STOP_MS)));
     for (const p of live) if (p.alive) p.child.kill('SIGKILL');
     await Promise.all(live.map((p) => p.exited));
-    this.o.print('every peer has stopped');
+    this.o.print('every peer has stopped', { event: 'stopped' });
     this.finished(code);
   }
 
@@ -105,8 +108,9 @@ export class Launcher {
     const keyArgs = this.o.ringKey ? ['--ring-key', this.o.ringKey.path] : [];
     const child = spawn(exe, [...lead, ...args, '--replicas', String(this.o.replicas), '--port-base', String(this.o.portBase), ...this.o.peerArgs, ...keyArgs], { stdio: ['pipe', 'pipe', 'pipe', 'ipc'] });
     const prefix = this.prefix(id);
-    for (const stream of [child.stdout, child.stderr]) {
-      if (stream) createInterface({ input: stream }).on('line', (line) => this.o.print(`${prefix} ${line}`));
+    const relay = this.o.peerLine ?? ((_id: number, line: string) => this.o.print(`${prefix} ${line}`));
+    for (const [stream, name] of [[child.stdout, 'stdout'], [child.stderr, 'stderr']] as const) {
+      if (stream) createInterface({ input: stream }).on('line', (line) => relay(id, line, name));
     }
     // A peer that exits by itself closes its stdin pipe; writing to it must not kill the launcher.
     child.stdin?.on('error', () => undefined);
@@ -114,7 +118,7 @@ export class Launcher {
       id, child, alive: true,
       exited: new Promise((resolve) => child.once('exit', (code, signal) => {
         running.alive = false;
-        this.o.print(`${prefix} exited (${signal ?? `code ${code}`})`);
+        this.o.print(`${prefix} exited (${signal ?? `code ${code}`})`, { event: 'exited', id: String(id) });
         resolve();
       })),
     };
@@ -233,11 +237,11 @@ export class Launcher {
       },
       ring: {
         args: '', help: 'walk the ring and print every peer', minArgs: 0, maxArgs: 0,
-        run: async () => ringLines(await walkRing(this.addr(this.firstLive()), 5000, this.key)).forEach(this.o.print),
+        run: async () => ringLines(await walkRing(this.addr(this.firstLive()), 5000, this.key)).forEach((line) => this.o.print(line)),
       },
       help: {
         args: '', help: 'this list', minArgs: 0, maxArgs: 0,
-        run: () => ['commands (any case):', ...helpLines(commands)].forEach(this.o.print),
+        run: () => ['commands (any case):', ...helpLines(commands)].forEach((line) => this.o.print(line)),
       },
       exit: {
         args: '', help: 'stop every peer and leave', minArgs: 0, maxArgs: 0,

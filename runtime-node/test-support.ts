@@ -9,6 +9,8 @@ import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import type { LogEvent } from '../core/types';
+import { peerStatus } from '../lib/public-form';
+import { notIdeal } from '../lib/testnet';
 import { seedAddr } from './address';
 import { peerState, walkRing } from './client';
 import { startPeer, type PeerHandle, type PeerOptions } from './peer-driver';
@@ -20,7 +22,7 @@ function projectRoot(dir: string): string {
 
 const ROOT = projectRoot(__dirname);
 export const MAIN = join(ROOT, 'dist', 'cli', 'main.js');
-const SOURCES = ['core', 'edge', 'cli', 'runtime-node'];
+const SOURCES = ['core', 'edge', 'cli', 'runtime-node', 'lib'];
 const LOCK = join(ROOT, 'dist', '.build-lock');
 const STALE_LOCK_MS = 180_000;
 
@@ -260,10 +262,7 @@ export async function startRing(t: Cleanup, n: number, o: Omit<PeerOptions, 'sta
 /** Polls until every live peer's successor and predecessor are its ring neighbours. */
 export function settled(peers: readonly PeerHandle[]): Promise<true> {
   const live = [...peers].sort((a, b) => (a.self.id < b.self.id ? -1 : 1));
-  return waitFor('the ring to settle', 15_000, () => live.every((p, i) => {
-    const s = p.state();
-    return s.phase.name === 'member' && s.succs[0]?.id === live[(i + 1) % live.length].self.id && s.pred?.id === live[(i + live.length - 1) % live.length].self.id;
-  }));
+  return waitFor('the ring to settle', 15_000, () => notIdeal(live.map((p) => peerStatus(p.state()))) === null);
 }
 
 /** The reasons of a peer's bad-input events, which is where refusals are told. */
