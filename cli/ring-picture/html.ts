@@ -74,8 +74,7 @@ ${SCRIPT}
 }
 
 function pagePeers(l: RingLayout): PagePeer[] {
-  const index = new Map(l.peers.map((p, k) => [p.info.addr, k]));
-  const at = (q: PeerInfo): number => index.get(q.addr) as number;
+  const at = (q: PeerInfo): number => l.index.get(q.addr) as number;
   return l.peers.map((p) => ({
     id: p.info.id, hex: l.naming.kind === 'hex' ? p.hex : null, name: p.name, addr: p.info.addr,
     phase: p.state?.phase ?? null, missing: p.missing, records: p.state?.records ?? null,

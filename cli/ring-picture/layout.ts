@@ -79,6 +79,8 @@ export interface RingLayout {
   readonly naming: Naming;
   /** In ring order (by ID). */
   readonly peers: readonly PeerMark[];
+  /** Each peer's index in `peers`, by address. */
+  readonly index: ReadonlyMap<string, number>;
   readonly links: readonly Link[];
   readonly ticks: readonly Tick[];
   readonly maxRecords: number;
@@ -209,32 +211,35 @@ export function layoutRing(walk: RingWalk): RingLayout {
     };
   });
 
-  const table = walk.peers.length <= TABLE_MAX_PEERS ? tableColumns(peers) : null;
-  const legendWidth = Math.max(LEGEND_WIDTH, (table?.columns[table.columns.length - 1] ?? 0) + MARGIN);
+  const table = walk.peers.length <= TABLE_MAX_PEERS ? tableColumns({ peers, index }) : null;
+  const legendWidth = Math.ceil(Math.max(LEGEND_WIDTH, (table?.columns[table.columns.length - 1] ?? 0) + MARGIN));
   return {
     bits, width: side + legendWidth, height: HEADER + side, centre, radius, dot: DOT,
-    fontSize: placed.fontSize, naming, peers, links, ticks, maxRecords, labelled: placed.angles.filter((a) => a !== null).length,
+    fontSize: placed.fontSize, naming, peers, index, links, ticks, maxRecords, labelled: placed.angles.filter((a) => a !== null).length,
     title: { x: MARGIN, y: 26 }, legend: { x: side, y: HEADER }, legendWidth, table,
   };
 }
 
 /** A peer's row of the table: name, successors, predecessor, records. */
-export function tableRow(peers: readonly PeerMark[], p: PeerMark): string[] | null {
+export function tableRow(l: Named, p: PeerMark): string[] | null {
   const s = p.state;
   if (s === null) return null;
-  const named = (q: PeerInfo): string => nameOf(peers, q);
+  const named = (q: PeerInfo): string => nameOf(l, q);
   return [p.name, s.succs.map(named).join(',') || 'none', s.pred === null ? 'none' : named(s.pred), String(s.records)];
 }
 
+type Named = Pick<RingLayout, 'peers' | 'index'>;
+
 /** How the picture names a peer another one lists. */
-export function nameOf(peers: readonly PeerMark[], q: PeerInfo): string {
-  return peers.find((m) => m.info.addr === q.addr)?.name ?? q.id;
+export function nameOf(l: Named, q: PeerInfo): string {
+  const k = l.index.get(q.addr);
+  return k === undefined ? q.id : l.peers[k].name;
 }
 
 /** Where the table's columns start (the last entry: where it ends), from its widest entries. */
-function tableColumns(peers: readonly PeerMark[]): { fontSize: number; columns: number[] } {
-  const rows = peers.flatMap((p) => {
-    const row = tableRow(peers, p);
+function tableColumns(l: Named): { fontSize: number; columns: number[] } {
+  const rows = l.peers.flatMap((p) => {
+    const row = tableRow(l, p);
     return row === null ? [] : [row];
   });
   const columns = [0];
@@ -281,8 +286,8 @@ function degrees(a: number): number {
 
 /**
  * The largest label size at which every label fits round its circle, the circle's radius for
- * it, and each label's angle; at the smallest size and still too many, only the labels that fit
- * where their peers are.
+ * it, and each label's angle; at the smallest size and still too many, the labels of peers
+ * evenly chosen in ring order, as many as fit.
  */
 function placeLabels(angles: readonly number[]): { fontSize: number; radius: number; angles: (number | null)[] } {
   const fit = (font: number): { radius: number; gap: number } => {
@@ -298,7 +303,15 @@ function placeLabels(angles: readonly number[]): { fontSize: number; radius: num
   }
   const font = FONTS[FONTS.length - 1];
   const { radius, gap } = fit(font);
-  return { fontSize: font, radius, angles: thinOut(angles, gap) };
+  for (let m = Math.floor(TURN / gap); m > 0; m = Math.floor(m * 0.9)) {
+    const chosen = Array.from({ length: m }, (_, k) => Math.floor((k * angles.length) / m));
+    const spread = spreadAngles(chosen.map((i) => angles[i]), gap);
+    if (spread === null) continue;
+    const out = new Array<number | null>(angles.length).fill(null);
+    chosen.forEach((i, k) => (out[i] = spread[k]));
+    return { fontSize: font, radius, angles: out };
+  }
+  return { fontSize: font, radius, angles: angles.map(() => null) };
 }
 
 /**
@@ -351,23 +364,4 @@ function afterWidestGap(want: readonly number[]): number {
     }
   });
   return start;
-}
-
-/** Too many to move apart: keep, in ring order from the widest gap, each label clear of the last kept. */
-function thinOut(want: readonly number[], gap: number): (number | null)[] {
-  const n = want.length;
-  const start = afterWidestGap(want);
-  const out = new Array<number | null>(n).fill(null);
-  let first: number | null = null;
-  let last = -Infinity;
-  for (let k = 0; k < n; k++) {
-    const i = (start + k) % n;
-    const a = want[i] + (i < start ? TURN : 0);
-    if (a - last >= gap && (first === null || first + TURN - a >= gap)) {
-      out[i] = want[i];
-      first ??= a;
-      last = a;
-    }
-  }
-  return out;
 }

@@ -60,8 +60,11 @@ function idealWalk(ring: readonly { id: bigint; addr: string }[], bits: number, 
 
 /** The README's ring after peer 25 joined: 8 peers of 256 IDs, all within the first tenth of the ring. */
 const SMALL = idealWalk([2, 4, 5, 8, 9, 14, 19, 25].map((id) => ({ id: BigInt(id), addr: `127.0.0.1:${12_000 + id}` })), 8, 3, 40);
-/** 100 peers with 160-bit IDs, SHA-1 of their addresses as `chord peer` names them. */
-const LARGE = idealWalk(Array.from({ length: 100 }, (_, i) => ({ id: BigInt('0x' + createHash('sha1').update(addrOf(i)).digest('hex')), addr: addrOf(i) })), 160, 3, 2_000);
+/** n peers with 160-bit IDs, SHA-1 of their addresses as `chord peer` names them. */
+const wide = (n: number): RingWalk => idealWalk(Array.from({ length: n }, (_, i) => ({ id: BigInt('0x' + createHash('sha1').update(addrOf(i)).digest('hex')), addr: addrOf(i) })), 160, 3, 20 * n);
+const LARGE = wide(100);
+/** More than fit labelled round the ring at the smallest size. */
+const CROWD = wide(400);
 
 /**
  * The README's ring gone wrong: peer 8 killed (4 still lists it, 9 has it as predecessor: not
@@ -114,6 +117,16 @@ test('peers sit at the angle of their ID and are named as the CLI names them', (
   t.deepEqual([...twins.values()], ['abcdef010', 'abcdef011', '000000000']);
   t.deepEqual([...nameIds([(1n << 26n) - 1n], 26).names.values()], ['67108863']);
   t.deepEqual([...nameIds([(1n << 27n) - 1n], 27).names.values()], ['7ffffff']);
+});
+
+test('too many peers to label: the labels of an evenly chosen part, and the legend says so', (t) => {
+  const l = layoutRing(CROWD);
+  t.is(l.fontSize, 7);
+  t.true(l.labelled > 200 && l.labelled < 400, `${l.labelled} labelled`);
+  const labelled = l.peers.flatMap((p, k) => (p.label === null ? [] : [k]));
+  // Evenly chosen: no run of unlabelled peers longer than a few.
+  t.true(labelled.every((k, i) => ((labelled[(i + 1) % labelled.length] - k + 400) % 400) <= 3));
+  t.regex(ringSvg(CROWD, { fingers: false, at: AT }), new RegExp(`Labels on ${l.labelled} of 400 peers \\(no room for all\\)`));
 });
 
 test('links: neighbours along the ring, anything skipping an answering peer across it; listed peers drawn hollow', (t) => {
@@ -214,10 +227,10 @@ function overlap(a: Quad, b: Quad, hair = 0.5): boolean {
 }
 
 /** The picture's promises about where things are, on whatever page shows it. */
-async function checkGeometry(t: { true(v: boolean, m?: string): void; is(a: unknown, b: unknown, m?: string): void }, page: Page, peers: number): Promise<void> {
+async function checkGeometry(t: { true(v: boolean, m?: string): void; is(a: unknown, b: unknown, m?: string): void }, page: Page, peers: number, labels = peers): Promise<void> {
   const g = await geometry(page);
   t.is(g.dots.length, peers, 'a dot per peer');
-  t.is(g.labels.length, peers, 'a label per peer');
+  t.is(g.labels.length, labels, 'labels');
   const inside = (q: Quad) => q.every((v) => v.x >= 0 && v.y >= 0 && v.x <= g.view.w && v.y <= g.view.h);
   t.true(g.dots.every(inside), 'every peer within the viewport');
   t.true(g.labels.every(inside), 'every label within the viewport');
@@ -237,7 +250,7 @@ async function checkGeometry(t: { true(v: boolean, m?: string): void; is(a: unkn
   t.true(overlap(g.legend, g.legend) && !overlap(g.legend, g.title), 'a legend, clear of the title');
 }
 
-for (const [name, walk, peers] of [['8-bit-8-peers', SMALL, 8], ['8-bit-broken', BROKEN, 9], ['160-bit-100-peers', LARGE, 100]] as const) {
+for (const [name, walk, peers] of [['8-bit-8-peers', SMALL, 8], ['8-bit-broken', BROKEN, 9], ['160-bit-100-peers', LARGE, 100], ['160-bit-400-peers', CROWD, 400]] as const) {
   browserTest('ring-picture.test')(`the SVG at ${name}: every peer on the page, no label over another, a dot or the legend`, async (t) => {
     t.timeout(60_000);
     const dir = shotDir(t);
@@ -249,7 +262,7 @@ for (const [name, walk, peers] of [['8-bit-8-peers', SMALL, 8], ['8-bit-broken',
       const size = await page.locator('svg').evaluate((e) => ({ width: Number(e.getAttribute('width')), height: Number(e.getAttribute('height')) }));
       await page.setViewportSize(size);
       t.is(await page.locator('parsererror').count(), 0, 'well-formed');
-      await checkGeometry(t, page, peers);
+      await checkGeometry(t, page, peers, layoutRing(walk).labelled);
       t.true(await page.locator('.legend').isVisible());
       const legend = (await page.locator('.legend').textContent()) ?? '';
       const title = (await page.locator('.title').textContent()) ?? '';

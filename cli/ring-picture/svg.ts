@@ -126,7 +126,7 @@ function peerSvg(l: RingLayout, p: PeerMark, k: number): string {
 
 /** A peer's state in a few lines, as a browser shows an SVG title on hover. */
 function tooltip(l: RingLayout, p: PeerMark): string {
-  const named = (q: PeerInfo): string => nameOf(l.peers, q);
+  const named = (q: PeerInfo): string => nameOf(l, q);
   const lines = [`peer ${p.info.id}`];
   if (l.naming.kind === 'hex') lines.push(`hex ${p.hex}`);
   const s = p.state;
@@ -165,7 +165,7 @@ function sidePanel(l: RingLayout, links: readonly Link[]): { svg: string; height
     `<text class="${cls}" y="${y}">${cells.map((c, i) => `<tspan x="${f(columns[i])}">${esc(c)}</tspan>`).join('')}</text>`;
   out.push(line(TABLE_HEADINGS, 'th'));
   for (const p of l.peers) {
-    const cells = tableRow(l.peers, p);
+    const cells = tableRow(l, p);
     y += row;
     out.push(line(cells ?? [p.name, p.missing === 'not-answering' ? 'did not answer' : 'not reached', '', ''], cells === null ? 'td missing' : 'td'));
   }
