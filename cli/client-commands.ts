@@ -14,9 +14,10 @@ import type { ClientResponse, ErrorCode as ResponseCode } from '../runtime-node/
 import { MAX_VALUE_BYTES } from '../runtime-node/framing';
 import { outcomeJson, outcomeLine, ringJson, ringLines, type Outcome } from '../runtime-node/format';
 import { decimal, integer, peerRef, resolvePeerRef, ringKeyOption, type PeerRef, type RingKeyFlag } from './parse';
-import { ringSvg } from './ring-svg';
 import { CliError, type ErrorCode } from './exit-codes';
 import { printJson } from './output';
+import { ringHtml } from './ring-picture/html';
+import { ringSvg } from './ring-picture/svg';
 import { transferLine } from './units';
 
 /** What a peer's refusal of a request is, as a command's error. */
@@ -92,10 +93,15 @@ export function getCommand(): Command {
 
 export function ringCommand(): Command {
   const cmd: Command = clientCommand('ring', 'walk the ring from a peer, following successors, and print every peer')
-    .option('--svg <file>', 'also draw the ring as an SVG picture')
-    .action((o: ClientFlags & { svg?: string }) => run(async () => {
+    .option('--svg <file>', 'also draw the ring as an SVG picture, peers at their ring positions')
+    .option('--html <file>', 'also write the picture as an interactive HTML page (hover a peer for its state)')
+    .option('--fingers', "draw every peer's fingers in the picture")
+    .action((o: ClientFlags & { svg?: string; html?: string; fingers?: boolean }) => run(async () => {
+      if (o.fingers && !o.svg && !o.html) cmd.error('error: --fingers draws in a picture: give --svg <file> or --html <file> too');
       const walk = await walkRing(viaOf(cmd, o), o.timeout * 1000, o.ringKey?.key);
-      if (o.svg) writeFileSync(o.svg, ringSvg(walk));
+      const picture = { fingers: !!o.fingers, at: new Date() };
+      if (o.svg) writeFileSync(o.svg, ringSvg(walk, picture));
+      if (o.html) writeFileSync(o.html, ringHtml(walk, picture));
       if (o.json) printJson('ring', ringJson(walk));
       else console.log(ringLines(walk).join('\n'));
     }));

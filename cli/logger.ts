@@ -66,11 +66,12 @@ export function logEvent(logger: Logger, e: LogEvent): void {
   logger.log(eventLevel(e), describeEvent(e), { event: type, ...fields });
 }
 
-/** Failures are errors, peers lost and input dropped are warnings, replicas topped up are routine. */
+/** Failures are errors, peers lost and input dropped or refused are warnings, replicas topped up are routine. */
 function eventLevel(e: LogEvent): LogLevel {
   switch (e.ev) {
     case 'join-failed': return 'error';
     case 'peer-gone':
+    case 'records-refused':
     case 'bad-input': return 'warn';
     case 'records-moved':
     case 'records-received': return e.why === 'replica' ? 'debug' : 'info';

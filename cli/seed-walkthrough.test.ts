@@ -7,7 +7,7 @@
 import test from 'ava';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { seedAddr } from '../runtime-node/address';
 import { ask } from '../runtime-node/client';
@@ -81,9 +81,10 @@ test("the seed's walk-through: init, join, store, request, quit, kill -9, Ctrl-C
     t.is(r.stdout, `contents of ${key}`);
   }
 
-  const svg = join(mkdtempSync(join(tmpdir(), 'chord-ring-')), 'ring.svg');
-  t.teardown(() => rmSync(dirname(svg), { recursive: true, force: true }));
-  const ring = await runChord(t, ['ring', '--via', '9', ...base, '--json', '--svg', svg], 20_000);
+  const dir = mkdtempSync(join(tmpdir(), 'chord-ring-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const [svg, html] = [join(dir, 'ring.svg'), join(dir, 'ring.html')];
+  const ring = await runChord(t, ['ring', '--via', '9', ...base, '--json', '--svg', svg, '--html', html, '--fingers'], 20_000);
   t.is(ring.code, 0, ring.stderr);
   const walk = JSON.parse(ring.stdout) as { closed: boolean; peers: { id: string; successors: string[]; predecessor: string | null }[] };
   t.true(walk.closed);
@@ -93,7 +94,14 @@ test("the seed's walk-through: init, join, store, request, quit, kill -9, Ctrl-C
   t.is(wraps, 1, ids.join());
   t.deepEqual([...ids].sort((a, b) => a - b), survivors);
   for (const p of walk.peers) t.is(p.successors.length, 3);
+  // The pictures of that ring (cli/ring-picture/ring-picture.test.ts checks them in a browser).
   const picture = readFileSync(svg, 'utf8');
-  t.is(picture.match(/<circle [^>]*r="18"/g)?.length, survivors.length);
-  t.is(picture.match(/marker-end/g)?.length, 2 * survivors.length);
+  t.regex(picture, new RegExp(`Chord ring: ${survivors.length} peers, 8-bit IDs, r = 3`));
+  t.is(picture.match(/<g class="peer member"/g)?.length, survivors.length);
+  t.is(picture.match(/class="link successor"/g)?.length, survivors.length);
+  t.is(picture.match(/class="link predecessor"/g)?.length, survivors.length);
+  t.true((picture.match(/class="link finger/g)?.length ?? 0) > 0);
+  const page = readFileSync(html, 'utf8');
+  const data = JSON.parse(/<script type="application\/json" id="ring-data">(.*?)<\/script>/s.exec(page)?.[1] ?? 'null') as { peers: { id: string }[] };
+  t.deepEqual(data.peers.map((p) => Number(p.id)), survivors);
 });

@@ -28,6 +28,7 @@ export function publicEvent(e: LogEvent): PeerEvent {
     case 'peer-back': return { type: 'peer-back', peer: peerRef(e.peer) };
     case 'records-moved': return { type: 'records-moved', to: peerRef(e.to), count: e.count, why: e.why };
     case 'records-received': return { type: 'records-received', from: peerRef(e.from), count: e.count, why: e.why };
+    case 'records-refused': return { type: 'records-refused', from: peerRef(e.from), count: e.count, what: e.what };
     case 'left': return { type: 'left', kept: e.kept, told: e.told };
     case 'bad-input': return { type: 'bad-input', reason: e.reason };
   }

@@ -99,6 +99,8 @@ export type PeerEvent =
   | { readonly type: 'peer-back'; readonly peer: PeerRef }
   | { readonly type: 'records-moved'; readonly to: PeerRef; readonly count: number; readonly why: MoveReason }
   | { readonly type: 'records-received'; readonly from: PeerRef; readonly count: number; readonly why: MoveReason }
+  /** Records from a peer with no reason to send them (a stranger's store copy, hand-off or leave), dropped. */
+  | { readonly type: 'records-refused'; readonly from: PeerRef; readonly count: number; readonly what: 'replicate' | 'handoff' | 'leave' }
   /** `kept`: records no neighbour acknowledged taking, gone with the peer; `told`: its predecessor acknowledged the notice. */
   | { readonly type: 'left'; readonly kept: number; readonly told: boolean }
   /** Input dropped (malformed, unauthenticated, over a limit); such lines are rate-limited. */

@@ -1,18 +1,16 @@
 /**
- * The picture of a failing run, in a real browser (Debian's chromium driven by playwright-core;
- * `.ci/run` installs it): the arrows, the highlighted violation, the hover details and the ring.
+ * The picture of a failing run, in a real browser (sim/testing/browser.ts): the arrows, the
+ * highlighted violation, the hover details and the ring.
  */
 import test from 'ava';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium } from 'playwright-core';
 import { runPicture } from './picture';
 import { runScenario } from './run';
 import type { Scenario } from './scenario';
+import { browserTest, withBrowser } from './testing/browser';
 import type { TraceEvent } from './trace';
-
-const CHROMIUM = '/usr/bin/chromium';
 
 /**
  * A failure within the failure model, made by a timing no protocol could work with: an
@@ -41,41 +39,34 @@ test('the page holds the failure, its messages and the ring', (t) => {
   t.notRegex(html, /<(script|link|img)[^>]+(src|href)=/);
 });
 
-const browserTest = existsSync(CHROMIUM) ? test : test.skip;
-if (!existsSync(CHROMIUM)) console.log(`picture.test: ${CHROMIUM} is missing (apt-get install chromium; .ci/run does): the browser check is skipped`);
-
-browserTest('in a real browser, the arrows and the highlighted violation are drawn and hovering shows a message', async (t) => {
+browserTest('picture.test')('in a real browser, the arrows and the highlighted violation are drawn and hovering shows a message', async (t) => {
   t.timeout(60_000);
   const dir = mkdtempSync(join(tmpdir(), 'chord-picture-'));
   const file = join(dir, 'run.html');
   writeFileSync(file, picture());
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    timeout: 30_000,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
   try {
-    const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
-    await page.goto(`file://${file}`);
-    t.true(await page.locator('#timeline line.msg').count() > 10);
-    const violation = page.locator('#violation rect');
-    await violation.scrollIntoViewIfNeeded();
-    t.true(await violation.isVisible());
-    const box = await violation.boundingBox();
-    t.true(box !== null && box.width > 100 && box.height > 0);
-    // The mouse over the middle of a message's arrow, as a person would point at it.
-    const arrow = page.locator('#timeline line.msg:not(.ping)').first();
-    await arrow.scrollIntoViewIfNeeded();
-    const [x1, y1, x2, y2] = await Promise.all(['x1', 'y1', 'x2', 'y2'].map(async (a) => Number(await arrow.getAttribute(a))));
-    const origin = await page.locator('#timeline').boundingBox();
-    if (origin === null) return t.fail('the timeline is not drawn');
-    await page.mouse.move(origin.x + (x1 + x2) / 2, origin.y + (y1 + y2) / 2);
-    t.regex((await page.locator('#details').textContent()) ?? '', /#\d+ \((stream|dgram)\) at [\d.]+ ms/);
-    await page.locator('#violation').hover({ force: true });
-    t.regex((await page.locator('#details').textContent()) ?? '', /HandOver\/kept-records/);
-    t.is(await page.locator('#ring g.node').count(), 2);
+    await withBrowser(async (browser) => {
+      const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
+      await page.goto(`file://${file}`);
+      t.true(await page.locator('#timeline line.msg').count() > 10);
+      const violation = page.locator('#violation rect');
+      await violation.scrollIntoViewIfNeeded();
+      t.true(await violation.isVisible());
+      const box = await violation.boundingBox();
+      t.true(box !== null && box.width > 100 && box.height > 0);
+      // The mouse over the middle of a message's arrow, as a person would point at it.
+      const arrow = page.locator('#timeline line.msg:not(.ping)').first();
+      await arrow.scrollIntoViewIfNeeded();
+      const [x1, y1, x2, y2] = await Promise.all(['x1', 'y1', 'x2', 'y2'].map(async (a) => Number(await arrow.getAttribute(a))));
+      const origin = await page.locator('#timeline').boundingBox();
+      if (origin === null) return t.fail('the timeline is not drawn');
+      await page.mouse.move(origin.x + (x1 + x2) / 2, origin.y + (y1 + y2) / 2);
+      t.regex((await page.locator('#details').textContent()) ?? '', /#\d+ \((stream|dgram)\) at [\d.]+ ms/);
+      await page.locator('#violation').hover({ force: true });
+      t.regex((await page.locator('#details').textContent()) ?? '', /HandOver\/kept-records/);
+      t.is(await page.locator('#ring g.node').count(), 2);
+    });
   } finally {
-    await browser.close();
     rmSync(dir, { recursive: true, force: true });
   }
 });

@@ -35,10 +35,13 @@ function num(x: number): string {
   return x.toFixed(1);
 }
 
-/** Short peer names: the shortest hex prefix that tells every peer of the run apart (at least 2 digits). */
-function shortNames(ids: readonly string[]): Map<string, string> {
-  const width = ids[0]?.length ?? 2;
-  for (let n = Math.min(2, width); n <= width; n++) {
+/**
+ * Short peer names: the shortest prefix of their (equal-width) hex IDs that tells them all apart,
+ * at least `min` digits. Also the labels of `chord ring`'s pictures at wide IDs.
+ */
+export function shortNames(ids: readonly string[], min = 2): Map<string, string> {
+  const width = ids[0]?.length ?? min;
+  for (let n = Math.min(min, width); n <= width; n++) {
     const seen = new Set(ids.map((id) => id.slice(0, n)));
     if (seen.size === ids.length) return new Map(ids.map((id) => [id, id.slice(0, n)]));
   }
