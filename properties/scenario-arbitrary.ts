@@ -31,15 +31,15 @@ export interface ArbitraryLimits {
  * leave, then within 100 ms a kill of a peer it leans on; `bounce`: a kill and a restart under
  * the same ID within a ping interval.
  */
-export type FaultKind = 'join' | 'leave' | 'kill' | 'restart' | 'partition' | 'burst' | 'kill-after' | 'bounce' | 'forge';
-const FAULT_KINDS: readonly FaultKind[] = ['join', 'leave', 'kill', 'restart', 'partition', 'burst', 'kill-after', 'bounce', 'forge'];
+export type FaultKind = 'join' | 'leave' | 'kill' | 'restart' | 'partition' | 'burst' | 'kill-after' | 'bounce' | 'forge' | 'crowd';
+const FAULT_KINDS: readonly FaultKind[] = ['join', 'leave', 'kill', 'restart', 'partition', 'burst', 'kill-after', 'bounce', 'forge', 'crowd'];
 
 export const DEFAULT_LIMITS: ArbitraryLimits = { maxInitial: 8, maxOps: 14, horizon: 15_000, kinds: { swarm: FAULT_KINDS }, networkFaults: true };
 
 export const LARGE_LIMITS: ArbitraryLimits = { ...DEFAULT_LIMITS, maxInitial: 16, maxOps: 40, horizon: 30_000 };
 
 /** Joins and graceful leaves on a clean network: keys must move, and nothing may be lost. */
-export const MEMBERSHIP_LIMITS: ArbitraryLimits = { maxInitial: 6, maxOps: 16, horizon: 10_000, kinds: { only: ['join', 'leave', 'burst', 'forge'] }, networkFaults: false };
+export const MEMBERSHIP_LIMITS: ArbitraryLimits = { maxInitial: 6, maxOps: 16, horizon: 10_000, kinds: { only: ['join', 'leave', 'burst', 'forge', 'crowd'] }, networkFaults: false };
 
 const KEYS = ['alpha', 'beta', 'gamma', 'delta', '7', '200', 'file.pdf'];
 
@@ -62,6 +62,8 @@ type RawOp =
   /** `victim` picks among the peers the lead leans on (see victimOf). */
   | { kind: 'kill-after'; lead: Lead; victim: number; delay: number }
   | { kind: 'bounce'; peer: number; via: number; gap: number }
+  /** Many new peers at once, anywhere on the ring, all through one (a ring forming). */
+  | { kind: 'crowd'; via: number; ids: bigint[]; spacing: number }
   /** A stranger about opposite its target on the ring (`off` steps past the point opposite). */
   | { kind: 'forge'; to: number; off: number; what: number; key: RawKey; value: number };
 
@@ -105,6 +107,7 @@ function rawOpArb(poolSize: number, kinds: readonly FaultKind[]): fc.Arbitrary<R
     burst: fc.record({ kind: fc.constant('burst' as const), anchor: peer, via: peer, count: fc.integer({ min: 2, max: 5 }), spacing: fc.integer({ min: 0, max: 30 }) }),
     'kill-after': fc.record({ kind: fc.constant('kill-after' as const), lead, victim: fc.nat({ max: 2 }), delay: fc.integer({ min: 0, max: 100 }) }),
     bounce: fc.record({ kind: fc.constant('bounce' as const), peer, via: peer, gap: fc.integer({ min: 1, max: defaultConfig(8).pingInterval }) }),
+    crowd: fc.record({ kind: fc.constant('crowd' as const), via: peer, ids: fc.uniqueArray(fc.bigInt({ min: 0n, max: (1n << 160n) - 1n }), { minLength: 6, maxLength: 24 }), spacing: fc.integer({ min: 0, max: 5 }) }),
     forge: fc.record({ kind: fc.constant('forge' as const), to: peer, off: fc.nat({ max: 3 }), what: fc.nat({ max: FORGED_MESSAGES.length - 1 }), key, value: fc.nat({ max: 999 }) }),
   };
   return fc.oneof(
@@ -184,6 +187,7 @@ function toOps(r: RawOp, at: number, ids: readonly string[], initial: readonly s
       return [...lead, { at: at + r.delay, op: 'kill', id: victimOf(r.lead, r.victim, ids, initial, bits) }];
     }
     case 'bounce': return [{ at, op: 'kill', id: ids[r.peer] }, { at: at + r.gap, op: 'restart', id: ids[r.peer], via: ids[r.via] }];
+    case 'crowd': return r.ids.map((id, i): ScenarioOp => ({ at: at + i * r.spacing, op: 'join', id: pointOfBigInt(id, bits).id, via: ids[r.via] }));
     case 'forge': {
       // At a peer of the initial ring, most of which are still alive when it comes.
       const to = initial[r.to % initial.length];
