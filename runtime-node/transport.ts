@@ -58,7 +58,13 @@ export interface PeerStreamSink {
 }
 
 export interface TransportOptions {
+  /** What to bind. */
   readonly host: string;
+  /**
+   * The IP address others reach this peer at, when it is not `host` (a wildcard bind): its
+   * `addr`, and the destination its sealed datagrams name. Null: `host` itself.
+   */
+  readonly advertise: string | null;
   /** 0 lets the system choose a port free for both UDP and TCP. */
   readonly port: number;
   /**
@@ -101,7 +107,10 @@ export class PortInUseError extends Error {}
 type HostPortLike = Pick<TransportOptions, 'host' | 'port'>;
 
 export class Transport<T> {
+  /** The address this peer is known by. */
   readonly addr: string;
+  /** The address its sockets are bound to (a wildcard, or `addr`). */
+  readonly listening: string;
   private readonly out = new Map<string, Outbound<T>>();
   private readonly inbound = new Set<Socket>();
   private closing = false;
@@ -118,7 +127,8 @@ export class Transport<T> {
     private readonly opts: TransportOptions,
     private readonly events: TransportEvents<T>,
   ) {
-    this.addr = formatAddr(opts.host, port);
+    this.addr = formatAddr(opts.advertise ?? opts.host, port);
+    this.listening = formatAddr(opts.host, port);
     this.sealer = opts.key?.datagramSealer() ?? null;
     this.opener = opts.key?.datagramOpener(this.addr) ?? null;
     this.budget = new BufferBudget(opts.limits.bufferBudget);
