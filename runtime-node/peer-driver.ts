@@ -294,6 +294,12 @@ class Driver {
       }
       case 'log':
         if (e.event.ev === 'join-failed') this.failed = true;
+        // A connection that carried messages into a partition holds them in TCP's retransmissions,
+        // backed off: after a cut of ten seconds the next try can be thirteen away, and each try
+        // lost doubles it, so a healed ring would wait that long for whatever goes that way. To
+        // the core the peer is gone, and what the connection holds is counted as undelivered; the
+        // next message to it, a re-probe answered, opens a fresh one.
+        if (e.event.ev === 'peer-gone') this.transport.dropOutbound(e.event.peer.addr, `peer ${e.event.peer.addr} declared gone`);
         return this.onLog(e.event);
       case 'stopped':
         void this.shutdown(e.reason, this.failed ? 'failed' : 'left', true);

@@ -100,6 +100,8 @@ interface Outbound<T> {
   readonly conn: Connection;
   /** Messages handed to the socket whose write has not completed yet. */
   readonly pending: Set<T>;
+  /** Closed by `dropOutbound`, not by the other end or the network. */
+  dropped: boolean;
 }
 
 export class PortInUseError extends Error {}
@@ -204,6 +206,19 @@ export class Transport<T> {
     return true;
   }
 
+  /**
+   * Closes the outbound connection to `to`, if one is open: its messages count as undelivered,
+   * and the next message opens a fresh one. For a peer declared gone, whose connection may hold
+   * what was sent during a partition in TCP's retransmissions, backed off (peer-driver.ts).
+   */
+  dropOutbound(to: string, reason: string): void {
+    const out = this.out.get(to);
+    if (out === undefined) return;
+    this.out.delete(to);
+    out.dropped = true;
+    out.conn.fail(reason);
+  }
+
   /** Stops listening and closes every connection; `flush` lets outbound data drain first. */
   async close(flush: boolean): Promise<void> {
     this.closing = true;
@@ -234,13 +249,13 @@ export class Transport<T> {
       close: (error) => {
         if (this.out.get(to)?.conn === conn) this.out.delete(to);
         // Reached, but not through the handshake: whoever listens there is not of this ring.
-        if (opening && connected && !ready && !this.closing) this.events.drop('connections without the ring key', `TCP to ${to}: ${error ?? 'closed during the ring-key handshake (it holds another key, or none)'}; closed`);
+        if (opening && connected && !ready && !this.closing && !out.dropped) this.events.drop('connections without the ring key', `TCP to ${to}: ${error ?? 'closed during the ring-key handshake (it holds another key, or none)'}; closed`);
         const lost = [...pending];
         pending.clear();
         for (const token of lost) this.events.undelivered(token, error ?? 'connection closed');
       },
     }, { opening, bounds: this.bounds(this.opts.limits.idleTimeoutMs / 2) });
-    const out = { conn, pending };
+    const out: Outbound<T> = { conn, pending, dropped: false };
     this.out.set(to, out);
     return out;
   }
