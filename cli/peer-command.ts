@@ -39,9 +39,9 @@ const SEED_BITS = 8;
 export function peerCommand(): Command {
   const cmd: Command = new Command('peer')
     .description('run one peer: start a ring, or --join one; prints protocol events, reads commands (type help)')
-    .option('--id <n>', 'peer ID, an integer below 2^bits (default: SHA-1 of the address)', bigInteger)
+    .option('--id <n>', 'peer ID, an integer below 2^bits (default: SHA-1 of its address, the advertised one)', bigInteger)
     .option('--bits <m>', 'identifier bits (8 to 160)', integer(8, 160), SEED_BITS)
-    .option('--host <host>', 'address to listen on and to give to other peers; 0.0.0.0 or :: (every interface) needs --advertise', '127.0.0.1')
+    .option('--host <host>', 'address to listen on, and to give to other peers unless --advertise says another; 0.0.0.0 or :: (every interface) needs --advertise', '127.0.0.1')
     .option('--advertise <host[:port]>', 'the IP address other peers are told (in this peer\'s ID and messages), when it is not --host; its port is the one listened on', advertised)
     .option('--port <n>', 'UDP and TCP port (default: the --advertise port, else port base + ID with 8-bit IDs, else chosen by the system)', integer(0, 65_535))
     .option('--join <peer>', 'join the ring of this peer: host:port, or a bare peer ID (127.0.0.1, port base + ID)', peerRef)

@@ -71,7 +71,7 @@ export interface StopInfo {
 
 export interface PeerHandle extends ClientService {
   readonly self: Peer;
-  /** Where its sockets are bound: self.addr, or a wildcard with self.addr's port. */
+  /** Where its sockets are bound: `host` and the port, which is self.addr unless it advertises another address. */
   readonly listening: string;
   /** Settles once the peer has stopped and its sockets are closed. */
   readonly stopped: Promise<StopInfo>;
