@@ -52,24 +52,25 @@ interface RealPeer extends PeerInfo {
 }
 
 /**
- * Starts `chord peer` in a host and waits for its banner. Even hosts bind every interface and
- * advertise their address; odd ones bind their address itself.
+ * Starts `chord peer` in a host and waits for its banner: bound to every interface and
+ * advertising the host's address (`wildcard`), or bound to that address itself.
  */
-async function startIn(t: ExecutionContext, host: LabHost, index: number, port: number, more: readonly string[]): Promise<RealPeer> {
-  const bind = index % 2 === 0 ? ['--host', '0.0.0.0', '--advertise', `${host.ip}:${port}`] : ['--host', host.ip, '--port', String(port)];
+async function startIn(t: ExecutionContext, host: LabHost, wildcard: boolean, port: number, more: readonly string[]): Promise<RealPeer> {
+  const bind = wildcard ? ['--host', '0.0.0.0', '--advertise', `${host.ip}:${port}`] : ['--host', host.ip, '--port', String(port)];
   const proc = new ChordProcess(t, ['peer', '--bits', String(BITS), '--replicas', String(R), '--ping-interval', String(PING_S), ...bind, ...more], { within: host.within });
   const bannerRe = /^peer (\d+) at (\S+) \(UDP and TCP(?:, listening on (\S+))?\)/;
   const [, id, addr, listening] = bannerRe.exec((await proc.waitLine(bannerRe, 15_000)).text) as (string | undefined)[] as [string, string, string, string | undefined];
   // The identity is the advertised address: the ID is its SHA-1, whatever was bound.
   t.is(addr, `${host.ip}:${port}`);
   t.is(id, decimalOf(keyOf(addr, BITS)));
-  t.is(listening, index % 2 === 0 ? `0.0.0.0:${port}` : undefined);
+  t.is(listening, wildcard ? `0.0.0.0:${port}` : undefined);
   return { id, addr, proc, host };
 }
 
-async function startRing(t: ExecutionContext, hosts: readonly LabHost[], port: number, more: readonly string[] = []): Promise<RealPeer[]> {
-  const first = await startIn(t, hosts[0], 0, port, more);
-  const rest = await Promise.all(hosts.slice(1).map((h, i) => startIn(t, h, i + 1, port, [...more, '--join', first.addr])));
+/** The first host's peer starts a ring, the others join it at once; `wildcard(i)` for host i's bind. */
+async function startRing(t: ExecutionContext, hosts: readonly LabHost[], port: number, wildcard: (i: number) => boolean, more: readonly string[] = []): Promise<RealPeer[]> {
+  const first = await startIn(t, hosts[0], wildcard(0), port, more);
+  const rest = await Promise.all(hosts.slice(1).map((h, i) => startIn(t, h, wildcard(i + 1), port, [...more, '--join', first.addr])));
   await Promise.all(rest.map((p) => p.proc.waitLine(/^joined the ring/, 20_000)));
   return [first, ...rest];
 }
@@ -221,7 +222,7 @@ async function walkThrough(t: ExecutionContext): Promise<void> {
   const keyFile = join(dir, 'ring.key');
   writeFileSync(keyFile, 'a ring key for the namespace test, 32+ bytes');
   const keyedHosts = [lab.hosts[0], lab.hosts[2], lab.hosts[4]];
-  const keyed = await startRing(t, keyedHosts, KEYED_PORT, ['--ring-key', keyFile]);
+  const keyed = await startRing(t, keyedHosts, KEYED_PORT, () => true, ['--ring-key', keyFile]);
   await waitIdealRing(keyed[0].addr, keyed, BITS, R, SETTLE_MS, loadRingKey(keyFile));
   const kput = await runChord(t, ['put', '--via', keyed[1].addr, 'keyed', '--value', 'sealed', '--ring-key', keyFile], 30_000);
   t.is(kput.code, 0, kput.stderr);
@@ -234,7 +235,8 @@ async function walkThrough(t: ExecutionContext): Promise<void> {
   }
   step('a keyed ring of 3 bound to 0.0.0.0, a put and a get');
 
-  const peers = await startRing(t, lab.hosts, PORT);
+  // Half bound to every interface, half to their own address.
+  const peers = await startRing(t, lab.hosts, PORT, (i) => i % 2 === 0);
   const ring = [...peers].sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? -1 : 1));
   for (const p of peers) live.add(p);
   const ideal = () => waitIdealRing(reachable()[0].addr, reachable(), BITS, R, SETTLE_MS);
