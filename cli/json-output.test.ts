@@ -190,7 +190,7 @@ test('--log-format json: every line of a peer and of a launcher is a log record 
   joiner.send('quit');
   await joiner.waitExit(10_000);
   const base = 27_100;
-  const launcher = new ChordProcess(t, ['launch', '--peers', '2,4', '--ping-interval', '0.2', '--port-base', String(base), '--log-format', 'json'], true);
+  const launcher = new ChordProcess(t, ['launch', '--peers', '2,4', '--ping-interval', '0.2', '--port-base', String(base), '--log-format', 'json'], { group: true });
   launcher.send('store 7');
   launcher.send('ring');
   launcher.send('exit');

@@ -33,7 +33,7 @@ test('the launcher: a ring of real processes and a console that works from a pip
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const file = randomFillSync(Buffer.allocUnsafe(3 * 1024 * 1024));
   writeFileSync(join(dir, 'in.bin'), file);
-  const launcher = new ChordProcess(t, ['launch', '--ping-interval', '0.2', '--port-base', String(BASE)], true);
+  const launcher = new ChordProcess(t, ['launch', '--ping-interval', '0.2', '--port-base', String(BASE)], { group: true });
   const script = [
     'help',
     'store 42',
@@ -73,7 +73,7 @@ test('the launcher: a ring of real processes and a console that works from a pip
 test('a launcher that dies takes its peers with it: none is left running, whatever killed it', async (t) => {
   t.timeout(60_000);
   const base = 25_300;
-  const launcher = new ChordProcess(t, ['launch', '--ping-interval', '0.2', '--port-base', String(base)], true);
+  const launcher = new ChordProcess(t, ['launch', '--ping-interval', '0.2', '--port-base', String(base)], { group: true });
   await launcher.waitLine(/^ring of 7 peers is up/, 40_000);
   launcher.kill('SIGKILL');
   await launcher.waitExit(10_000);

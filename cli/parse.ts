@@ -1,5 +1,6 @@
 /** Flag value parsers for commander: each rejects a bad value with a message naming the flag. */
 import { InvalidArgumentError, Option } from 'commander';
+import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import { parseAddr, seedAddr } from '../runtime-node/address';
 import { loadRingKey, MIN_KEY_BYTES, type RingKey } from '../runtime-node/ring-key';
@@ -41,6 +42,23 @@ export function peerRef(value: string): PeerRef {
   if (/^\d+$/.test(value.trim())) return { id: bigInteger(value) };
   if (parseAddr(value.trim()) === null) throw new InvalidArgumentError(`expected host:port or a peer ID, got "${value}"`);
   return { addr: value.trim() };
+}
+
+/** `--advertise`: an address with or without its port ("10.0.0.5", "10.0.0.5:4000", "[fd00::5]:4000"). */
+export interface Advertised {
+  readonly host: string;
+  readonly port?: number;
+}
+
+/** Only the form here; what may be advertised is address.ts's listenProblem. */
+export function advertised(value: string): Advertised {
+  const v = value.trim();
+  const bracketed = /^\[([^\]]+)\]$/.exec(v);
+  if (bracketed) return { host: bracketed[1] };
+  if (isIP(v) !== 0) return { host: v };
+  const hp = parseAddr(v);
+  if (hp === null) throw new InvalidArgumentError(`expected an IP address, with or without :port, got "${value}"`);
+  return hp;
 }
 
 export function resolvePeerRef(ref: PeerRef, portBase: number): string {

@@ -165,3 +165,21 @@ test('SIGTERM leaves gracefully, exit 0', async (t) => {
   t.like(await proc.waitExit(10_000), { code: 0 });
   t.regex(proc.output, /^left the ring$/m);
 });
+
+test('--advertise: a wildcard bind without it, a name, a wildcard or another port are refused as usage errors (exit 1)', async (t) => {
+  t.timeout(30_000);
+  const cases = [
+    { args: ['--host', '0.0.0.0'], err: /--host 0\.0\.0\.0 listens on every interface and names none that other peers could reach: give --advertise host\[:port\]/ },
+    { args: ['--host', '::'], err: /--host :: listens on every interface/ },
+    { args: ['--host', '0.0.0.0', '--advertise', 'peer.example.org:4000'], err: /--advertise needs an IP address, not "peer\.example\.org"/ },
+    { args: ['--host', '0.0.0.0', '--advertise', '0.0.0.0:4000'], err: /--advertise 0\.0\.0\.0 is a wildcard/ },
+    { args: ['--host', '0.0.0.0', '--advertise', '[fd00::5]:4000'], err: /--advertise fd00::5 is IPv6, but --host 0\.0\.0\.0 listens on IPv4 only/ },
+    { args: ['--host', '0.0.0.0', '--advertise', '10.0.0.5:4000', '--port', '4001'], err: /--advertise port 4000 is not --port 4001/ },
+    { args: ['--advertise', '10.0.0.5:70000'], err: /expected an IP address, with or without :port/ },
+  ];
+  for (const c of cases) {
+    const r = await runChord(t, ['peer', '--bits', '16', ...c.args], 10_000);
+    t.is(r.code, 1, c.args.join(' '));
+    t.regex(r.stderr, c.err, c.args.join(' '));
+  }
+});

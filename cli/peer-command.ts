@@ -11,7 +11,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { decimalOf } from '../core/id';
 import { keyOf } from '../edge/key-id';
-import { SEED_PORT_BASE, seedPeer } from '../runtime-node/address';
+import { listenProblem, SEED_PORT_BASE, seedPeer } from '../runtime-node/address';
 import { walkRing } from '../runtime-node/client';
 import { responseOf, stateInfo } from '../runtime-node/client-server';
 import { helpLines, runConsole, type ConsoleCommand } from '../runtime-node/console';
@@ -23,12 +23,13 @@ import type { LogEvent } from '../core/types';
 import { addLimitOptions, limitsOf, type LimitFlags } from './limit-options';
 import { CliError, EXIT, EXIT_CODES, type ErrorCode } from './exit-codes';
 import { addLogOptions, createLogger, logEvent, type LogFlags, type Logger } from './logger';
-import { bigInteger, decimal, integer, peerRef, resolvePeerRef, ringKeyOption, type PeerRef, type RingKeyFlag } from './parse';
+import { advertised, bigInteger, decimal, integer, peerRef, resolvePeerRef, ringKeyOption, type Advertised, type PeerRef, type RingKeyFlag } from './parse';
 
 interface PeerRun {
   readonly bits: number;
   readonly id?: bigint;
   readonly host: string;
+  readonly advertise?: string;
   readonly port: number;
   readonly start: Start;
   readonly pingSeconds: number;
@@ -43,22 +44,27 @@ const SEED_BITS = 8;
 export function peerCommand(): Command {
   const cmd: Command = new Command('peer')
     .description('run one peer: start a ring, or --join one; prints protocol events, reads commands (type help)')
-    .option('--id <n>', 'peer ID, an integer below 2^bits (default: SHA-1 of the address)', bigInteger)
+    .option('--id <n>', 'peer ID, an integer below 2^bits (default: SHA-1 of its address, the advertised one)', bigInteger)
     .option('--bits <m>', 'identifier bits (8 to 160)', integer(8, 160), SEED_BITS)
-    .option('--host <host>', 'address to listen on and to give to other peers', '127.0.0.1')
-    .option('--port <n>', 'UDP and TCP port (default: port base + ID with 8-bit IDs, else chosen by the system)', integer(0, 65_535))
+    .option('--host <host>', 'address to listen on, and to give to other peers unless --advertise says another; 0.0.0.0 or :: (every interface) needs --advertise', '127.0.0.1')
+    .option('--advertise <host[:port]>', 'the IP address other peers are told (in this peer\'s ID and messages), when it is not --host; its port is the one listened on', advertised)
+    .option('--port <n>', 'UDP and TCP port (default: the --advertise port, else port base + ID with 8-bit IDs, else chosen by the system)', integer(0, 65_535))
     .option('--join <peer>', 'join the ring of this peer: host:port, or a bare peer ID (127.0.0.1, port base + ID)', peerRef)
     .option('--ping-interval <seconds>', 'how often to ping neighbours; the other timings follow', decimal(0.01, 3600), 1)
     .option('--replicas <r>', 'successor-list length and copies of each record', integer(1, 16), 3)
     .option('--port-base <n>', "port of peer 0 in the seed's scheme", integer(1, 65_535), SEED_PORT_BASE)
     .addOption(ringKeyOption());
   return addLogOptions(addLimitOptions(cmd))
-    .action((o: LimitFlags & LogFlags & { id?: bigint; bits: number; host: string; port?: number; join?: PeerRef; pingInterval: number; replicas: number; portBase: number; ringKey?: RingKeyFlag }) => {
+    .action((o: LimitFlags & LogFlags & { id?: bigint; bits: number; host: string; advertise?: Advertised; port?: number; join?: PeerRef; pingInterval: number; replicas: number; portBase: number; ringKey?: RingKeyFlag }) => {
       if (o.id !== undefined && o.id >= 1n << BigInt(o.bits)) cmd.error(`error: --id ${o.id} is not below 2^${o.bits}`);
+      const problem = listenProblem(o.host, o.advertise?.host);
+      if (problem !== null) cmd.error(`error: ${problem}`);
+      const told = o.advertise?.port;
+      if (told !== undefined && o.port !== undefined && told !== o.port) cmd.error(`error: --advertise port ${told} is not --port ${o.port}: other peers reach this one on the port it listens on`);
       const seedPort = o.bits === SEED_BITS && o.id !== undefined ? o.portBase + Number(o.id) : 0;
-      if (seedPort > 65_535) cmd.error(`error: port ${seedPort} (port base + ID) is above 65535; give --port`);
+      if (seedPort > 65_535 && o.port === undefined && told === undefined) cmd.error(`error: port ${seedPort} (port base + ID) is above 65535; give --port`);
       return runPeer({
-        bits: o.bits, id: o.id, host: o.host, port: o.port ?? seedPort, pingSeconds: o.pingInterval, replicas: o.replicas,
+        bits: o.bits, id: o.id, host: o.host, advertise: o.advertise?.host, port: o.port ?? told ?? seedPort, pingSeconds: o.pingInterval, replicas: o.replicas,
         ringKey: o.ringKey?.key ?? null, limits: limitsOf(o), log: o,
         start: o.join ? { kind: 'join', via: resolvePeerRef(o.join, o.portBase) } : { kind: 'create' },
       });
@@ -116,7 +122,7 @@ async function runPeer(o: PeerRun): Promise<void> {
   let peer: PeerHandle;
   try {
     peer = await startPeer({
-      bits: o.bits, id: o.id, host: o.host, port: o.port, start: o.start, replicas: o.replicas, ringKey: o.ringKey, limits: o.limits,
+      bits: o.bits, id: o.id, host: o.host, advertise: o.advertise, port: o.port, start: o.start, replicas: o.replicas, ringKey: o.ringKey, limits: o.limits,
       pingInterval: o.pingSeconds * 1000, onLog: (e) => onLog(e),
     });
   } catch (e) {
@@ -139,7 +145,8 @@ async function runPeer(o: PeerRun): Promise<void> {
   }
   onLog = (e) => logEvent(logger, e);
   const via = o.start.kind === 'join' ? `, joining via ${o.start.via}` : '';
-  logger.log('info', `peer ${id} at ${peer.self.addr} (UDP and TCP), ${o.bits}-bit IDs, r=${o.replicas}, ping every ${o.pingSeconds} s${via}; type help for commands`, {
+  const bound = peer.listening === peer.self.addr ? '' : `, listening on ${peer.listening}`;
+  logger.log('info', `peer ${id} at ${peer.self.addr} (UDP and TCP${bound}), ${o.bits}-bit IDs, r=${o.replicas}, ping every ${o.pingSeconds} s${via}; type help for commands`, {
     event: 'started', address: peer.self.addr, bits: o.bits, replicas: o.replicas, pingInterval: o.pingSeconds * 1000, ...(o.start.kind === 'join' ? { join: o.start.via } : {}),
   });
   if (o.ringKey) logger.log('info', 'ring key set: only its holders may join, store, read or ask (frames and datagrams authenticated, not encrypted)', { event: 'ring-key', keyed: true });

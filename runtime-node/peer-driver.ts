@@ -18,6 +18,7 @@ import { describeError } from '../core/errors';
 import { initState, step } from '../core/step';
 import type { Channel, Command, Config, Effect, Input, LogEvent, Msg, Peer, PeerState, Reply } from '../core/types';
 import { keyOf } from '../edge/key-id';
+import { listenProblem } from './address';
 import { refuseClient, serveClient, type ClientService } from './client-server';
 import { DropLog, type DropKind } from './drop-log';
 import { mayComeByDatagram, padQuestion, unpad } from './datagram-policy';
@@ -26,7 +27,7 @@ import { decodeControl, Identities, isControl } from './identity';
 import { DEFAULT_LIMITS, type Limits } from './limits';
 import type { RingKey } from './ring-key';
 import { runtimeConfig, DEFAULT_PING_MS } from './timing';
-import { Transport, type PeerStreamSink, type TransportStats } from './transport';
+import { Transport, type PeerStreamSink, type TransportOptions, type TransportStats } from './transport';
 
 export type Start =
   | { readonly kind: 'create' }
@@ -41,10 +42,17 @@ export interface PeerOptions {
   /** Milliseconds; the other timings follow from it (timing.ts). */
   readonly pingInterval?: number;
   readonly config?: Partial<Config>;
+  /** What to bind; 127.0.0.1 by default. A wildcard (0.0.0.0, ::) needs `advertise`. */
   readonly host?: string;
+  /**
+   * The IP address other peers are told, when it is not `host`: the address in this peer's
+   * identity (its default ID is derived from it) and in every message it sends. The port is the
+   * one it listens on.
+   */
+  readonly advertise?: string;
   /** 0 (the default) lets the system choose. */
   readonly port?: number;
-  /** Defaults to the SHA-1 of the peer's address, as Chord does. */
+  /** Defaults to the SHA-1 of the peer's (advertised) address, as Chord does. */
   readonly id?: bigint;
   readonly onLog?: (event: LogEvent) => void;
   /** Only holders of this key may join, store, read or ask; absent or null: an open ring. */
@@ -63,6 +71,8 @@ export interface StopInfo {
 
 export interface PeerHandle extends ClientService {
   readonly self: Peer;
+  /** Where its sockets are bound: `host` and the port, which is self.addr unless it advertises another address. */
+  readonly listening: string;
   /** Settles once the peer has stopped and its sockets are closed. */
   readonly stopped: Promise<StopInfo>;
   /** Graceful leave: records to the successor, neighbours told; settles when stopped. */
@@ -95,8 +105,11 @@ export async function startPeer(o: PeerOptions): Promise<PeerHandle> {
   const errors = validateConfig(cfg);
   if (errors.length > 0) throw new Error(errors.join('; '));
   if (o.id !== undefined && (o.id < 0n || o.id >= 1n << BigInt(o.bits))) throw new Error(`peer ID ${o.id} is outside the ${o.bits}-bit identifier space`);
+  const host = o.host ?? '127.0.0.1';
+  const problem = listenProblem(host, o.advertise);
+  if (problem !== null) throw new Error(problem);
   const driver = new Driver(cfg, o.onLog ?? (() => undefined), o.dropLogMs);
-  await driver.listen(o.host ?? '127.0.0.1', o.port ?? 0, o.id, o.ringKey ?? null, { ...DEFAULT_LIMITS, ...o.limits });
+  await driver.listen({ host, advertise: o.advertise ?? null, port: o.port ?? 0 }, o.id, o.ringKey ?? null, { ...DEFAULT_LIMITS, ...o.limits });
   driver.feed(startInput(o.start));
   return driver.handle();
 }
@@ -135,9 +148,9 @@ class Driver {
     this.drops = new DropLog((reason) => this.problem(reason), dropLogMs);
   }
 
-  async listen(host: string, port: number, id: bigint | undefined, key: RingKey | null, limits: Limits): Promise<void> {
+  async listen(at: Pick<TransportOptions, 'host' | 'advertise' | 'port'>, id: bigint | undefined, key: RingKey | null, limits: Limits): Promise<void> {
     const report = { problem: (reason: string) => this.problem(reason), drop: (kind: DropKind, detail: string) => this.drops.drop(kind, detail) };
-    this.transport = await Transport.listen<Outgoing>({ host, port, connectTimeout: this.cfg.rpcTimeout, key, limits }, {
+    this.transport = await Transport.listen<Outgoing>({ ...at, connectTimeout: this.cfg.rpcTimeout, key, limits }, {
       datagram: (bytes, from) => this.receiveDatagram(bytes, from),
       peerStream: (_from, close) => this.peerStream(close),
       client: (socket, early, options) => serveClient(socket, early, this.handle(), report, options),
@@ -207,6 +220,7 @@ class Driver {
   handle(): PeerHandle {
     this.handleOnce ??= {
       self: this.state.self,
+      listening: this.transport.listening,
       config: this.cfg,
       stopped: this.stopped,
       state: () => this.state,
@@ -280,6 +294,12 @@ class Driver {
       }
       case 'log':
         if (e.event.ev === 'join-failed') this.failed = true;
+        // A connection that carried messages into a partition holds them in TCP's retransmissions,
+        // backed off: after a cut of ten seconds the next try can be thirteen away, and each try
+        // lost doubles it, so a healed ring would wait that long for whatever goes that way. To
+        // the core the peer is gone, and what the connection holds is counted as undelivered; the
+        // next message to it, a re-probe answered, opens a fresh one.
+        if (e.event.ev === 'peer-gone') this.transport.dropOutbound(e.event.peer.addr, `peer ${e.event.peer.addr} declared gone`);
         return this.onLog(e.event);
       case 'stopped':
         void this.shutdown(e.reason, this.failed ? 'failed' : 'left', true);

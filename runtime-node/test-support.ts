@@ -12,7 +12,9 @@ import type { LogEvent } from '../core/types';
 import { peerStatus } from '../lib/public-form';
 import { notIdeal } from '../lib/testnet';
 import { seedAddr } from './address';
-import { peerState, walkRing } from './client';
+import { peerState, walkRing, type RingWalk } from './client';
+import type { PeerInfo } from './client-protocol';
+import type { RingKey } from './ring-key';
 import { startPeer, type PeerHandle, type PeerOptions } from './peer-driver';
 
 /** Where package.json is: above runtime-node/ from source, above dist/ when compiled. */
@@ -101,17 +103,31 @@ export interface Line {
   readonly at: number;
 }
 
+export interface SpawnOptions {
+  /**
+   * The process leads a process group of its own, and teardown kills the group (for the
+   * launcher: its peers go too, even if the launcher itself died first).
+   */
+  readonly group?: boolean;
+  /**
+   * A command that runs the rest in another place and then becomes it (exec), such as
+   * `ip netns exec NAME`: the child's pid, signals and exit are still chord's own.
+   */
+  readonly within?: readonly string[];
+}
+
 /** A `chord` child process whose output lines are kept, killed at the test's teardown. */
 export class ChordProcess {
   readonly lines: Line[] = [];
   readonly exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   private readonly child: ChildProcess;
   private exited = false;
+  private readonly group: boolean;
 
-  /** With `group`, the process leads a process group of its own, and teardown kills the group
-   *  (for the launcher: its peers go too, even if the launcher itself died first). */
-  constructor(t: Cleanup, readonly args: readonly string[], private readonly group = false) {
-    this.child = spawn(process.execPath, [MAIN, ...args], { stdio: ['pipe', 'pipe', 'pipe'], detached: group });
+  constructor(t: Cleanup, readonly args: readonly string[], o: SpawnOptions = {}) {
+    this.group = o.group ?? false;
+    const [exe, ...lead] = [...(o.within ?? []), process.execPath, MAIN];
+    this.child = spawn(exe, [...lead, ...args], { stdio: ['pipe', 'pipe', 'pipe'], detached: this.group });
     for (const stream of [this.child.stdout, this.child.stderr]) {
       createInterface({ input: stream! }).on('line', (text) => this.lines.push({ text, at: performance.now() }));
     }
@@ -235,6 +251,51 @@ export function waitRing(ids: readonly number[], base: number, timeoutMs: number
     return walk.closed && walk.peers.map((p) => Number(p.self.id)).join() === sorted.join()
       && walk.peers.every((p, i) => p.pred?.id === String(sorted[(i + sorted.length - 1) % sorted.length]));
   });
+}
+
+/**
+ * How a walk differs from the ideal ring of exactly the `live` peers (decimal IDs and addresses
+ * in a `bits`-bit space, r successors): the walk closed through every one of them in ring order,
+ * each with its predecessor, its r successors and every finger exact. Empty when it is ideal.
+ */
+export function idealRingProblems(walk: RingWalk, live: readonly PeerInfo[], bits: number, r: number): string[] {
+  const ring = [...live].sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? -1 : 1));
+  const n = ring.length;
+  const seen = walk.peers.map((p) => p.self.id);
+  if (!walk.closed) return [`the walk did not close (it met ${seen.join(', ')}; unreachable ${walk.unreachable.join(', ') || 'none'})`];
+  const start = ring.findIndex((p) => p.id === seen[0]);
+  const order = ring.map((_, i) => ring[(start + i) % n].id);
+  if (start < 0 || seen.join() !== order.join()) return [`the walk met ${seen.join(', ')}; the ring is ${order.join(', ')}`];
+  const space = 1n << BigInt(bits);
+  // The first live peer at or after a point: the successor of an identifier.
+  const successorOf = (point: bigint) => ring.find((p) => BigInt(p.id) >= point) ?? ring[0];
+  const problems: string[] = [];
+  for (const state of walk.peers) {
+    const i = ring.findIndex((p) => p.id === state.self.id);
+    const ids = (list: readonly PeerInfo[]) => list.map((p) => p.id).join(',');
+    const succs = Array.from({ length: Math.min(r, n) }, (_, j) => ring[(i + 1 + j) % n]);
+    if (ids(state.succs) !== ids(succs)) problems.push(`peer ${state.self.id}: successors ${ids(state.succs)}, expected ${ids(succs)}`);
+    const pred = ring[(i + n - 1) % n];
+    if (state.pred?.id !== pred.id) problems.push(`peer ${state.self.id}: predecessor ${state.pred?.id ?? 'none'}, expected ${pred.id}`);
+    // Finger k is the successor of self + 2^k; the state lists each distinct one once, lowest k first.
+    const fingers: PeerInfo[] = [];
+    for (let k = 0; k < bits; k++) {
+      const f = successorOf((BigInt(state.self.id) + (1n << BigInt(k))) % space);
+      if (!fingers.some((g) => g.id === f.id)) fingers.push(f);
+    }
+    if (ids(state.fingers) !== ids(fingers)) problems.push(`peer ${state.self.id}: fingers ${ids(state.fingers)}, expected ${ids(fingers)}`);
+  }
+  return problems;
+}
+
+/** Waits until the walk from `via` is the ideal ring of `live` (idealRingProblems). */
+export function waitIdealRing(via: string, live: readonly PeerInfo[], bits: number, r: number, timeoutMs: number, key: RingKey | null = null): Promise<true> {
+  let last: string[] = [];
+  return waitFor(`the ideal ring of ${live.map((p) => p.id).join(', ')}`, timeoutMs, async () => {
+    last = idealRingProblems(await walkRing(via, 3000, key), live, bits, r);
+    if (last.length > 0) throw new Error(last.slice(0, 4).join('; '));
+    return true;
+  }, 200);
 }
 
 /** A peer in this process whose log events are kept, closed at the test's teardown. */

@@ -58,7 +58,13 @@ export interface PeerStreamSink {
 }
 
 export interface TransportOptions {
+  /** What to bind. */
   readonly host: string;
+  /**
+   * The IP address others reach this peer at, when it is not `host` (a wildcard bind): its
+   * `addr`, and the destination its sealed datagrams name. Null: `host` itself.
+   */
+  readonly advertise: string | null;
   /** 0 lets the system choose a port free for both UDP and TCP. */
   readonly port: number;
   /**
@@ -94,6 +100,8 @@ interface Outbound<T> {
   readonly conn: Connection;
   /** Messages handed to the socket whose write has not completed yet. */
   readonly pending: Set<T>;
+  /** Closed by `dropOutbound`, not by the other end or the network. */
+  dropped: boolean;
 }
 
 export class PortInUseError extends Error {}
@@ -101,7 +109,10 @@ export class PortInUseError extends Error {}
 type HostPortLike = Pick<TransportOptions, 'host' | 'port'>;
 
 export class Transport<T> {
+  /** The address this peer is known by. */
   readonly addr: string;
+  /** The address its sockets are bound to (a wildcard, or `addr`). */
+  readonly listening: string;
   private readonly out = new Map<string, Outbound<T>>();
   private readonly inbound = new Set<Socket>();
   private closing = false;
@@ -118,7 +129,8 @@ export class Transport<T> {
     private readonly opts: TransportOptions,
     private readonly events: TransportEvents<T>,
   ) {
-    this.addr = formatAddr(opts.host, port);
+    this.addr = formatAddr(opts.advertise ?? opts.host, port);
+    this.listening = formatAddr(opts.host, port);
     this.sealer = opts.key?.datagramSealer() ?? null;
     this.opener = opts.key?.datagramOpener(this.addr) ?? null;
     this.budget = new BufferBudget(opts.limits.bufferBudget);
@@ -194,6 +206,19 @@ export class Transport<T> {
     return true;
   }
 
+  /**
+   * Closes the outbound connection to `to`, if one is open: its messages count as undelivered,
+   * and the next message opens a fresh one. For a peer declared gone, whose connection may hold
+   * what was sent during a partition in TCP's retransmissions, backed off (peer-driver.ts).
+   */
+  dropOutbound(to: string, reason: string): void {
+    const out = this.out.get(to);
+    if (out === undefined) return;
+    this.out.delete(to);
+    out.dropped = true;
+    out.conn.fail(reason);
+  }
+
   /** Stops listening and closes every connection; `flush` lets outbound data drain first. */
   async close(flush: boolean): Promise<void> {
     this.closing = true;
@@ -224,13 +249,13 @@ export class Transport<T> {
       close: (error) => {
         if (this.out.get(to)?.conn === conn) this.out.delete(to);
         // Reached, but not through the handshake: whoever listens there is not of this ring.
-        if (opening && connected && !ready && !this.closing) this.events.drop('connections without the ring key', `TCP to ${to}: ${error ?? 'closed during the ring-key handshake (it holds another key, or none)'}; closed`);
+        if (opening && connected && !ready && !this.closing && !out.dropped) this.events.drop('connections without the ring key', `TCP to ${to}: ${error ?? 'closed during the ring-key handshake (it holds another key, or none)'}; closed`);
         const lost = [...pending];
         pending.clear();
         for (const token of lost) this.events.undelivered(token, error ?? 'connection closed');
       },
     }, { opening, bounds: this.bounds(this.opts.limits.idleTimeoutMs / 2) });
-    const out = { conn, pending };
+    const out: Outbound<T> = { conn, pending, dropped: false };
     this.out.set(to, out);
     return out;
   }
