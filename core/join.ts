@@ -12,12 +12,17 @@ import { stabilizeNow } from './stabilize';
 import type { Tx } from './tx';
 import type { Op, Peer, PeerState } from './types';
 
-function startTimers(tx: Tx): void {
+/**
+ * `firstRound`: when the first replication round is due. A peer started in a known ring runs it
+ * at once, so that its replicas hear its range (trust.ts) before the first puts; it cannot send
+ * in the step that starts it, since the peers of a ring start one by one.
+ */
+function startTimers(tx: Tx, firstRound: number): void {
   const { cfg } = tx.s;
   tx.due('ping', cfg.pingInterval);
   tx.due('stabilize', cfg.stabilizeInterval);
   tx.due('fix-fingers', cfg.fixFingersInterval);
-  tx.due('replicate', cfg.replicateInterval);
+  tx.due('replicate', firstRound);
 }
 
 export function create(tx: Tx): void {
@@ -25,7 +30,7 @@ export function create(tx: Tx): void {
   const self = tx.s.self;
   tx.set({ phase: MEMBER, held: self, succs: [self], pred: self, fingers: fingerTable(tx.s.fingers.slots.map(() => self)) });
   tx.log({ ev: 'created' });
-  startTimers(tx);
+  startTimers(tx, tx.s.cfg.replicateInterval);
 }
 
 export function init(tx: Tx, succs: readonly Peer[], pred: Peer | null): void {
@@ -38,7 +43,7 @@ export function init(tx: Tx, succs: readonly Peer[], pred: Peer | null): void {
   const known = pred ?? (same(list[0], self) ? self : null);
   tx.set({ phase: MEMBER, held: known, inherit: known === null, succs: list, pred: known });
   tx.log({ ev: 'initialized', succ: list[0] });
-  startTimers(tx);
+  startTimers(tx, 0);
 }
 
 export function join(tx: Tx, via: string): void {
@@ -70,7 +75,7 @@ export function joinFound(tx: Tx, op: Op, list: readonly Peer[]): void {
   }
   const newcomer = tx.s.phase.name === 'joining';
   tx.set({ succs: successorList(self, list, tx.s.cfg.replicas) });
-  if (newcomer) startTimers(tx);
+  if (newcomer) startTimers(tx, tx.s.cfg.replicateInterval);
   stabilizeNow(tx);
 }
 

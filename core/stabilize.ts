@@ -9,7 +9,7 @@ import { declareGone } from './failure';
 import { inOpen, same } from './id';
 import { adoptPredecessor, adoptSuccessors, linked, otherPred, rectify, stabilizes } from './neighbours';
 import { peerBack } from './reprobe';
-import { listed } from './ring';
+import { insertByDistance, listed } from './ring';
 import { handOff } from './storage';
 import type { Tx } from './tx';
 import type { Msg, Peer } from './types';
@@ -130,7 +130,8 @@ export function onRectify(tx: Tx, from: Peer, msg: Extract<Msg, { t: 'rectify' }
 export function onCloser(tx: Tx, from: Peer, msg: Extract<Msg, { t: 'closer' }>): void {
   const s = tx.s;
   if (!stabilizes(s) || !listed(s.succs, from) || !inOpen(msg.peer, s.self, from)) return;
-  adoptSuccessors(tx, [msg.peer, ...s.succs]);
+  // Where its distance puts it: a list with it twice would end at the second (successorList).
+  adoptSuccessors(tx, insertByDistance(s.self, s.succs, msg.peer));
   if (!same(tx.s.succs[0], s.succs[0])) stabilizeNow(tx);
 }
 

@@ -77,6 +77,7 @@ export function step(state: PeerState, input: Input, now: number): StepResult {
   reactToGone(tx);
   reactToSilent(tx);
   noteNeighbours(tx);
+  st.announceToNewReplicas(tx);
   claimRange(tx);
   return { state: tx.s, effects: tx.effects };
 }

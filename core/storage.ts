@@ -9,7 +9,7 @@ import { coverLower, covers, farther, rangeTtl, servedLower, vouchFor, within } 
 import { settleTime } from './config';
 import { inOpen, same, type Point } from './id';
 import { MEMBER } from './phase';
-import { isPrimary } from './ring';
+import { isPrimary, listed } from './ring';
 import { finishPut, startOp, storeRefused } from './lookup';
 import { takesHandoff, takesStoreCopy, takesUnansweredCopy } from './trust';
 import type { Tx } from './tx';
@@ -174,6 +174,22 @@ export function onReplicateTimer(tx: Tx): void {
   const served = s.pred === null ? [] : s.records.between(s.pred, s.self).filter((rec) => within(rec.key, lower, s.self));
   for (const p of replicaTargets(s)) sendDigest(tx, p, served, lower);
   startSweep(tx);
+}
+
+/**
+ * A peer that has become a replica holder of this one hears its range at once, not at the next
+ * round: until it does, it takes store copies only from its predecessor (trust.ts), and a put
+ * just after a joiner was accepted, or a replica died, would be refused by the farther replicas.
+ * (A peer started in a known ring has its first round at once instead: see join.ts.)
+ */
+export function announceToNewReplicas(tx: Tx): void {
+  const s = tx.s;
+  const wasMember = tx.base.phase.name === 'member';
+  if (s.phase.name !== 'member' || (wasMember ? s.succs === tx.base.succs : tx.base.phase.name !== 'joining')) return;
+  const lower = servedLower(s, tx.now);
+  if (lower === null) return;
+  const before = wasMember ? replicaTargets(tx.base) : [];
+  for (const p of replicaTargets(s)) if (!listed(before, p)) tx.send(p, { t: 'digest', entries: [], from: lower });
 }
 
 /** Digests of `records`, in batches; the last announces (from, self] when `from` is given. */

@@ -1,7 +1,7 @@
 /**
  * `createTestnet`: a ring of real peers in this process, on 127.0.0.1 with ports from the
  * system, for tests and experiments. It resolves once the ring is ideal: every peer a member
- * whose successor and predecessor are its neighbours by ring position (fingers may still be
+ * whose successor list and predecessor are its neighbours by ring position (fingers may still be
  * filling in, which lookups do not need).
  */
 import { startMember } from './peer';
@@ -71,6 +71,11 @@ export function notIdeal(ring: readonly PeerStatus[]): string | null {
     const prev = ring[(i + ring.length - 1) % ring.length];
     if (s.successors[0]?.id !== next.id) return `peer ${s.id} has successor ${s.successors[0]?.id ?? 'none'}, not ${next.id}`;
     if (s.predecessor?.id !== prev.id) return `peer ${s.id} has predecessor ${s.predecessor?.id ?? 'none'}, not ${prev.id}`;
+    // The whole list, so that a put has its r holders: the next r peers, up to itself in a ring of r or fewer.
+    const want: string[] = [];
+    for (let j = 1; j <= s.replicas && want.at(-1) !== s.id; j++) want.push(ring[(i + j) % ring.length].id);
+    const has = s.successors.map((p) => p.id);
+    if (has.join() !== want.join()) return `peer ${s.id} lists successors ${has.join(', ')}, not ${want.join(', ')}`;
   }
   return null;
 }

@@ -76,7 +76,7 @@ function keyOf(n: number): Key {
   return { ...pointOfBigInt(BigInt(n), BITS), name: String(n) };
 }
 
-const PEER_FIELDS = new Set(['pred', 'succs', 'peers', 'holders', 'from', 'target', 'holder', 'to']);
+const PEER_FIELDS = new Set(['pred', 'succs', 'peers', 'holders', 'from', 'target', 'holder', 'to', 'peer']);
 
 /** A message or reply written in a script, with its peers, keys, values and records made real. */
 function materialize(value: unknown, field: string, vars: ReadonlyMap<string, number>): unknown {
