@@ -1,6 +1,6 @@
 /**
  * How fast a ring forms: n real peers in this process (127.0.0.1, system ports, the default
- * timings: 500 ms pings and stabilize rounds, fingers repaired every 250 ms), all started at
+ * timings: 1 s pings and stabilize rounds, a finger lookup every 0.5 s), all started at
  * once through one bootstrap peer. Reports, medians of --runs runs, the time until every peer is
  * a member whose successor and predecessor are its ring neighbours (ideal), and until every
  * peer's every finger is the true successor of its start. Targets (issue: fast formation): 64

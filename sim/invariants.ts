@@ -59,9 +59,12 @@ export function participates(v: PeerView): boolean {
   return v.alive && (phase === 'member' || phase === 'leaving' || phase === 'joining') && v.state.succs.length > 0;
 }
 
-/** A live participating peer with no live member left in its successor list, as a departure can leave one. */
-export function firstStranded<V extends PeerView>(peers: readonly V[], memberAt: (addr: string) => boolean): V | undefined {
-  return peers.find((v) => participates(v) && !v.state.succs.some((p) => memberAt(p.addr)));
+/**
+ * A live participating peer with no live member left in its successor list, as a departure can
+ * leave one; with `listing`, only one whose list has that peer (the departed one) in it.
+ */
+export function firstStranded<V extends PeerView>(peers: readonly V[], memberAt: (addr: string) => boolean, listing?: Point): V | undefined {
+  return peers.find((v) => participates(v) && !v.state.succs.some((p) => memberAt(p.addr)) && (listing === undefined || v.state.succs.some((p) => same(p, listing))));
 }
 
 /** Participating peers by id; of two live peers under one id (a NoDuplicates violation) the first wins. */

@@ -181,17 +181,22 @@ export class World {
 
   /**
    * The machine stops at once and loses its state; what waited on it is abandoned. A departure
-   * that leaves a live peer no live successor is outside Zave's failure assumption from then on,
-   * unless false alarms had just shortened that peer's list (see FaultLog.falseAlarm);
-   * if it was a graceful leave that handed everything over and told its predecessor, stranding a
-   * peer is also the protocol's fault, a violation (a leaver killed while it lingers is a kill).
+   * that leaves a live peer that listed it no live successor is outside Zave's failure assumption
+   * from then on, unless false alarms had just shortened that peer's list (see
+   * FaultLog.falseAlarm); if it was a graceful leave that handed everything over and told its
+   * predecessor, stranding a peer is also the protocol's fault, a violation (a leaver killed
+   * while it lingers is a kill).
    */
   halt(peer: SimPeer, stopped = false): void {
     const gracefully = this.handedOver.delete(peer) && stopped;
     peer.alive = false;
     this.changed = true;
     this.workload.abandon(peer.self.addr);
-    const stranded = this.faults.assumptionHeld ? firstStranded(this.peers, this.memberAt) : undefined;
+    // Only a peer whose list had it in it is stranded by this departure: one whose one successor
+    // is a joiner not yet accepted has no live member successor whoever departs elsewhere (found
+    // by the fuzzer once peers kept joining successors: properties/regressions/
+    // leave-elsewhere-beside-joining-successor.json).
+    const stranded = this.faults.assumptionHeld ? firstStranded(this.peers, this.memberAt, peer.self) : undefined;
     if (stranded === undefined) return;
     if (this.faults.shortenedBy(stranded.self.addr, this.now).length > 0) {
       this.faults.strandedByFalseAlarm = true;
