@@ -136,7 +136,9 @@ async function measure(system: DhtSystem, n: number, o: Flags, idle: boolean): P
       const w = wireSince(before);
       idleRate = { datagrams: w.datagrams / o.idleSeconds / n, frames: w.frames / o.idleSeconds / n };
     }
-    return { formedMs: swarm.formedMs, readyMs: swarm.readyMs, idle: idleRate, rows: await rows(swarm, o, what) };
+    const done = await rows(swarm, o, what);
+    if (done['put seq'].wire[system.puts] === 0) throw new Error(`${what}: no ${system.puts} counted for ${o.ops} puts: bench/dht/wire.ts no longer sees how this system sends`);
+    return { formedMs: swarm.formedMs, readyMs: swarm.readyMs, idle: idleRate, rows: done };
   } finally {
     await within(START_TIMEOUT_MS, swarm.close(), `${what}, closing`);
   }

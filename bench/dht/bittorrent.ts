@@ -40,6 +40,7 @@ export const bittorrent: DhtSystem = {
   name: 'bittorrent-dht',
   put: 'BEP 44 immutable put of 100 bytes (to every node of the lookup that gave a token)',
   get: 'BEP 44 get by hash, cache off (the first node answering with it)',
+  puts: 'datagrams',
   async start(n: number): Promise<Swarm> {
     countNodeDatagrams();
     const { default: DHT } = await importModule('bittorrent-dht');

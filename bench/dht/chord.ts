@@ -18,6 +18,7 @@ export const chord: DhtSystem = {
   name: 'chord-dht',
   put: 'a named record of 100 bytes, acknowledged by its r = 3 holders',
   get: "the record from its key's primary",
+  puts: 'frames',
   async start(n: number): Promise<Swarm> {
     countNodeDatagrams();
     countChordFrames();

@@ -16,6 +16,7 @@ export const hyperdht: DhtSystem = {
   name: 'hyperdht',
   put: 'immutablePut of 100 bytes (stored on the closest nodes, up to 20)',
   get: 'immutableGet by hash (the first node answering with it)',
+  puts: 'datagrams',
   async start(n: number): Promise<Swarm> {
     const t0 = performance.now();
     const net = await createTestnet(n);

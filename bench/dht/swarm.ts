@@ -9,6 +9,8 @@ export interface DhtSystem {
   /** What one put and one get are in this system, for the bench's header. */
   readonly put: string;
   readonly get: string;
+  /** What its puts go as: the bench checks that the counters saw them (bench/dht/wire.ts wraps functions that may change). */
+  readonly puts: 'datagrams' | 'frames';
   /** Starts `n` nodes on 127.0.0.1 and resolves once every one of them can serve any key. */
   start(n: number): Promise<Swarm>;
 }
