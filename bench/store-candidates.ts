@@ -30,7 +30,7 @@ type Opener = (dir: string, durable: boolean) => Store | Promise<Store>;
 
 const candidates: Record<string, Opener> = {
   'LMDB (lmdb 3)': (dir, durable) => {
-    const db = openLmdb<Buffer, string>({ path: dir, noSync: !durable, encoding: 'binary', compression: false });
+    const db = openLmdb<Buffer, string>({ path: dir, noSync: !durable, overlappingSync: false, encoding: 'binary', compression: false });
     return {
       put: (k, v) => db.transactionSync(() => db.putSync(k, v)),
       get: (k) => db.getBinary(k),
