@@ -130,14 +130,21 @@ test.serial('a peer killed at random moments while it takes 32 MiB values serves
       if (typeof which === 'string') return t.fail(`round ${round}: a corrupt value: ${which}`);
       t.true(tried.slice(acked).includes(which), `round ${round}: value ${which} is older than value ${tried[acked]}, acknowledged`);
     }
-    // Puts one after the other until the kill, at a random moment within the first few.
-    const killer = sleep(200 + Math.floor(Math.random() * 1500)).then(() => p.kill('SIGKILL'));
-    while (p.alive) {
+    // One put acknowledged (the restarted peer answers once it has claimed its range), then the
+    // kill at a random moment of the puts that follow it.
+    const put = async (): Promise<void> => {
       const n = (tried.length % values.length) + 1;
       tried.push(n);
       const r = await runChord(t, ['put', '--via', String(id), ...base, '--timeout', '10', 'big', values[n - 1]], 30_000);
       if (r.code === 0) acked = tried.length - 1;
-    }
+    };
+    await waitFor(`round ${round}: a put acknowledged`, 30_000, async () => {
+      const before = acked;
+      await put();
+      return acked !== before;
+    }, 100);
+    const killer = sleep(Math.floor(Math.random() * 1500)).then(() => p.kill('SIGKILL'));
+    while (p.alive) await put();
     await killer;
     await p.waitExit(10_000);
   }
