@@ -37,6 +37,7 @@ interface PeerRun {
   readonly ringKey: RingKey | null;
   readonly limits: Partial<Limits>;
   readonly log: LogFlags;
+  readonly dataDir?: string;
 }
 
 const SEED_BITS = 8;
@@ -53,9 +54,10 @@ export function peerCommand(): Command {
     .option('--ping-interval <seconds>', 'how often to ping neighbours; the other timings follow', decimal(0.01, 3600), 1)
     .option('--replicas <r>', 'successor-list length and copies of each record', integer(1, 16), 3)
     .option('--port-base <n>', "port of peer 0 in the seed's scheme", integer(1, 65_535), SEED_PORT_BASE)
+    .option('--data-dir <dir>', 'keep the records in this directory (a database, each write on disk before it is acknowledged) and load them back at start; restart with the same ID and directory')
     .addOption(ringKeyOption());
   return addLogOptions(addLimitOptions(cmd))
-    .action((o: LimitFlags & LogFlags & { id?: bigint; bits: number; host: string; advertise?: Advertised; port?: number; join?: PeerRef; pingInterval: number; replicas: number; portBase: number; ringKey?: RingKeyFlag }) => {
+    .action((o: LimitFlags & LogFlags & { id?: bigint; bits: number; host: string; advertise?: Advertised; port?: number; join?: PeerRef; pingInterval: number; replicas: number; portBase: number; ringKey?: RingKeyFlag; dataDir?: string }) => {
       if (o.id !== undefined && o.id >= 1n << BigInt(o.bits)) cmd.error(`error: --id ${o.id} is not below 2^${o.bits}`);
       const problem = listenProblem(o.host, o.advertise?.host);
       if (problem !== null) cmd.error(`error: ${problem}`);
@@ -65,7 +67,7 @@ export function peerCommand(): Command {
       if (seedPort > 65_535 && o.port === undefined && told === undefined) cmd.error(`error: port ${seedPort} (port base + ID) is above 65535; give --port`);
       return runPeer({
         bits: o.bits, id: o.id, host: o.host, advertise: o.advertise?.host, port: o.port ?? told ?? seedPort, pingSeconds: o.pingInterval, replicas: o.replicas,
-        ringKey: o.ringKey?.key ?? null, limits: limitsOf(o), log: o,
+        ringKey: o.ringKey?.key ?? null, limits: limitsOf(o), log: o, dataDir: o.dataDir,
         start: o.join ? { kind: 'join', via: resolvePeerRef(o.join, o.portBase) } : { kind: 'create' },
       });
     });
@@ -122,7 +124,7 @@ async function runPeer(o: PeerRun): Promise<void> {
   let peer: PeerHandle;
   try {
     peer = await startPeer({
-      bits: o.bits, id: o.id, host: o.host, advertise: o.advertise, port: o.port, start: o.start, replicas: o.replicas, ringKey: o.ringKey, limits: o.limits,
+      bits: o.bits, id: o.id, host: o.host, advertise: o.advertise, port: o.port, start: o.start, replicas: o.replicas, ringKey: o.ringKey, limits: o.limits, dataDir: o.dataDir,
       pingInterval: o.pingSeconds * 1000, onLog: (e) => onLog(e),
     });
   } catch (e) {
@@ -146,8 +148,11 @@ async function runPeer(o: PeerRun): Promise<void> {
   onLog = (e) => logEvent(logger, e);
   const via = o.start.kind === 'join' ? `, joining via ${o.start.via}` : '';
   const bound = peer.listening === peer.self.addr ? '' : `, listening on ${peer.listening}`;
-  logger.log('info', `peer ${id} at ${peer.self.addr} (UDP and TCP${bound}), ${o.bits}-bit IDs, r=${o.replicas}, ping every ${o.pingSeconds} s${via}; type help for commands`, {
+  const loaded = peer.state().records.size;
+  const disk = o.dataDir === undefined ? '' : `, records kept in ${o.dataDir} (${loaded} loaded)`;
+  logger.log('info', `peer ${id} at ${peer.self.addr} (UDP and TCP${bound}), ${o.bits}-bit IDs, r=${o.replicas}, ping every ${o.pingSeconds} s${via}${disk}; type help for commands`, {
     event: 'started', address: peer.self.addr, bits: o.bits, replicas: o.replicas, pingInterval: o.pingSeconds * 1000, ...(o.start.kind === 'join' ? { join: o.start.via } : {}),
+    ...(o.dataDir === undefined ? {} : { dataDir: o.dataDir, loaded }),
   });
   if (o.ringKey) logger.log('info', 'ring key set: only its holders may join, store, read or ask (frames and datagrams authenticated, not encrypted)', { event: 'ring-key', keyed: true });
   else logger.log('warn', 'no ring key: the ring is open, anyone who can reach this port can join it, store, read and ask (give --ring-key FILE to close it)', { event: 'ring-key', keyed: false });

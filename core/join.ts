@@ -28,7 +28,11 @@ function startTimers(tx: Tx, firstRound: number): void {
 export function create(tx: Tx): void {
   if (tx.s.phase.name !== 'idle') return tx.log({ ev: 'bad-input', reason: `create while ${tx.s.phase.name}` });
   const self = tx.s.self;
-  tx.set({ phase: MEMBER, held: self, succs: [self], pred: self, fingers: fingerTable(tx.s.fingers.slots.map(() => self)) });
+  // A new ring holds all of its range. One started with records kept from a life before (a ring
+  // restarted from disk, this peer first) holds only what it kept: the others' records are not
+  // here yet, so it answers for nothing until it claims its range as a settled peer does.
+  const held = tx.s.records.size === 0 ? self : null;
+  tx.set({ phase: MEMBER, held, succs: [self], pred: self, fingers: fingerTable(tx.s.fingers.slots.map(() => self)) });
   tx.log({ ev: 'created' });
   startTimers(tx, tx.s.cfg.replicateInterval);
 }

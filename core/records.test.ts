@@ -81,3 +81,15 @@ test('nextOutside walks the records outside the skipped range round the ring, on
     return same(seen, outside.length === 0 ? [] : [...outside, outside[0]]);
   })));
 });
+
+test('changedSince is what merges stored since: new keys and new versions, nothing else', (t) => {
+  fc.assert(fc.property(fc.array(recArb, { maxLength: 40 }), fc.array(recArb, { maxLength: 40 }), (first, second) => {
+    const before = Records.empty.merge(first, newer).records;
+    const after = before.merge(second, newer).records;
+    // In no particular order: a driver writes them in one transaction.
+    const changed = new Set(after.changedSince(before));
+    const expected = [...after.values()].filter((rec) => before.get(rec.key) !== rec);
+    return changed.size === expected.length && expected.every((rec) => changed.has(rec)) && after.changedSince(after).length === 0 && before.changedSince(Records.empty).length === before.size;
+  }), { numRuns: 300 });
+  t.pass();
+});

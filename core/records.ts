@@ -9,6 +9,7 @@
  * at construction here, so that a value held in a (frozen) state is never written again.
  */
 import BTree from 'sorted-btree';
+import diffAgainst from 'sorted-btree/extended/diffAgainst';
 import { cmp, inOpenClosed, type Point } from './id';
 import type { Key, Rec } from './types';
 
@@ -55,6 +56,19 @@ export class Records {
       changed++;
     }
     return { records: tree === null ? this : new Records(tree), changed };
+  }
+
+  /**
+   * The records of this set that `older` lacks or holds another version of: what a step changed,
+   * for a driver that keeps the records on disk. Subtrees the two share are skipped, so it costs
+   * what changed, not the size of the set. Records are never removed, so nothing else differs.
+   */
+  changedSince(older: Records): Rec[] {
+    const out: Rec[] = [];
+    if (older === this) return out;
+    const take = (_k: Slot, rec: Rec): void => void out.push(rec);
+    diffAgainst(this.tree, older.tree, take, undefined, take);
+    return out;
   }
 
   /** Every record, by ring position. */

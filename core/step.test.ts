@@ -268,3 +268,21 @@ test('a hand-over the heir cannot receive goes to the next successor at once', (
   const { effects } = drive(peer(5), [...start, { kind: 'send-failed', to: peer(8), msg: first.msg }]);
   t.deepEqual(sends(effects, 'leave').map((s) => s.to.addr), ['p8', 'p9']);
 });
+
+test('a ring created by a peer holding records kept from before answers for nothing until it claims its range', (t) => {
+  const key = { ...pointOfBigInt(77n, BITS), name: '77' };
+  const kept = Records.empty.merge([{ key, value: enc('old'), version: 3, writer: peer(5).id }], () => true).records;
+  let state = step(initState(cfg, peer(5), kept), { kind: 'create' }, 0).state;
+  t.false(isReady(state, 0));
+  const early = step(state, { kind: 'command', cmd: { op: 'get', rid: 1, key } }, 0);
+  t.deepEqual(replies(early.effects), [], 'a get is not answered from records nobody vouched for');
+  // Its own predecessor for a settle time, it claims the ring and serves what it kept.
+  state = early.state;
+  for (let now = 0; !isReady(state, now) && now < 60_000;) {
+    now = nextDeadline(state) ?? now + 100;
+    state = step(state, { kind: 'tick' }, now).state;
+  }
+  t.true(state.held !== null && state.held.id === peer(5).id);
+  const late = step(state, { kind: 'command', cmd: { op: 'get', rid: 2, key } }, nextDeadline(state) ?? 0);
+  t.like(replies(late.effects)[0]?.reply, { ok: true, op: 'get', rec: { version: 3 } });
+});

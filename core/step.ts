@@ -20,7 +20,8 @@ import { Tx } from './tx';
 import type { Channel, Config, Input, Msg, Peer, PeerState, StepResult } from './types';
 import { closestPreceding, successorAnswers } from './ring';
 
-export function initState(cfg: Config, self: Peer): PeerState {
+/** A peer before its start input; `records` are what it kept on disk from a life before (none by default). */
+export function initState(cfg: Config, self: Peer, records: Records = Records.empty): PeerState {
   return {
     cfg,
     self,
@@ -35,7 +36,7 @@ export function initState(cfg: Config, self: Peer): PeerState {
     pred: null,
     fingers: fingerTable(new Array<Peer | null>(cfg.bits).fill(null)),
     fingerNext: 0,
-    records: Records.empty,
+    records,
     watch: new Map(),
     lost: [],
     ops: new Map(),

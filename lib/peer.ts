@@ -21,7 +21,7 @@ const DEFAULT_BITS = 160;
  * Starts a peer: a ring of its own, or a member of the ring of `options.join`. Resolves once it
  * is a ring member (for a join: once its successor has handed it its records); rejects with a
  * ChordError `join-failed` if the join fails (bootstrap unreachable, ID already taken), or with
- * an Error if it cannot listen (port in use).
+ * an Error if it cannot listen (port in use) or open its `dataDir`.
  */
 export function startPeer(options: PeerOptions = {}): Promise<ChordPeer> {
   return startMember(options, new Promise<never>(() => undefined));
@@ -51,7 +51,7 @@ export async function startMember(options: PeerOptions, giveUp: Promise<never>):
   if (configErrors.length > 0) throw new ChordError('bad-options', configErrors.join('; '));
   const handle = await startDriver({
     bits, id, host: options.host, port: options.port, replicas: options.replicas, pingInterval: options.pingInterval,
-    ringKey: ringKeyOf(options.ringKey), start: options.join === undefined ? { kind: 'create' } : { kind: 'join', via: options.join }, onLog,
+    ringKey: ringKeyOf(options.ringKey), dataDir: options.dataDir, start: options.join === undefined ? { kind: 'create' } : { kind: 'join', via: options.join }, onLog,
   });
   const peer = new Peer(handle, emitter);
   if (!member) {

@@ -34,6 +34,12 @@ export interface PeerOptions {
   readonly pingInterval?: number;
   /** The ring key's bytes (at least 16): only holders of the same key may join, store, read or ask. Default: an open ring. */
   readonly ringKey?: Uint8Array;
+  /**
+   * A directory where the peer keeps its records (an LMDB database, each write flushed to disk
+   * before it is acknowledged), loaded back when a peer starts again with the same ID and
+   * directory. Default: records in memory only. A directory belongs to one peer: another ID is refused.
+   */
+  readonly dataDir?: string;
 }
 
 /** A stored record as `get` returns it. */

@@ -25,6 +25,7 @@ import { mayComeByDatagram, padQuestion, unpad } from './datagram-policy';
 import { HEADER_BYTES, MAX_MESSAGE_BYTES } from './framing';
 import { decodeControl, Identities, isControl } from './identity';
 import { DEFAULT_LIMITS, type Limits } from './limits';
+import { RecordStore } from './record-store';
 import type { RingKey } from './ring-key';
 import { runtimeConfig, DEFAULT_PING_MS } from './timing';
 import { Transport, type PeerStreamSink, type TransportOptions, type TransportStats } from './transport';
@@ -61,6 +62,11 @@ export interface PeerOptions {
   readonly dropLogMs?: number;
   /** What the outside world may hold of this peer; DEFAULT_LIMITS for the rest. */
   readonly limits?: Partial<Limits>;
+  /**
+   * Where this peer keeps its records (record-store.ts), loaded back at start; absent: in memory
+   * only. Every record is on disk before any step that changed it has an effect.
+   */
+  readonly dataDir?: string;
 }
 
 export interface StopInfo {
@@ -109,7 +115,7 @@ export async function startPeer(o: PeerOptions): Promise<PeerHandle> {
   const problem = listenProblem(host, o.advertise);
   if (problem !== null) throw new Error(problem);
   const driver = new Driver(cfg, o.onLog ?? (() => undefined), o.dropLogMs);
-  await driver.listen({ host, advertise: o.advertise ?? null, port: o.port ?? 0 }, o.id, o.ringKey ?? null, { ...DEFAULT_LIMITS, ...o.limits });
+  await driver.listen({ host, advertise: o.advertise ?? null, port: o.port ?? 0 }, o.id, o.ringKey ?? null, { ...DEFAULT_LIMITS, ...o.limits }, o.dataDir ?? null);
   driver.feed(startInput(o.start));
   return driver.handle();
 }
@@ -139,6 +145,8 @@ class Driver {
   private readonly stopped = new Promise<StopInfo>((resolve) => (this.resolveStopped = resolve));
   private handleOnce: PeerHandle | null = null;
   private readonly drops: DropLog;
+  /** Where the records are kept, with `--data-dir`. */
+  private store: RecordStore | null = null;
 
   constructor(
     private readonly cfg: Config,
@@ -148,7 +156,7 @@ class Driver {
     this.drops = new DropLog((reason) => this.problem(reason), dropLogMs);
   }
 
-  async listen(at: Pick<TransportOptions, 'host' | 'advertise' | 'port'>, id: bigint | undefined, key: RingKey | null, limits: Limits): Promise<void> {
+  async listen(at: Pick<TransportOptions, 'host' | 'advertise' | 'port'>, id: bigint | undefined, key: RingKey | null, limits: Limits, dataDir: string | null): Promise<void> {
     const report = { problem: (reason: string) => this.problem(reason), drop: (kind: DropKind, detail: string) => this.drops.drop(kind, detail) };
     this.transport = await Transport.listen<Outgoing>({ ...at, connectTimeout: this.cfg.rpcTimeout, key, limits }, {
       datagram: (bytes, from) => this.receiveDatagram(bytes, from),
@@ -161,7 +169,15 @@ class Driver {
     // No socket event can come before this line: it runs in the same microtask chain as the bind.
     const addr = this.transport.addr;
     const point = id === undefined ? keyOf(addr, this.cfg.bits) : pointOfBigInt(id, this.cfg.bits);
-    this.state = initState(this.cfg, { id: point.id, k: point.k, addr });
+    const self = { id: point.id, k: point.k, addr };
+    try {
+      this.store = dataDir === null ? null : RecordStore.open(dataDir, self, this.cfg.bits);
+      this.state = initState(this.cfg, self, this.store?.load(this.cfg.bits));
+    } catch (err) {
+      await this.store?.close();
+      await this.transport.close(false);
+      throw err;
+    }
     if (key !== null) return;
     this.identities = new Identities({
       self: this.state.self,
@@ -246,6 +262,8 @@ class Driver {
     try {
       for (let next = this.queue.shift(); next !== undefined; next = this.queue.shift()) {
         const { state, effects } = step(this.state, next.input, performance.now());
+        // Write-ahead: what the step stored is on disk before anything it sends says so.
+        if (!this.persist(state)) return;
         this.state = state;
         this.question = next.question;
         for (const e of effects) this.execute(e);
@@ -255,6 +273,24 @@ class Driver {
       this.question = null;
     }
     this.rewake();
+  }
+
+  /**
+   * Writes the records `next` holds that the current state does not. False when the disk
+   * refused them: the peer then stops as if it had crashed, its step's effects never carried out,
+   * since it can no longer keep what it would acknowledge.
+   */
+  private persist(next: PeerState): boolean {
+    if (this.store === null || next.records === this.state.records) return true;
+    try {
+      this.store.persist(next.records.changedSince(this.state.records));
+      return true;
+    } catch (err) {
+      const reason = `cannot write records to disk: ${(err as Error).message}`;
+      this.problem(`${reason}; stopping`);
+      void this.shutdown(reason, 'failed', false);
+      return false;
+    }
   }
 
   /**
@@ -338,6 +374,7 @@ class Driver {
       for (const w of this.waiting.values()) w.resolve(stoppedReply(w.op));
       this.waiting.clear();
       await this.transport.close(flush);
+      await this.store?.close();
       this.drops.close();
       const info = { reason, how };
       this.resolveStopped(info);
