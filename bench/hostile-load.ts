@@ -34,27 +34,34 @@ interface Pass {
   readonly p50: number;
   readonly p99: number;
   readonly failed: number;
+  /** Why the first failed one did. */
+  readonly why: string | null;
 }
 
 /** `ops` puts then `ops` gets of what they put, one at a time, through `addr`. */
 async function honest(addr: string, ops: number, tag: string): Promise<Pass> {
   const ms: number[] = [];
   let failed = 0;
+  let why: string | null = null;
+  const fail = (reason: string) => {
+    failed++;
+    why ??= reason;
+  };
   const value = Buffer.alloc(100, 7);
   const once = async (req: Parameters<typeof ask>[1]) => {
     const t0 = performance.now();
     try {
       const r = await ask(addr, req, 10_000);
-      if (r.t === 'error') failed++;
+      if (r.t === 'error') fail(r.error);
       else ms.push(performance.now() - t0);
-    } catch {
-      failed++;
+    } catch (e) {
+      fail((e as Error).message);
     }
   };
   for (let i = 0; i < ops; i++) await once({ t: 'put', key: `${tag}-${i}`, value });
   for (let i = 0; i < ops; i++) await once({ t: 'get', key: `${tag}-${i}` });
   ms.sort((a, b) => a - b);
-  return { p50: percentile(ms, 0.5), p99: percentile(ms, 0.99), failed };
+  return { p50: ms.length > 0 ? percentile(ms, 0.5) : NaN, p99: ms.length > 0 ? percentile(ms, 0.99) : NaN, failed, why };
 }
 
 async function hostilePass(addr: string, probe: Probe, ops: number, tag: string): Promise<Pass & { what: string }> {
@@ -94,7 +101,10 @@ async function main(o: { ops: number; runs: number; only?: string }): Promise<vo
       }
       const q99 = median(quiet.map((p) => p.p99));
       const h99 = median(hostile.map((p) => p.p99));
-      const failed = (ps: readonly Pass[]) => ps.reduce((n, p) => n + p.failed, 0);
+      const failed = (ps: readonly Pass[]) => {
+        const n = ps.reduce((sum, p) => sum + p.failed, 0);
+        return n === 0 ? '0' : `${n} (${ps.find((p) => p.why !== null)?.why})`;
+      };
       console.log(`  ${probe.name.padEnd(24)} quiet p50 ${f(median(quiet.map((p) => p.p50)))} p99 ${f(q99)}; hostile p50 ${f(median(hostile.map((p) => p.p50)))} p99 ${f(h99)}; p99 ratio ${(h99 / q99).toFixed(2)}; failed ${failed(quiet)} quiet, ${failed(hostile)} hostile (${hostile[hostile.length - 1].what})`);
     }
   } finally {

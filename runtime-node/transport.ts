@@ -120,7 +120,7 @@ export class Transport<T> {
   private readonly opener: DatagramOpener | null;
   /** The peer's one buffer budget (limits.ts), shared by its connections and what they hold. */
   readonly budget: BufferBudget;
-  private readonly gate: ConnectionGate;
+  private readonly gate: ConnectionGate<Socket>;
 
   private constructor(
     private readonly udp: UdpSocket,
@@ -263,15 +263,19 @@ export class Transport<T> {
   private accept(socket: Socket): void {
     const ip = socket.remoteAddress ?? '?';
     const from = formatAddr(ip, socket.remotePort ?? 0);
-    const over = this.gate.admit(ip);
-    if (over !== null) {
-      this.events.drop('connections over the cap', `TCP from ${from}: ${over}; closed`);
+    const admission = this.gate.admit(ip, socket);
+    if (!admission.admitted) {
+      this.events.drop('connections over the cap', `TCP from ${from}: ${admission.why}; closed`);
       return void socket.destroy();
+    }
+    if (admission.evicted !== null) {
+      this.events.drop('connections over the cap', `TCP from ${admission.evicted.remoteAddress ?? '?'}: its oldest closed for one from ${ip}, an address holding fewer`);
+      admission.evicted.destroy();
     }
     this.inbound.add(socket);
     socket.on('close', () => {
       this.inbound.delete(socket);
-      this.gate.leave(ip);
+      this.gate.leave(ip, socket);
     });
     let sniffing = true;
     socket.on('error', (e) => {
