@@ -179,16 +179,17 @@ export function onReplicateTimer(tx: Tx): void {
 /**
  * A peer that has become a replica holder of this one hears its range at once, not at the next
  * round: until it does, it takes store copies only from its predecessor (trust.ts), and a put
- * just after a joiner was accepted, or a replica died, would be refused by the farther replicas.
- * (A peer started in a known ring has its first round at once instead: see join.ts.)
+ * just after a joiner began to serve its range, or a replica died, would be refused by the
+ * farther replicas. (A peer started in a known ring has its first round at once: see join.ts.)
  */
 export function announceToNewReplicas(tx: Tx): void {
   const s = tx.s;
-  const wasMember = tx.base.phase.name === 'member';
-  if (s.phase.name !== 'member' || (wasMember ? s.succs === tx.base.succs : tx.base.phase.name !== 'joining')) return;
+  const base = tx.base;
+  if (s.phase.name !== 'member' || (base.phase.name !== 'member' && base.phase.name !== 'joining')) return;
+  if (base.phase.name === 'member' && s.succs === base.succs && s.pred === base.pred && s.held === base.held) return;
   const lower = servedLower(s, tx.now);
   if (lower === null) return;
-  const before = wasMember ? replicaTargets(tx.base) : [];
+  const before = base.phase.name === 'member' && servedLower(base, tx.now) !== null ? replicaTargets(base) : [];
   for (const p of replicaTargets(s)) if (!listed(before, p)) tx.send(p, { t: 'digest', entries: [], from: lower });
 }
 
