@@ -4,8 +4,7 @@
  */
 import test, { type ExecutionContext } from 'ava';
 import { spawn } from 'node:child_process';
-import { connect } from 'node:net';
-import { ensureBuilt, MAIN, waitFor } from '../runtime-node/test-support';
+import { ensureBuilt, MAIN, portRefused, waitFor } from '../runtime-node/test-support';
 import { EXIT } from './exit-codes';
 
 test.before(ensureBuilt);
@@ -29,17 +28,6 @@ function head(t: ExecutionContext, args: readonly string[], n: number): Promise<
   return new Promise((resolve) => child.once('close', (code) => resolve({ code, stderr, stdout })));
 }
 
-function refused(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = connect(port, '127.0.0.1');
-    s.once('connect', () => {
-      s.destroy();
-      resolve(false);
-    });
-    s.once('error', () => resolve(true));
-  });
-}
-
 test('a long trace on standard output whose reader has gone ends the command quietly', async (t) => {
   t.timeout(60_000);
   const r = await head(t, ['sim', '--peers', '8', '--duration', '20000', '--trace', '/dev/stdout'], 1);
@@ -57,6 +45,6 @@ test('a launcher whose output is closed stops quietly, and its peers with it', a
   const r = await head(t, ['launch', '--peers', '2,4,5', '--ping-interval', '0.2', '--port-base', String(base)], 3);
   t.is(r.code, EXIT.brokenPipe);
   t.is(r.stderr, '');
-  await waitFor('every peer of the launcher to stop', 15_000, async () => (await Promise.all([2, 4, 5].map((id) => refused(base + id)))).every(Boolean));
+  await waitFor('every peer of the launcher to stop', 15_000, async () => (await Promise.all([2, 4, 5].map((id) => portRefused(base + id)))).every(Boolean));
   t.pass();
 });

@@ -5,27 +5,15 @@
 import test from 'ava';
 import { randomFillSync } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sha256 } from '../runtime-node/format';
-import { ChordProcess, ensureBuilt } from '../runtime-node/test-support';
+import { ChordProcess, ensureBuilt, portRefused } from '../runtime-node/test-support';
 
 const BASE = 25_000;
 const IDS = [2, 4, 5, 8, 9, 14, 19, 25];
 
 test.before(ensureBuilt);
-
-function refused(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = connect(port, '127.0.0.1');
-    s.once('connect', () => {
-      s.destroy();
-      resolve(false);
-    });
-    s.once('error', () => resolve(true));
-  });
-}
 
 test('the launcher: a ring of real processes and a console that works from a pipe', async (t) => {
   t.timeout(90_000);
@@ -67,7 +55,7 @@ test('the launcher: a ring of real processes and a console that works from a pip
   t.regex(out, /^unknown command "bogus"; type help for the list$/m);
   t.regex(out, /^every peer has stopped$/m);
   for (const id of IDS) t.regex(out, new RegExp(`^peer ${String(id).padStart(3)} \\| exited`, 'm'));
-  for (const id of IDS) t.true(await refused(BASE + id), `port of peer ${id} still open`);
+  for (const id of IDS) t.true(await portRefused(BASE + id), `port of peer ${id} still open`);
 });
 
 test('a launcher that dies takes its peers with it: none is left running, whatever killed it', async (t) => {
@@ -78,7 +66,7 @@ test('a launcher that dies takes its peers with it: none is left running, whatev
   launcher.kill('SIGKILL');
   await launcher.waitExit(10_000);
   const deadline = Date.now() + 15_000;
-  const open = async () => (await Promise.all(IDS.slice(0, 7).map((id) => refused(base + id)))).filter((r) => !r).length;
+  const open = async () => (await Promise.all(IDS.slice(0, 7).map((id) => portRefused(base + id)))).filter((r) => !r).length;
   let left = await open();
   while (left > 0 && Date.now() < deadline) {
     await new Promise((r) => setTimeout(r, 200));

@@ -5,6 +5,7 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, rmdirSync, statSync } from 'node:fs';
+import { connect } from 'node:net';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
@@ -329,4 +330,16 @@ export function settled(peers: readonly PeerHandle[]): Promise<true> {
 /** The reasons of a peer's bad-input events, which is where refusals are told. */
 export function badInputs(s: Started): string[] {
   return s.logs.flatMap((e) => (e.ev === 'bad-input' ? [e.reason] : []));
+}
+
+/** Whether nothing listens on 127.0.0.1:`port` any more (a connection to it is refused). */
+export function portRefused(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect(port, '127.0.0.1');
+    s.once('connect', () => {
+      s.destroy();
+      resolve(false);
+    });
+    s.once('error', () => resolve(true));
+  });
 }
