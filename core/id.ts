@@ -86,7 +86,11 @@ export function inOpenClosed(x: Point, a: Point, b: Point): boolean {
 
 /** x in (a, b) clockwise; (a, a) is the whole ring but a. */
 export function inOpen(x: Point, a: Point, b: Point): boolean {
-  const ab = cmp(a, b);
+  return inOpenOf(x, a, b, cmp(a, b));
+}
+
+/** inOpen with `ab` = cmp(a, b) given, for a caller that tests many x against one interval. */
+export function inOpenOf(x: Point, a: Point, b: Point, ab: number): boolean {
   if (ab < 0) return cmp(a, x) < 0 && cmp(x, b) < 0;
   if (ab === 0) return !same(x, a);
   return cmp(a, x) < 0 || cmp(x, b) < 0;

@@ -1,5 +1,5 @@
 /** Ring geometry over what one peer knows: successor lists, routing candidates, responsibility. */
-import { inOpen, inOpenClosed, same, type Point } from './id';
+import { cmp, inOpen, inOpenClosed, inOpenOf, same, type Point } from './id';
 import type { Peer, PeerState } from './types';
 
 /**
@@ -48,19 +48,26 @@ export function successorAnswers(s: PeerState, target: Point): boolean {
  */
 export function closestPreceding(s: PeerState, target: Point, max: number): Peer[] {
   // Kept ordered, closest to the target (farthest clockwise from self) first; max is tiny.
+  // Every lookup hop runs this over all distinct fingers, so the interval's orientation is
+  // worked out once here rather than once per candidate.
   const best: Peer[] = [];
-  for (const f of s.fingers.distinct) consider(best, max, s.self, target, f);
-  for (const p of s.succs) consider(best, max, s.self, target, p);
+  const toTarget = cmp(s.self, target);
+  for (const f of s.fingers.distinct) consider(best, max, s.self, target, toTarget, f);
+  for (const p of s.succs) consider(best, max, s.self, target, toTarget, p);
   return best;
 }
 
-/** Puts `p` in its place in `best` if it is between self and target and among the `max` closest to it. */
-function consider(best: Peer[], max: number, self: Point, target: Point, p: Peer): void {
-  if (!inOpen(p, self, target)) return;
+/**
+ * Puts `p` in its place in `best` if it is between self and target and among the `max` closest
+ * to it. `toTarget` is cmp(self, target).
+ */
+function consider(best: Peer[], max: number, self: Point, target: Point, toTarget: number, p: Peer): void {
+  if (!inOpenOf(p, self, target, toTarget)) return;
+  const toP = cmp(self, p);
   let at = best.length;
   for (let i = 0; i < best.length; i++) {
     if (same(best[i], p)) return;
-    if (at === best.length && inOpen(best[i], self, p)) at = i;
+    if (at === best.length && inOpenOf(best[i], self, p, toP)) at = i;
   }
   if (at >= max) return;
   best.splice(at, 0, p);

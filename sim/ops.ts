@@ -90,7 +90,7 @@ function kill(world: World, id: string): void {
   const peer = livePeer(world, id);
   if (peer === undefined) return skip(world, id, 'kill', 'not alive');
   world.faults.depart('kill', id, world.now);
-  world.trace.op(world.now, id, 'kill', '');
+  world.trace.op(world.now, peer.name, 'kill', '');
   world.watchDetection(peer);
   world.halt(peer);
 }

@@ -7,6 +7,7 @@ import { pointOfHex } from '../core/id';
 import { initState } from '../core/step';
 import type { Config, Peer, PeerState } from '../core/types';
 import type { PeerView } from './invariants';
+import { TraceName } from './trace';
 
 export function peerOfAddr(addr: string): Peer {
   return { ...pointOfHex(addr), addr };
@@ -14,6 +15,8 @@ export function peerOfAddr(addr: string): Peer {
 
 export class SimPeer implements PeerView {
   readonly self: Peer;
+  /** Its id as the trace hashes it. */
+  readonly name: TraceName;
   state: PeerState;
   alive = false;
   /** Incarnation number, unique in the world; meaningful only while alive. */
@@ -32,6 +35,7 @@ export class SimPeer implements PeerView {
     readonly rate: number,
   ) {
     this.self = peerOfAddr(id);
+    this.name = new TraceName(id);
     this.state = initState(cfg, this.self);
   }
 

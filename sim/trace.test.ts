@@ -1,14 +1,16 @@
 import test from 'ava';
 import type { Msg } from '../core/types';
-import { Trace } from './trace';
+import { Trace, TraceName } from './trace';
+
+const [A, A2, B, B2] = ['0a', '0b', '91', '92'].map((id) => new TraceName(id));
 
 const FIND: Msg = { t: 'find', rid: 7, target: { id: '10', k: 16 } };
 
 function record(trace: Trace): void {
-  trace.deliver(1234.5, '0a', FIND, '91');
-  trace.tick(1500, '0a', () => 'ping');
-  trace.log(1500.25, '0a', { ev: 'peer-gone', peer: { id: '91', k: 0x91, addr: '91' }, how: 'missed-pings' });
-  trace.drop(1600, '91', 'ping', '0a', 'lost');
+  trace.deliver(1234.5, A, FIND, B);
+  trace.tick(1500, A, () => 'ping');
+  trace.log(1500.25, A, { ev: 'peer-gone', peer: { id: '91', k: 0x91, addr: '91' }, how: 'missed-pings' });
+  trace.drop(1600, B, 'ping', A, 'lost');
   trace.skip(2000, '0a', 'kill', 'not alive');
 }
 
@@ -27,13 +29,13 @@ test('the hash is the same with or without a sink', (t) => {
 
 test('any field changes the hash', (t) => {
   const base = new Trace();
-  base.deliver(1, '0a', FIND, '91');
+  base.deliver(1, A, FIND, B);
   const variants = [
-    (x: Trace) => x.deliver(1.000001, '0a', FIND, '91'),
-    (x: Trace) => x.deliver(1, '0b', FIND, '91'),
-    (x: Trace) => x.deliver(1, '0a', { ...FIND, rid: 8 }, '91'),
-    (x: Trace) => x.deliver(1, '0a', FIND, '92'),
-    (x: Trace) => x.sendFailed(1, '0a', FIND, '91'),
+    (x: Trace) => x.deliver(1.000001, A, FIND, B),
+    (x: Trace) => x.deliver(1, A2, FIND, B),
+    (x: Trace) => x.deliver(1, A, { ...FIND, rid: 8 }, B),
+    (x: Trace) => x.deliver(1, A, FIND, B2),
+    (x: Trace) => x.sendFailed(1, A, FIND, B),
   ];
   for (const v of variants) {
     const other = new Trace();
@@ -48,4 +50,12 @@ test('fields do not run into each other', (t) => {
   const b = new Trace();
   b.op(0, 'a', 'bc', '');
   t.not(a.digest, b.digest);
+});
+
+test('a name hashes as its text does', (t) => {
+  const named = new Trace();
+  named.op(0, new TraceName('ab'), 'kill', '');
+  const text = new Trace();
+  text.op(0, 'ab', 'kill', '');
+  t.is(named.digest, text.digest);
 });

@@ -8,6 +8,9 @@
  * cheaper than 64-bit FNV in JavaScript, which needs BigInt or four 16-bit limbs, and ample for
  * telling runs apart. A string enters as a 52-bit digest of its characters, computed once per
  * distinct string: the same few ids recur in every event, and a 160-bit id is 40 characters.
+ * A peer's id is a `TraceName` that carries its digest: at 10,000 peers a lookup of the digest in
+ * a table of every id costs more than all the rest of the hashing (measured), while the peer
+ * object is at hand and already in cache.
  */
 import type { Channel, LogEvent, Msg } from '../core/types';
 import { describeLog, describeMessage } from '../core/describe';
@@ -42,6 +45,15 @@ function digestOf(s: string): number {
   return (a >>> 0) * TWO_20 + ((b >>> 0) & (TWO_20 - 1));
 }
 
+/** A name the trace hashes in most events (a machine's id), with its digest worked out once. */
+export class TraceName {
+  readonly digest: number;
+
+  constructor(readonly text: string) {
+    this.digest = digestOf(text);
+  }
+}
+
 class Hash {
   private a = 0x811c9dc5;
   private b = 0x9747b28c;
@@ -71,6 +83,15 @@ class Hash {
       d = digestOf(s);
       this.digests.set(s, d);
     }
+    this.digest(d);
+  }
+
+  /** A string by its digest: the same words as `str` of the string. */
+  name(n: TraceName): void {
+    this.digest(n.digest);
+  }
+
+  private digest(d: number): void {
     this.word(Math.floor(d / TWO_20));
     this.word(d % TWO_20);
   }
@@ -139,84 +160,92 @@ export class Trace {
    * A message handed to the network, with its number. Not hashed: what becomes of it (delivery,
    * drop, failure) is, and the send itself follows from the step that made it.
    */
-  send(t: number, peer: string, msg: Msg, to: string, channel: Channel, id: number): void {
-    if (this.out) this.out({ t, kind: 'send', peer, to, id, msg: msg.t, channel, contents: describeMessage(msg) });
+  send(t: number, peer: TraceName, msg: Msg, to: TraceName, channel: Channel, id: number): void {
+    if (this.out) this.out({ t, kind: 'send', peer: peer.text, to: to.text, id, msg: msg.t, channel, contents: describeMessage(msg) });
   }
 
-  deliver(t: number, peer: string, msg: Msg, from: string, id = 0): void {
+  deliver(t: number, peer: TraceName, msg: Msg, from: TraceName, id = 0): void {
     const rid = ridOf(msg);
     this.head(Kind.Deliver, t, peer, msg.t);
-    this.hash.str(from);
+    this.hash.name(from);
     this.hash.num(rid);
-    if (this.out) this.out({ t, kind: 'deliver', peer, from, id, msg: msg.t, rid });
+    if (this.out) this.out({ t, kind: 'deliver', peer: peer.text, from: from.text, id, msg: msg.t, rid });
   }
 
   /**
    * A peer's wake-up. What was due is a function of its state, which the events before fixed,
    * so the hash leaves it out and a run without a sink never works it out.
    */
-  tick(t: number, peer: string, due: () => string): void {
+  tick(t: number, peer: TraceName, due: () => string): void {
     this.head(Kind.Tick, t, peer, 'tick');
-    if (this.out) this.out({ t, kind: 'tick', peer, due: due() });
+    if (this.out) this.out({ t, kind: 'tick', peer: peer.text, due: due() });
   }
 
-  sendFailed(t: number, peer: string, msg: Msg, to: string, id = 0): void {
+  sendFailed(t: number, peer: TraceName, msg: Msg, to: TraceName, id = 0): void {
     const rid = ridOf(msg);
     this.head(Kind.SendFailed, t, peer, msg.t);
-    this.hash.str(to);
+    this.hash.name(to);
     this.hash.num(rid);
-    if (this.out) this.out({ t, kind: 'send-failed', peer, to, id, msg: msg.t, rid });
+    if (this.out) this.out({ t, kind: 'send-failed', peer: peer.text, to: to.text, id, msg: msg.t, rid });
   }
 
   /** A message that never reached `peer`, with the reason (lost, cut, dead, orphan, ...). */
-  drop(t: number, peer: string, type: string, from: string, reason: string, id = 0): void {
+  drop(t: number, peer: TraceName, type: string, from: TraceName, reason: string, id = 0): void {
     this.head(Kind.Drop, t, peer, type);
-    this.hash.str(from);
+    this.hash.name(from);
     this.hash.str(reason);
-    if (this.out) this.out({ t, kind: 'drop', peer, from, id, msg: type, reason });
+    if (this.out) this.out({ t, kind: 'drop', peer: peer.text, from: from.text, id, msg: type, reason });
   }
 
-  command(t: number, peer: string, op: string, rid: number, key: string): void {
+  command(t: number, peer: TraceName, op: string, rid: number, key: string): void {
     this.head(Kind.Command, t, peer, op);
     this.hash.num(rid);
     this.hash.str(key);
-    if (this.out) this.out({ t, kind: 'command', peer, op, rid, key });
+    if (this.out) this.out({ t, kind: 'command', peer: peer.text, op, rid, key });
   }
 
-  reply(t: number, peer: string, op: string, rid: number, error: string | null): void {
+  reply(t: number, peer: TraceName, op: string, rid: number, error: string | null): void {
     this.head(Kind.Reply, t, peer, op);
     this.hash.num(rid);
     this.hash.str(error ?? '');
-    if (this.out) this.out({ t, kind: 'reply', peer, op, rid, error });
+    if (this.out) this.out({ t, kind: 'reply', peer: peer.text, op, rid, error });
   }
 
-  log(t: number, peer: string, event: LogEvent): void {
+  log(t: number, peer: TraceName, event: LogEvent): void {
     const [about, detail] = describeLog(event);
     this.head(Kind.Log, t, peer, event.ev);
     this.hash.str(about);
     this.hash.str(detail);
-    if (this.out) this.out({ t, kind: 'log', peer, ev: event.ev, about, detail });
+    if (this.out) this.out({ t, kind: 'log', peer: peer.text, ev: event.ev, about, detail });
   }
 
-  /** A scenario operation or a world action on `peer` (join, kill, stopped, partition, ...). */
-  op(t: number, peer: string, what: string, detail: string): void {
+  /**
+   * A scenario operation or a world action on `peer` (join, kill, stopped, partition, ...); a
+   * string for what names no machine of the run (a skipped identifier, '-' for the whole network).
+   */
+  op(t: number, peer: TraceName | string, what: string, detail: string): void {
     this.head(Kind.Op, t, peer, what);
     this.hash.str(detail);
-    if (this.out) this.out({ t, kind: 'op', peer, what, detail });
+    if (this.out) this.out({ t, kind: 'op', peer: textOf(peer), what, detail });
   }
 
-  skip(t: number, peer: string, what: string, reason: string): void {
+  skip(t: number, peer: TraceName | string, what: string, reason: string): void {
     this.head(Kind.Skip, t, peer, what);
     this.hash.str(reason);
-    if (this.out) this.out({ t, kind: 'skip', peer, what, reason });
+    if (this.out) this.out({ t, kind: 'skip', peer: textOf(peer), what, reason });
   }
 
-  private head(kind: Kind, t: number, peer: string, what: string): void {
+  private head(kind: Kind, t: number, peer: TraceName | string, what: string): void {
     this.hash.word(kind);
     this.hash.num(t);
-    this.hash.str(peer);
+    if (typeof peer === 'string') this.hash.str(peer);
+    else this.hash.name(peer);
     this.hash.str(what);
   }
+}
+
+function textOf(peer: TraceName | string): string {
+  return typeof peer === 'string' ? peer : peer.text;
 }
 
 function line(t: number, peer: string): string {

@@ -236,13 +236,13 @@ export class World {
   }
 
   command(peer: SimPeer, cmd: Command): void {
-    this.trace.command(this.now, peer.self.id, cmd.op, cmd.rid, cmd.op === 'leave' ? '' : cmd.key.name);
+    this.trace.command(this.now, peer.name, cmd.op, cmd.rid, cmd.op === 'leave' ? '' : cmd.key.name);
     this.input(peer, { kind: 'command', cmd });
   }
 
   /** A stranger's message, delivered at once: it has no machine here, so what `peer` answers it fails as a send to a dead peer would. */
   forge(peer: SimPeer, from: Peer, msg: Msg): void {
-    this.trace.op(this.now, peer.self.id, 'forge', `from=${from.id} ${msg.t} ${describeMessage(msg)}`);
+    this.trace.op(this.now, peer.name, 'forge', `from=${from.id} ${msg.t} ${describeMessage(msg)}`);
     this.input(peer, { kind: 'deliver', from, msg, channel: 'stream' });
   }
 
@@ -280,7 +280,7 @@ export class World {
     const peer = ev.peer;
     peer.wakeAt = -1;
     const now = peer.localTime(this.now);
-    this.trace.tick(this.now, peer.self.id, () => dueAt(peer.state, now).map(describeDue).join(' '));
+    this.trace.tick(this.now, peer.name, () => dueAt(peer.state, now).map(describeDue).join(' '));
     this.input(peer, { kind: 'tick' });
     // A tick must move on whatever was due: one left due would wake the peer again at once,
     // forever. Every delay is positive, so a wake-up queued for this very instant means that.
@@ -313,10 +313,8 @@ export class World {
     const arrival = this.network.arrive(t, this.now);
     if (arrival === 'deliver') return this.deliver(t);
     const msg = messageOf(t.payload);
-    const from = t.from.self.addr;
-    const to = t.to.self.addr;
-    if (arrival !== 'fail') return this.trace.drop(this.now, to, msg.t, from, arrival, t.id);
-    this.trace.sendFailed(this.now, from, msg, to, t.id);
+    if (arrival !== 'fail') return this.trace.drop(this.now, t.to.name, msg.t, t.from.name, arrival, t.id);
+    this.trace.sendFailed(this.now, t.from.name, msg, t.to.name, t.id);
     this.input(t.from, { kind: 'send-failed', to: t.to.self, msg });
   }
 
@@ -330,7 +328,7 @@ export class World {
       if (!d.ok || d.from.id !== fromAddr) {
         const why = d.ok ? `sender decoded as ${d.from.id}` : d.error;
         this.finding({ invariant: 'Codec', kind: d.ok ? 'sender' : 'decode', detail: `${t.payload.msg.t} from ${fromAddr} to ${receiver.self.addr}: ${why}` });
-        return this.trace.drop(this.now, receiver.self.addr, t.payload.msg.t, fromAddr, 'codec', t.id);
+        return this.trace.drop(this.now, receiver.name, t.payload.msg.t, t.from.name, 'codec', t.id);
       }
       from = d.from;
       msg = d.msg;
@@ -338,7 +336,7 @@ export class World {
       from = t.from.self;
       msg = t.payload;
     }
-    this.trace.deliver(this.now, receiver.self.addr, msg, fromAddr, t.id);
+    this.trace.deliver(this.now, receiver.name, msg, t.from.name, t.id);
     this.input(receiver, { kind: 'deliver', from, msg, channel: t.channel });
   }
 
@@ -382,13 +380,14 @@ export class World {
       case 'send': {
         const payload = this.scenario.useCodec ? { msg: e.msg, bytes: encode(peer.self, e.msg) } : e.msg;
         const id = ++this.sends;
-        this.trace.send(this.now, peer.self.addr, e.msg, e.to.addr, e.channel, id);
-        const outcome = this.network.send(this.now, peer, peer.inc, this.machineAt(e.to.addr), payload, e.channel, id);
-        if (outcome !== 'sent') this.trace.drop(this.now, e.to.addr, e.msg.t, peer.self.addr, outcome, id);
+        const to = this.machineAt(e.to.addr);
+        this.trace.send(this.now, peer.name, e.msg, to.name, e.channel, id);
+        const outcome = this.network.send(this.now, peer, peer.inc, to, payload, e.channel, id);
+        if (outcome !== 'sent') this.trace.drop(this.now, to.name, e.msg.t, peer.name, outcome, id);
         return;
       }
       case 'reply': {
-        this.trace.reply(this.now, peer.self.id, e.reply.op, e.rid, e.reply.ok ? null : e.reply.error);
+        this.trace.reply(this.now, peer.name, e.reply.op, e.rid, e.reply.ok ? null : e.reply.error);
         if (e.reply.ok && e.reply.op === 'leave') {
           if (e.reply.kept > 0 || !e.reply.told) this.leftAsKill(peer, e.reply.kept, e.reply.told);
           else this.handedOver.add(peer);
@@ -401,9 +400,9 @@ export class World {
         // A live member declared gone was a false alarm.
         if (e.event.ev === 'peer-gone' && e.event.how !== 'left' && isLiveMember(this.byAddr.get(e.event.peer.addr))) this.faults.falseAlarm(peer.self.addr, before.succs, e.event.peer, this.memberAt, this.now);
         if (this.opts.onLog) this.opts.onLog(this.now, peer.self, e.event);
-        return this.trace.log(this.now, peer.self.id, e.event);
+        return this.trace.log(this.now, peer.name, e.event);
       case 'stopped':
-        this.trace.op(this.now, peer.self.id, 'stopped', e.reason);
+        this.trace.op(this.now, peer.name, 'stopped', e.reason);
         return this.halt(peer, true);
     }
   }
