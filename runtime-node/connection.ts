@@ -12,7 +12,7 @@ import type { Socket } from 'node:net';
 import { OverBudgetError, type BufferBudget } from './budget';
 import type { DropKind } from './drop-log';
 import { FrameClock } from './frame-clock';
-import { CHUNK_BYTES, FrameReader, MAX_MESSAGE_BYTES, piecesPerFrame, toFrames } from './framing';
+import { CHUNK_BYTES, frameMessage, FrameReader, MAX_MESSAGE_BYTES } from './framing';
 import { MAX_WRITE_BACKLOG, type Pace } from './limits';
 import type { FrameMac, Opening } from './ring-key';
 
@@ -233,8 +233,7 @@ export class Connection {
   /** Frames and writes a message whose bytes the budget has already taken. */
   private transmit(message: Uint8Array, done?: SendCallback, progress?: (sent: number, total: number) => void): void {
     if (this.o.bounds) this.queued += message.length;
-    const frames = toFrames(message, CHUNK_BYTES, this.sendMac);
-    const pieces = piecesPerFrame(this.sendMac);
+    const frames = frameMessage(message, CHUNK_BYTES, this.sendMac);
     let settled = false;
     const settle = (e: Error | null | undefined) => {
       if (settled) return;
@@ -243,15 +242,14 @@ export class Connection {
     };
     this.socket.cork();
     let sent = 0;
-    for (let i = 0; i < frames.length; i += pieces) {
-      const chunk = frames[i + 1];
-      const end = i + pieces;
-      const last = end === frames.length;
-      for (let j = i; j < end - 1; j++) this.socket.write(frames[j]);
-      this.socket.write(frames[end - 1], (e) => {
+    for (const [i, frame] of frames.entries()) {
+      const last = i === frames.length - 1;
+      const end = frame.pieces.length - 1;
+      for (let j = 0; j < end; j++) this.socket.write(frame.pieces[j]);
+      this.socket.write(frame.pieces[end], (e) => {
         if (e) return settle(e);
-        this.unqueue(chunk.length);
-        sent += chunk.length;
+        this.unqueue(frame.chunk);
+        sent += frame.chunk;
         progress?.(sent, message.length);
         if (last) settle(null);
       });
