@@ -55,33 +55,37 @@ export function frameMessage(message: Uint8Array, chunkBytes: number = CHUNK_BYT
   const tagBytes = mac ? TAG_BYTES : 0;
   for (let at = 0; at < message.length; at += chunkBytes) {
     const end = Math.min(message.length, at + chunkBytes);
-    const chunk = Buffer.from(message.buffer, message.byteOffset + at, end - at);
-    const inline = chunk.length <= INLINE_BYTES;
-    const head = Buffer.allocUnsafe(HEADER_BYTES + (inline ? chunk.length + tagBytes : 0));
-    head.writeUInt32BE(chunk.length, 0);
+    const size = end - at;
+    // The whole message when it is one frame: no view to make.
+    const chunk = size === message.length ? message : message.subarray(at, end);
+    const inline = size <= INLINE_BYTES;
+    const head = Buffer.allocUnsafe(HEADER_BYTES + (inline ? size + tagBytes : 0));
+    head.writeUInt32BE(size, 0);
     head.writeUInt32BE(message.length, 4);
-    head.writeUInt8(end === message.length ? LAST : 0, 8);
+    head[8] = end === message.length ? LAST : 0;
     const header = head.subarray(0, HEADER_BYTES);
     if (inline) {
-      chunk.copy(head, HEADER_BYTES);
-      mac?.sign(header, chunk, head, HEADER_BYTES + chunk.length);
-      frames.push({ pieces: [head], chunk: chunk.length });
+      head.set(chunk, HEADER_BYTES);
+      mac?.sign(header, chunk, head, HEADER_BYTES + size);
+      frames.push({ pieces: [head], chunk: size });
       continue;
     }
-    const pieces = [head, chunk];
+    const pieces = [head, Buffer.from(chunk.buffer, chunk.byteOffset, size)];
     if (mac) {
       const tag = Buffer.allocUnsafe(TAG_BYTES);
       mac.sign(header, chunk, tag, 0);
       pieces.push(tag);
     }
-    frames.push({ pieces, chunk: chunk.length });
+    frames.push({ pieces, chunk: size });
   }
   return frames;
 }
 
 /** The bytes of a message's frames, in order, as pieces to write or concatenate. */
 export function toFrames(message: Uint8Array, chunkBytes: number = CHUNK_BYTES, mac: FrameMac | null = null): Buffer[] {
-  return frameMessage(message, chunkBytes, mac).flatMap((f) => f.pieces);
+  const pieces: Buffer[] = [];
+  for (const frame of frameMessage(message, chunkBytes, mac)) pieces.push(...frame.pieces);
+  return pieces;
 }
 
 export interface FrameReaderEvents {
