@@ -3,8 +3,9 @@
  *  - handshakes per second in memory (both ends' HMACs and HKDFs, no sockets): the CPU bound;
  *  - connections per second from a client to a real peer on 127.0.0.1, each opened, asked for
  *    the peer's state and closed, with the key (a handshake each) and on an open peer;
- *  - MB/s of 1 MiB frames written and read with and without MACs, and datagrams sealed and
- *    opened per second.
+ *  - MB/s of 1 MiB frames written and read with and without MACs, small messages (the ring's
+ *    own: lookups, puts of small values) framed and read per second with and without MACs, and
+ *    datagrams sealed and opened per second.
  *
  * Run: npm run build && node dist/bench/handshake.js [--runs 5] [--connections 300]
  */
@@ -19,6 +20,8 @@ import { RingKey, type FrameMac } from '../runtime-node/ring-key';
 import { median } from './stats';
 
 const KEY = new RingKey(randomBytes(32));
+/** About a lookup's or a put's message on a ring (a 100-byte value). */
+const SMALL_BYTES = 200;
 
 /** Rate per second of `n` runs of `once`. */
 async function rate(n: number, once: () => unknown): Promise<number> {
@@ -47,6 +50,19 @@ function frames(message: Buffer, mac: { send: FrameMac; receive: FrameMac } | nu
   return message.length / 1e6 / ((performance.now() - t0) / 1000);
 }
 
+/** Messages a second of `count` small messages, each framed (with a MAC when given) and read back. */
+function smallFrames(count: number, mac: { send: FrameMac; receive: FrameMac } | null): number {
+  const message = randomBytes(SMALL_BYTES);
+  let got = 0;
+  const reader = new FrameReader({ message: () => got++ }, CHUNK_BYTES, CHUNK_BYTES, mac?.receive ?? null);
+  const t0 = performance.now();
+  for (let i = 0; i < count; i++) {
+    for (const piece of toFrames(message, CHUNK_BYTES, mac?.send ?? null)) reader.push(piece);
+  }
+  if (got !== count) throw new Error(`small frames: ${got} of ${count} read`);
+  return count / ((performance.now() - t0) / 1000);
+}
+
 async function main(o: { runs: number; connections: number }): Promise<void> {
   const runs = async (f: () => Promise<number> | number) => {
     const all: number[] = [];
@@ -62,6 +78,8 @@ async function main(o: { runs: number; connections: number }): Promise<void> {
     const big = randomBytes(64 * 1024 * 1024);
     const plainMBs = await runs(() => frames(big, null));
     const macMBs = await runs(() => frames(big, handshake()));
+    const plainSmall = await runs(() => smallFrames(50_000, null));
+    const macSmall = await runs(() => smallFrames(50_000, handshake()));
     const sealer = KEY.datagramSealer();
     const opener = KEY.datagramOpener('127.0.0.1:1');
     const ping = randomBytes(40);
@@ -71,6 +89,7 @@ async function main(o: { runs: number; connections: number }): Promise<void> {
     console.log(`  client connections, keyed     ${keyedConns.toFixed(0)} /s (connect, handshake, one state request, close)`);
     console.log(`  client connections, open      ${openConns.toFixed(0)} /s (the same without the key)`);
     console.log(`  1 MiB frames, framed and read ${macMBs.toFixed(0)} MB/s with MACs, ${plainMBs.toFixed(0)} MB/s without`);
+    console.log(`  ${SMALL_BYTES}-byte messages, framed and read ${macSmall.toFixed(0)} /s with MACs, ${plainSmall.toFixed(0)} /s without (${(1e6 / macSmall - 1e6 / plainSmall).toFixed(1)} µs more each: both ends' MAC)`);
     console.log(`  datagrams sealed and opened   ${datagrams.toFixed(0)} /s`);
   } finally {
     await Promise.all([keyed.close(), open.close()]);

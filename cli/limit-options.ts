@@ -15,8 +15,11 @@ export interface LimitFlags {
   bufferBudget: number;
 }
 
-/** The budget must hold the largest message, or every record of that size is refused. */
-const MIN_BUDGET_MIB = Math.ceil(MAX_MESSAGE_BYTES / MIB);
+/**
+ * Half the budget, what others may make a peer hold (runtime-node/budget.ts), must hold the
+ * largest message, or every record of that size is refused.
+ */
+const MIN_BUDGET_MIB = Math.ceil((2 * MAX_MESSAGE_BYTES) / MIB);
 
 export function addLimitOptions(cmd: Command): Command {
   return cmd

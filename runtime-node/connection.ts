@@ -9,10 +9,10 @@
  * its replies pile up unwritten.
  */
 import type { Socket } from 'node:net';
-import { OverBudgetError, type BufferBudget } from './budget';
+import { isLarge, OverBudgetError, type BufferBudget } from './budget';
 import type { DropKind } from './drop-log';
 import { FrameClock } from './frame-clock';
-import { CHUNK_BYTES, FrameReader, MAX_MESSAGE_BYTES, piecesPerFrame, toFrames } from './framing';
+import { CHUNK_BYTES, frameMessage, FrameReader, MAX_MESSAGE_BYTES } from './framing';
 import { MAX_WRITE_BACKLOG, type Pace } from './limits';
 import type { FrameMac, Opening } from './ring-key';
 
@@ -61,6 +61,31 @@ interface Later extends Deferred {
   readonly done?: SendCallback;
 }
 
+/**
+ * Which part of the budget bytes were taken from (budget.ts): large messages from others take
+ * from their half, everything else from the whole.
+ */
+type Share = 'large' | 'whole';
+
+function take(budget: BufferBudget, share: Share, n: number): boolean {
+  return share === 'large' ? budget.takeLarge(n) : budget.take(n);
+}
+
+function give(budget: BufferBudget | undefined, share: Share, n: number): void {
+  if (share === 'large') budget?.giveLarge(n);
+  else budget?.give(n);
+}
+
+/** The share of a message from, or asked for by, the other end. */
+function othersShare(bytes: number): Share {
+  return isLarge(bytes) ? 'large' : 'whole';
+}
+
+function overBudget(budget: BufferBudget, bytes: number): string {
+  const share = isLarge(bytes) ? `, of which large messages from others may hold ${budget.largeBytes}` : '';
+  return `a message of ${bytes} bytes does not fit the peer's buffer budget (${budget.bytes} bytes${share})`;
+}
+
 export class Connection {
   /** Null until the handshake is done. */
   private reader: FrameReader | null = null;
@@ -70,9 +95,13 @@ export class Connection {
   private readonly waiting: ((failed: Error | null) => void)[] = [];
   private closed = false;
   private readonly clock: FrameClock | null;
-  /** Budget taken for the message being received, and for bytes not yet handed to the kernel. */
+  /**
+   * Budget taken for the message being received (as a large one or not, budget.ts), and for
+   * bytes not yet handed to the kernel, by the share they took.
+   */
   private incoming = 0;
-  private queued = 0;
+  private incomingShare: Share = 'whole';
+  private readonly queued: Record<Share, number> = { large: 0, whole: 0 };
   /** Reasons reading is paused for; it resumes when none is left. */
   private holds = 0;
   private backlogged = false;
@@ -154,7 +183,7 @@ export class Connection {
   private newReader(mac: FrameMac | null): FrameReader {
     return new FrameReader({
       message: (m) => {
-        this.o.bounds?.budget.give(this.incoming);
+        give(this.o.bounds?.budget, this.incomingShare, this.incoming);
         this.incoming = 0;
         this.clock?.messageDone();
         this.events.message(m, this);
@@ -172,20 +201,23 @@ export class Connection {
     const bounds = this.o.bounds;
     if (!bounds) return null;
     if (first) {
-      if (!bounds.budget.take(total)) {
-        const reason = `a message of ${total} bytes would take the peer's connection buffers past their budget of ${bounds.budget.bytes}`;
+      const share = othersShare(total);
+      if (!take(bounds.budget, share, total)) {
+        const reason = overBudget(bounds.budget, total);
         this.fail(reason, 'over the buffer budget');
         return reason;
       }
       this.incoming = total;
+      this.incomingShare = share;
     }
     this.clock?.frame(chunk, total, first);
     return null;
   }
 
   /**
-   * Sends one message in frames. `done` settles once for the whole message (with an
-   * OverBudgetError, and nothing sent, when the peer's budget has no room for it); `progress`
+   * Sends one message in frames, an answer to the other end (so a large one takes from the half
+   * of the budget for others' large messages). `done` settles once for the whole message (with
+   * an OverBudgetError, and nothing sent, when the peer's budget has no room for it); `progress`
    * reports bytes handed to the kernel after each chunk.
    */
   send(message: Uint8Array, done?: SendCallback, progress?: (sent: number, total: number) => void): void {
@@ -198,11 +230,12 @@ export class Connection {
       return;
     }
     const budget = this.o.bounds?.budget;
-    if (budget && !budget.take(message.length)) {
-      done?.(new OverBudgetError(`a message of ${message.length} bytes would take the peer's connection buffers past their budget of ${budget.bytes}`));
+    const share = othersShare(message.length);
+    if (budget && !take(budget, share, message.length)) {
+      done?.(new OverBudgetError(overBudget(budget, message.length)));
       return;
     }
-    this.transmit(message, done, progress);
+    this.transmit(message, share, done, progress);
   }
 
   /**
@@ -226,15 +259,14 @@ export class Connection {
       const next = this.later[0];
       if (budget && !budget.take(next.size)) return budget.whenFreed(this.retry);
       this.later.shift();
-      this.transmit(next.make(), next.done);
+      this.transmit(next.make(), 'whole', next.done);
     }
   }
 
-  /** Frames and writes a message whose bytes the budget has already taken. */
-  private transmit(message: Uint8Array, done?: SendCallback, progress?: (sent: number, total: number) => void): void {
-    if (this.o.bounds) this.queued += message.length;
-    const frames = toFrames(message, CHUNK_BYTES, this.sendMac);
-    const pieces = piecesPerFrame(this.sendMac);
+  /** Frames and writes a message whose bytes the budget has already taken from `share`. */
+  private transmit(message: Uint8Array, share: Share, done?: SendCallback, progress?: (sent: number, total: number) => void): void {
+    if (this.o.bounds) this.queued[share] += message.length;
+    const frames = frameMessage(message, CHUNK_BYTES, this.sendMac);
     let settled = false;
     const settle = (e: Error | null | undefined) => {
       if (settled) return;
@@ -243,15 +275,14 @@ export class Connection {
     };
     this.socket.cork();
     let sent = 0;
-    for (let i = 0; i < frames.length; i += pieces) {
-      const chunk = frames[i + 1];
-      const end = i + pieces;
-      const last = end === frames.length;
-      for (let j = i; j < end - 1; j++) this.socket.write(frames[j]);
-      this.socket.write(frames[end - 1], (e) => {
+    for (const [i, frame] of frames.entries()) {
+      const last = i === frames.length - 1;
+      const end = frame.pieces.length - 1;
+      for (let j = 0; j < end; j++) this.socket.write(frame.pieces[j]);
+      this.socket.write(frame.pieces[end], (e) => {
         if (e) return settle(e);
-        this.unqueue(chunk.length);
-        sent += chunk.length;
+        this.unqueue(frame.chunk, share);
+        sent += frame.chunk;
         progress?.(sent, message.length);
         if (last) settle(null);
       });
@@ -263,10 +294,10 @@ export class Connection {
     }
   }
 
-  private unqueue(bytes: number): void {
-    const n = Math.min(bytes, this.queued);
-    this.queued -= n;
-    this.o.bounds?.budget.give(n);
+  private unqueue(bytes: number, share: Share): void {
+    const n = Math.min(bytes, this.queued[share]);
+    this.queued[share] -= n;
+    give(this.o.bounds?.budget, share, n);
   }
 
   private drained(): void {
@@ -305,9 +336,10 @@ export class Connection {
     if (this.closed) return;
     this.closed = true;
     this.clock?.stop();
-    this.o.bounds?.budget.give(this.incoming);
+    give(this.o.bounds?.budget, this.incomingShare, this.incoming);
     this.incoming = 0;
-    this.unqueue(this.queued);
+    this.unqueue(this.queued.large, 'large');
+    this.unqueue(this.queued.whole, 'whole');
     // Its half-received message goes with it.
     this.reader = null;
     const failed = new Error(error ?? 'connection closed');

@@ -1,6 +1,6 @@
 import test from 'ava';
 import fc from 'fast-check';
-import { FrameReader, HEADER_BYTES, toFrames } from './framing';
+import { frameMessage, FrameReader, HEADER_BYTES, toFrames } from './framing';
 
 /** Feeds `bytes` to a reader cut at the given points; returns the messages and the first error. */
 function readAll(bytes: Buffer, cuts: number[], maxMessage = 1 << 20, maxChunk = 64): { messages: Buffer[]; error: string | null; progress: number[] } {
@@ -69,18 +69,18 @@ test('every frame is told as it starts, and midFrame says whether the bytes so f
   fc.assert(fc.property(
     ...STREAMS,
     (messages, chunk, cuts) => {
-      const framed = messages.map((m) => toFrames(m, chunk));
+      const framed = messages.map((m) => frameMessage(m, chunk));
       const expected: [number, number, boolean][] = [];
       const boundaries = new Set([0]);
       let end = 0;
       for (const [i, frames] of framed.entries()) {
-        for (let j = 0; j < frames.length; j += 2) {
-          end += frames[j].length + frames[j + 1].length;
+        for (const [j, frame] of frames.entries()) {
+          end += HEADER_BYTES + frame.chunk;
           boundaries.add(end);
-          expected.push([frames[j + 1].length, messages[i].length, j === 0]);
+          expected.push([frame.chunk, messages[i].length, j === 0]);
         }
       }
-      const stream = Buffer.concat(framed.flat());
+      const stream = Buffer.concat(framed.flat().flatMap((f) => f.pieces));
       const told: [number, number, boolean][] = [];
       const reader = new FrameReader({ message: () => undefined, frame: (c, total, first) => (told.push([c, total, first]), null) }, 1 << 20, 64);
       let at = 0;

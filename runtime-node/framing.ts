@@ -15,7 +15,7 @@
  * On a connection opened with the ring key (ring-key.ts), every frame is followed by its MAC
  * (TAG_BYTES), and nothing of a message is handed on before the MAC of its last frame is checked.
  */
-import { TAG_BYTES, type FrameMac, type FrameTag } from './ring-key';
+import { TAG_BYTES, type FrameMac } from './ring-key';
 
 /** The largest record value the runtime carries. */
 export const MAX_VALUE_BYTES = 64 * 1024 * 1024;
@@ -35,26 +35,57 @@ export const KEYED_PEER_PREAMBLE = Buffer.from('CKP1', 'ascii');
 export const KEYED_CLIENT_PREAMBLE = Buffer.from('CKC1', 'ascii');
 
 /**
- * The frames of one message, each as `piecesPerFrame(mac)` buffers: header, chunk (a view into
- * the message, not a copy) and, with `mac`, the frame's tag.
+ * A chunk up to this size is copied into one buffer with its header (and tag): one write
+ * instead of two or three. A larger one goes as a view into the message, not a copy.
  */
-export function toFrames(message: Uint8Array, chunkBytes: number = CHUNK_BYTES, mac: FrameMac | null = null): Buffer[] {
-  const frames: Buffer[] = [];
+const INLINE_BYTES = 16 * 1024;
+
+/** One frame as written: its pieces in order, and the size of the chunk of the message it carries. */
+export interface Frame {
+  readonly pieces: readonly Buffer[];
+  readonly chunk: number;
+}
+
+/**
+ * The frames of one message, with `mac` each followed by its tag: a small chunk in one buffer
+ * (header, chunk, tag), a large one as its header, a view of the chunk and its tag.
+ */
+export function frameMessage(message: Uint8Array, chunkBytes: number = CHUNK_BYTES, mac: FrameMac | null = null): Frame[] {
+  const frames: Frame[] = [];
+  const tagBytes = mac ? TAG_BYTES : 0;
   for (let at = 0; at < message.length; at += chunkBytes) {
     const end = Math.min(message.length, at + chunkBytes);
-    const header = Buffer.allocUnsafe(HEADER_BYTES);
-    header.writeUInt32BE(end - at, 0);
-    header.writeUInt32BE(message.length, 4);
-    header.writeUInt8(end === message.length ? LAST : 0, 8);
-    const chunk = Buffer.from(message.buffer, message.byteOffset + at, end - at);
-    frames.push(header, chunk);
-    if (mac) frames.push(mac.start(header).update(chunk).digest());
+    const size = end - at;
+    // The whole message when it is one frame: no view to make.
+    const chunk = size === message.length ? message : message.subarray(at, end);
+    const inline = size <= INLINE_BYTES;
+    const head = Buffer.allocUnsafe(HEADER_BYTES + (inline ? size + tagBytes : 0));
+    head.writeUInt32BE(size, 0);
+    head.writeUInt32BE(message.length, 4);
+    head[8] = end === message.length ? LAST : 0;
+    const header = head.subarray(0, HEADER_BYTES);
+    if (inline) {
+      head.set(chunk, HEADER_BYTES);
+      mac?.sign(header, chunk, head, HEADER_BYTES + size);
+      frames.push({ pieces: [head], chunk: size });
+      continue;
+    }
+    const pieces = [head, Buffer.from(chunk.buffer, chunk.byteOffset, size)];
+    if (mac) {
+      const tag = Buffer.allocUnsafe(TAG_BYTES);
+      mac.sign(header, chunk, tag, 0);
+      pieces.push(tag);
+    }
+    frames.push({ pieces, chunk: size });
   }
   return frames;
 }
 
-export function piecesPerFrame(mac: FrameMac | null): number {
-  return mac ? 3 : 2;
+/** The bytes of a message's frames, in order, as pieces to write or concatenate. */
+export function toFrames(message: Uint8Array, chunkBytes: number = CHUNK_BYTES, mac: FrameMac | null = null): Buffer[] {
+  const pieces: Buffer[] = [];
+  for (const frame of frameMessage(message, chunkBytes, mac)) pieces.push(...frame.pieces);
+  return pieces;
 }
 
 export interface FrameReaderEvents {
@@ -77,14 +108,15 @@ export class FrameReader {
   private readonly header = Buffer.alloc(HEADER_BYTES);
   /** How much of the header, or of a keyed frame's MAC, is in `header` or `tag` so far. */
   private partFill = 0;
-  /** Bytes of the current chunk still to copy. */
+  /** Bytes of the current chunk still to copy, and where in the message it starts. */
   private chunkLeft = 0;
+  private chunkStart = 0;
   private last = false;
   private message: Buffer | null = null;
   private filled = 0;
   private failed: string | null = null;
-  /** The MAC of the current frame, and the one received for it. */
-  private frameTag: FrameTag | null = null;
+  /** Whether the current frame's chunk is in and its tag is what comes next. */
+  private tagDue = false;
   private readonly tag = Buffer.alloc(TAG_BYTES);
   private frames = 0;
 
@@ -97,7 +129,7 @@ export class FrameReader {
 
   /** Whether the bytes so far end inside a frame (its header, chunk or MAC). */
   get midFrame(): boolean {
-    return this.partFill > 0 || this.chunkLeft > 0 || this.frameTag !== null;
+    return this.partFill > 0 || this.chunkLeft > 0 || this.tagDue;
   }
 
   push(data: Buffer): string | null {
@@ -105,7 +137,7 @@ export class FrameReader {
     while (this.failed === null && at < data.length) {
       if (this.chunkLeft === 0) {
         // Between chunks: the MAC of the one just read, if the stream is keyed, else a header.
-        const tag = this.frameTag !== null;
+        const tag = this.tagDue;
         const part = tag ? this.tag : this.header;
         const n = gather(part, this.partFill, data, at);
         at += n;
@@ -117,19 +149,21 @@ export class FrameReader {
       const message = this.message as Buffer;
       const n = Math.min(this.chunkLeft, data.length - at);
       data.copy(message, this.filled, at, at + n);
-      this.frameTag?.update(data.subarray(at, at + n));
       this.filled += n;
       this.chunkLeft -= n;
       at += n;
-      if (this.chunkLeft === 0 && this.frameTag === null) this.finishChunk();
+      if (this.chunkLeft > 0) continue;
+      if (this.mac !== null) this.tagDue = true;
+      else this.finishChunk();
     }
     return this.failed;
   }
 
+  /** The MAC covers the chunk as copied into the message: one HMAC over it, whatever the reads it came in. */
   private checkTag(): string | null {
-    const ok = (this.frameTag as FrameTag).matches(this.tag);
-    this.frameTag = null;
-    if (!ok) return `frame ${this.frames} failed its ring-key MAC (altered, out of order, or not from a key holder)`;
+    this.tagDue = false;
+    const chunk = (this.message as Buffer).subarray(this.chunkStart, this.filled);
+    if (!(this.mac as FrameMac).verify(this.header, chunk, this.tag)) return `frame ${this.frames} failed its ring-key MAC (altered, out of order, or not from a key holder)`;
     this.frames++;
     this.finishChunk();
     return null;
@@ -156,7 +190,7 @@ export class FrameReader {
     }
     this.last = last;
     this.chunkLeft = chunk;
-    this.frameTag = this.mac?.start(this.header) ?? null;
+    this.chunkStart = this.filled;
     return null;
   }
 

@@ -1,7 +1,7 @@
 import test from 'ava';
 import fc from 'fast-check';
 import { BufferBudget } from './budget';
-import { HEADER_BYTES } from './framing';
+import { CHUNK_BYTES, HEADER_BYTES } from './framing';
 import { challengeBytes, decodeControl, encodeChallenge, encodeEcho, Identities, type Claim, type Control } from './identity';
 import { waitFor } from './test-support';
 
@@ -9,7 +9,7 @@ const SELF: Claim = { id: '0a', addr: '127.0.0.1:4000' };
 const PEER: Claim = { id: '1b', addr: '127.0.0.1:4001' };
 
 /** An Identities whose wire is recorded; `open` lists the addresses it has a stream open to. */
-function harness(open: string[] = [], proofTimeoutMs = 1000, rechallengeMs = proofTimeoutMs / 4, account?: BufferBudget) {
+function harness(open: string[] = [], proofTimeoutMs = 1000, rechallengeMs = proofTimeoutMs / 4, account?: BufferBudget, holdBytes = 1000) {
   const datagrams: { to: string; bytes: Uint8Array }[] = [];
   const streamed: { to: string; bytes: Uint8Array }[] = [];
   let clock = 0;
@@ -21,7 +21,7 @@ function harness(open: string[] = [], proofTimeoutMs = 1000, rechallengeMs = pro
     },
     proofTimeoutMs,
     rechallengeMs,
-    holdBytes: 1000,
+    holdBytes,
     account,
     now: () => clock,
   });
@@ -174,6 +174,21 @@ test('what unproven streams hold is taken from the peer\'s budget, given back on
   t.is(three.offer(PEER, 400, () => undefined), null);
   three.stop();
   t.is(budget.inUse, 0, 'closed unproven: given back');
+});
+
+test('a large held message takes from the half of the budget for others\' large messages, and goes back with the rest', (t) => {
+  const budget = new BufferBudget(4 * CHUNK_BYTES);
+  const h = harness([], 1000, 250, budget, 8 * CHUNK_BYTES);
+  const one = h.ids.stream(() => undefined);
+  t.is(one.offer(PEER, CHUNK_BYTES + 1, () => undefined), null);
+  t.is(one.offer(PEER, 10, () => undefined), null);
+  t.deepEqual([budget.inUse, budget.largeInUse], [CHUNK_BYTES + 11, CHUNK_BYTES + 1]);
+  // Half the budget is two chunks: a second large message does not fit, a small one does.
+  const two = h.ids.stream(() => undefined);
+  t.regex(two.offer(PEER, CHUNK_BYTES + 1, () => undefined) ?? '', /no room in the peer's buffer budget/);
+  t.is(h.ids.stream(() => undefined).offer(PEER, CHUNK_BYTES, () => undefined), null);
+  one.stop();
+  t.deepEqual([budget.inUse, budget.largeInUse], [CHUNK_BYTES, 0]);
 });
 
 test('a challenge is answered only for our own ID, on an open stream if there is one, never larger', (t) => {

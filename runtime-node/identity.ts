@@ -25,6 +25,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
+import { isLarge, type BufferBudget } from './budget';
 import { HEADER_BYTES } from './framing';
 
 export interface Claim {
@@ -53,11 +54,12 @@ export interface IdentityOptions {
   /** Bytes of held messages one unproven stream may hold. */
   readonly holdBytes: number;
   /**
-   * What held messages take their bytes from, all streams together (the peer's buffer budget):
-   * without it, a thousand strangers' streams each holding a 64 MiB message for a proof timeout
-   * would hold 64 GB. A message it has no room for ends its stream.
+   * What held messages take their bytes from, all streams together (the peer's buffer budget,
+   * a large message from its half for others' large messages): without it, a thousand
+   * strangers' streams each holding a 64 MiB message for a proof timeout would hold 64 GB. A
+   * message it has no room for ends its stream.
    */
-  readonly account?: { take(bytes: number): boolean; give(bytes: number): void };
+  readonly account?: Pick<BufferBudget, 'take' | 'give' | 'takeLarge' | 'giveLarge'>;
   readonly now?: () => number;
 }
 
@@ -255,7 +257,9 @@ export class StreamGate {
   private claim: Claim | null = null;
   private proven = false;
   private held: (() => void)[] = [];
+  /** Bytes of the held messages, and of those the large ones (budget.ts). */
   private heldBytes = 0;
+  private heldLarge = 0;
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -275,8 +279,10 @@ export class StreamGate {
       return null;
     }
     if (this.held.length >= HELD_MESSAGES || this.heldBytes + bytes > this.holdBytes) return `more than ${HELD_MESSAGES} messages or ${this.holdBytes} bytes before proving it is ${claimKey(claim)}`;
-    if (this.account && !this.account.take(bytes)) return `no room in the peer's buffer budget to hold ${bytes} bytes until ${claimKey(claim)} is proven`;
+    const large = isLarge(bytes);
+    if (this.account && !(large ? this.account.takeLarge(bytes) : this.account.take(bytes))) return `no room in the peer's buffer budget to hold ${bytes} bytes until ${claimKey(claim)} is proven`;
     this.heldBytes += bytes;
+    if (large) this.heldLarge += bytes;
     this.held.push(deliver);
     this.ids.challengeFor(claim, bytes);
     this.timer ??= this.deadline(claim);
@@ -299,8 +305,10 @@ export class StreamGate {
   stop(): void {
     clearTimeout(this.timer);
     this.held = [];
-    this.account?.give(this.heldBytes);
+    this.account?.giveLarge(this.heldLarge);
+    this.account?.give(this.heldBytes - this.heldLarge);
     this.heldBytes = 0;
+    this.heldLarge = 0;
   }
 
   private deadline(claim: Claim): NodeJS.Timeout {

@@ -98,6 +98,25 @@ test('a trickled frame is closed by its deadline, and its buffer given back', as
   t.regex(told, /a frame of 1048576 bytes not complete within 1200 ms/);
 });
 
+test('connections declaring large messages hold at most half the budget, and the peer\'s own traffic goes on meanwhile', async (t) => {
+  t.timeout(30_000);
+  // 8 MiB: large messages from others (over 1 MiB) may take 4 MiB. Six connections each declare
+  // a 2 MiB message and trickle it; two hold their reservation (their frames are due in 21 s).
+  const ring = await startRing(t, 3, { ...BASE, limits: { bufferBudget: 8 * MIB } });
+  const [a, b] = ring;
+  const loris = Array.from({ length: 6 }, () => open(t, a.peer.self.addr, Buffer.concat([PEER_PREAMBLE, header(CHUNK_BYTES, 2 * MIB, false), Buffer.alloc(1)])));
+  await waitFor('two reservations, four refused', 5000, () => a.peer.stats().large === 4 * MIB && loris.filter((r) => r.isClosed()).length === 4);
+  // With one pool the four first filled all 8 MiB, and every stream message of the peer's own
+  // waited for them: puts through it failed until the frames timed out.
+  for (let i = 0; i < 5; i++) {
+    t.like(await a.peer.put(`during ${i}`, Buffer.from('served')), { ok: true });
+    t.like(await b.peer.get(`during ${i}`), { ok: true });
+  }
+  t.is(a.peer.stats().large, 4 * MIB, 'the two still hold theirs');
+  t.is(loris.filter((r) => r.isClosed()).length, 4);
+  t.regex(reasons(a, /over the buffer budget/)[0] ?? '', /a message of 2097152 bytes does not fit the peer's buffer budget \(8388608 bytes, of which large messages from others may hold 4194304\)/);
+});
+
 test('connections over the caps, per address and in all, are refused at once with one line; the ring keeps serving', async (t) => {
   t.timeout(30_000);
   const [a, b] = await startRing(t, 2, { ...BASE, limits: { maxConnections: 10, maxConnectionsPerIp: 4 } });

@@ -15,7 +15,7 @@ import { ask, ClientError } from './client';
 import { stateInfo } from './client-server';
 import { KEYED_PEER_PREAMBLE, PEER_PREAMBLE, toFrames } from './framing';
 import type { PeerOptions } from './peer-driver';
-import { RingKey, type HandshakeResult } from './ring-key';
+import { RingKey, TAG_BYTES, type HandshakeResult } from './ring-key';
 import { badInputs, sleep, startLogged, startRing, waitFor, type Started } from './test-support';
 
 const KEY = new RingKey(Buffer.from('the ring key of these tests, 32B'));
@@ -186,10 +186,9 @@ test('forged connections: a wrong proof, a plain peer stream, frames without or 
   // the next bytes for the tag), and with a MAC one bit off.
   await keyedSession(t, addr, KEY, () => [...toFrames(message), ...toFrames(message)]);
   await keyedSession(t, addr, KEY, (keys) => {
-    const frames = toFrames(message, undefined, keys.send);
-    frames[2] = Buffer.from(frames[2]);
-    frames[2][0] ^= 1;
-    return frames;
+    const framed = Buffer.concat(toFrames(message, undefined, keys.send));
+    framed[framed.length - TAG_BYTES] ^= 1;
+    return [framed];
   });
   await waitFor('the frame refusals', 5000, () => refusals(target, /failed its ring-key MAC/).length === 2);
   // Each refusal is told, as the first of an interval or as the last of the count after it.

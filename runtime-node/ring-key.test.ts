@@ -1,10 +1,11 @@
 import test from 'ava';
 import fc from 'fast-check';
+import { createHmac, hkdfSync, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FrameReader, KEYED_PEER_PREAMBLE, toFrames } from './framing';
-import { loadRingKey, MIN_KEY_BYTES, REPLAY_WINDOW, ReplayWindow, RingKey, RingKeyError, type HandshakeResult } from './ring-key';
+import { frameMessage, FrameReader, KEYED_PEER_PREAMBLE, toFrames } from './framing';
+import { FrameMac, loadRingKey, MIN_KEY_BYTES, REPLAY_WINDOW, ReplayWindow, RingKey, RingKeyError, TAG_BYTES, type HandshakeResult } from './ring-key';
 
 const KEY = new RingKey(Buffer.from('a ring key of this test, 32 byte'));
 const OTHER = new RingKey(Buffer.from('another ring key, also 32 bytes!'));
@@ -48,6 +49,23 @@ test('the handshake: same key, both ends agree on a key per direction', (t) => {
   t.deepEqual(read(Buffer.concat(toFrames(message, 16, responder.send)), initiator.receive).messages, [message]);
   // A frame reflected back to its sender fails: each direction has its own key.
   t.regex(read(Buffer.concat(toFrames(message, 16, initiator.send)), initiator.receive).error ?? '', /failed its ring-key MAC/);
+});
+
+test('the stream keys: one HKDF-SHA256 of the key over the transcript, 32 bytes each way', (t) => {
+  const secret = Buffer.from('a ring key of this test, 32 byte');
+  const ring = new RingKey(secret);
+  const i = ring.initiate(KEYED_PEER_PREAMBLE);
+  const r = ring.respond(KEYED_PEER_PREAMBLE, i.hello.subarray(4));
+  const initiator = i.finish(r.hello) as Keys;
+  const transcript = Buffer.concat([i.hello, r.hello.subarray(0, 32)]);
+  const keys = Buffer.from(hkdfSync('sha256', secret, transcript, 'chord ring-key v1 stream keys', 64));
+  const tag = (mac: FrameMac) => {
+    const into = Buffer.alloc(TAG_BYTES);
+    mac.sign(Buffer.from('header'), Buffer.from('chunk'), into, 0);
+    return into;
+  };
+  t.deepEqual(tag(initiator.send), tag(new FrameMac(keys.subarray(0, 32))));
+  t.deepEqual(tag(initiator.receive), tag(new FrameMac(keys.subarray(32))));
 });
 
 test('the handshake fails for another key, on either side, and for a reflected proof', (t) => {
@@ -101,10 +119,60 @@ test('property: any tampered byte of a sealed stream keeps its message from bein
   }));
 });
 
+test('a frame tag is HMAC-SHA256 of the frame\'s sequence number, header and chunk, truncated to 16 bytes', (t) => {
+  const key = Buffer.from('a per-direction key of 32 bytes!');
+  const signer = new FrameMac(key);
+  const checker = new FrameMac(key);
+  const header = Buffer.from('header ok');
+  for (const [seq, chunk] of [[0, 'first chunk'], [1, 'second'], [2, 'x'.repeat(20_000)]] as const) {
+    const seqBytes = Buffer.alloc(8);
+    seqBytes.writeBigUInt64BE(BigInt(seq));
+    const expected = createHmac('sha256', key).update(seqBytes).update(header).update(chunk).digest().subarray(0, TAG_BYTES);
+    const into = Buffer.alloc(TAG_BYTES + 2, 0xee);
+    signer.sign(header, Buffer.from(chunk), into, 1);
+    t.deepEqual(into.subarray(1, 1 + TAG_BYTES), expected, `frame ${seq}`);
+    t.is(into[0], 0xee);
+    t.is(into[1 + TAG_BYTES], 0xee);
+    t.true(checker.verify(header, Buffer.from(chunk), expected), `frame ${seq}`);
+  }
+  // A wrong tag fails, and still counts as a frame: the next right one is for the next number.
+  const other = new FrameMac(key);
+  t.false(other.verify(header, Buffer.from('first chunk'), Buffer.alloc(TAG_BYTES)));
+  const seqOne = Buffer.from([0, 0, 0, 0, 0, 0, 0, 1]);
+  t.true(other.verify(header, Buffer.from('second'), createHmac('sha256', key).update(seqOne).update(header).update('second').digest().subarray(0, TAG_BYTES)));
+});
+
+test('large chunks go as a view of the message with their own tag, small ones in one buffer; a reader takes both', (t) => {
+  const { initiator, responder } = handshake();
+  const message = randomBytes(50_000);
+  const frames = frameMessage(message, 20_000, initiator.send);
+  t.deepEqual(frames.map((f) => [f.pieces.length, f.chunk]), [[3, 20_000], [3, 20_000], [1, 10_000]]);
+  t.is(frames[0].pieces[1].buffer, message.buffer, 'a view, not a copy');
+  const stream = Buffer.concat(frames.flatMap((f) => f.pieces));
+  t.deepEqual(read(stream, responder.receive, 20_000).messages, [message]);
+  // Read in pieces of any size, the chunks' MACs are the same.
+  const reader = new FrameReader({ message: (m) => t.deepEqual(m, message) }, 1 << 20, 20_000, handshake().responder.receive);
+  t.regex(reader.push(stream) ?? '', /frame 0 failed/, 'another connection\'s keys');
+  fc.assert(fc.property(fc.array(fc.nat(stream.length), { maxLength: 30 }), fc.nat(stream.length - 1), (cuts, at) => {
+    const pair = handshake();
+    const bytes = Buffer.concat(frameMessage(message, 20_000, pair.initiator.send).flatMap((f) => f.pieces));
+    const got: Buffer[] = [];
+    const r = new FrameReader({ message: (m) => got.push(m) }, 1 << 20, 20_000, pair.responder.receive);
+    let from = 0;
+    for (const cut of [...cuts].sort((a, b) => a - b).concat(bytes.length)) {
+      t.is(r.push(bytes.subarray(from, cut)), null);
+      from = cut;
+    }
+    t.deepEqual(got, [message]);
+    const tampered = Buffer.from(bytes);
+    tampered[at] ^= 1;
+    t.deepEqual(read(tampered, handshake().responder.receive, 20_000).messages, []);
+  }), { numRuns: 30 });
+});
+
 test('a frame out of order, repeated or missing closes the stream', (t) => {
   const { initiator, responder } = handshake();
-  const frames = toFrames(Buffer.from('first'), 16, initiator.send).concat(toFrames(Buffer.from('second'), 16, initiator.send));
-  const [one, two] = [Buffer.concat(frames.slice(0, 3)), Buffer.concat(frames.slice(3))];
+  const [one, two] = ['first', 'second'].map((m) => Buffer.concat(toFrames(Buffer.from(m), 16, initiator.send)));
   const swapped = read(Buffer.concat([two, one]), responder.receive);
   t.deepEqual(swapped.messages, []);
   t.regex(swapped.error ?? '', /frame 0 failed its ring-key MAC/);
@@ -131,6 +199,22 @@ test('datagrams: sealed for one address, opened there once', (t) => {
   t.like(OTHER.datagramOpener(PEER).open(sealer.seal(payload, PEER)), { ok: false, why: 'forged' });
   t.like(opener.open(payload), { ok: false, why: 'unkeyed' });
   t.like(opener.open(Buffer.alloc(0)), { ok: false, why: 'unkeyed' });
+});
+
+test('a datagram is CKD1, session, counter, payload and the HMAC-SHA256 of those and its destination, truncated', (t) => {
+  const secret = Buffer.from('a ring key of this test, 32 byte');
+  const key = Buffer.from(hkdfSync('sha256', secret, Buffer.alloc(0), 'chord ring-key v1 datagram', 32));
+  const sealer = new RingKey(secret).datagramSealer();
+  for (const counter of [0, 1]) {
+    const payload = Buffer.from(`ping ${counter}`);
+    const datagram = sealer.seal(payload, PEER);
+    const header = datagram.subarray(0, 20);
+    t.deepEqual(header.subarray(0, 4), Buffer.from('CKD1'));
+    t.is(header.readBigUInt64BE(12), BigInt(counter));
+    t.deepEqual(datagram.subarray(20, 20 + payload.length), payload);
+    const destination = Buffer.concat([Buffer.from([0, PEER.length]), Buffer.from(PEER)]);
+    t.deepEqual(datagram.subarray(20 + payload.length), createHmac('sha256', key).update(header).update(destination).update(payload).digest().subarray(0, TAG_BYTES));
+  }
 });
 
 test('property: any tampered byte of a datagram is refused', (t) => {

@@ -84,6 +84,8 @@ export interface TransportStats {
   /** Budget in use: bytes of messages being received or waiting to be sent. */
   readonly buffered: number;
   readonly peakBuffered: number;
+  /** Of the budget in use, what large messages from others take (at most half the budget). */
+  readonly large: number;
 }
 
 /** Largest UDP payload over IPv4. */
@@ -160,7 +162,7 @@ export class Transport<T> {
   }
 
   stats(): TransportStats {
-    return { connections: this.gate.open, buffered: this.budget.inUse, peakBuffered: this.budget.peak };
+    return { connections: this.gate.open, buffered: this.budget.inUse, peakBuffered: this.budget.peak, large: this.budget.largeInUse };
   }
 
   private bounds(idleMs: number): Bounds {
