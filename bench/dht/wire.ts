@@ -68,16 +68,16 @@ export function countUdxDatagrams(proto: object): void {
 
 /**
  * Counts every frame this project's runtime sends on a TCP stream: the runtime's connections make
- * a message's frames through framing.ts's toFrames, looked up on that module at each call.
+ * a message's frames through framing.ts's frameMessage, looked up on that module at each call.
  */
 export function countChordFrames(): void {
   if (wrapped.has(framing)) return;
   wrapped.add(framing);
-  const toFrames = framing.toFrames;
-  (framing as { toFrames: typeof toFrames }).toFrames = (message, chunkBytes, mac) => {
-    const pieces = toFrames(message, chunkBytes, mac);
-    counts.frames += pieces.length / framing.piecesPerFrame(mac ?? null);
-    counts.bytes += pieces.reduce((sum, p) => sum + p.length, 0);
-    return pieces;
+  const frameMessage = framing.frameMessage;
+  (framing as { frameMessage: typeof frameMessage }).frameMessage = (message, chunkBytes, mac) => {
+    const frames = frameMessage(message, chunkBytes, mac);
+    counts.frames += frames.length;
+    for (const f of frames) counts.bytes += f.pieces.reduce((sum, p) => sum + p.length, 0);
+    return frames;
   };
 }
